@@ -1,0 +1,86 @@
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Foundation
+import Hummingbird
+
+/// `/health`, `/health/live`, `/health/ready` (design.md "Health and metrics").
+///
+/// `/health` reports the health monitor's latest results and never probes anything itself, so
+/// calling it often costs the backends nothing.
+public struct HealthController<Context: RequestContext>: Sendable {
+    let registry: ServiceRegistry
+    let board: HealthBoard
+    let storage: any StorageProbe
+
+    public init(registry: ServiceRegistry, board: HealthBoard, storage: any StorageProbe) {
+        self.registry = registry
+        self.board = board
+        self.storage = storage
+    }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.get("/health") { _, _ in try self.health() }
+        router.get("/health/live") { _, _ in try JSONResponse.make(["status": "alive"]) }
+        router.get("/health/ready") { _, _ in await self.ready() }
+    }
+
+    struct ServiceEntry: Encodable {
+        let status: ServiceStatus
+        let response_time_ms: Double?
+        let instances: [String: InstanceEntry]
+    }
+
+    struct InstanceEntry: Encodable {
+        let status: ServiceStatus
+        let response_time_ms: Double?
+        let consecutive_failures: Int
+        let last_error: String?
+    }
+
+    struct Report: Encodable {
+        let status: String
+        let services: [String: ServiceEntry]
+        let timestamp: String
+    }
+
+    func health() throws -> Response {
+        var services: [String: ServiceEntry] = [:]
+        var overall = "healthy"
+        for (name, health) in board.snapshot(of: registry.directory.services) {
+            if health.status != .healthy { overall = "degraded" }
+            services[name] = ServiceEntry(
+                status: health.status,
+                response_time_ms: health.responseTimeMilliseconds.map { ($0 * 10).rounded() / 10 },
+                instances: health.instances.mapValues {
+                    InstanceEntry(status: $0.status, response_time_ms: $0.responseTimeMilliseconds.map { ($0 * 10).rounded() / 10 },
+                                  consecutive_failures: $0.consecutiveFailures, last_error: $0.lastError)
+                })
+        }
+        let report = Report(status: overall, services: services, timestamp: Date().formatted(.iso8601))
+        return try JSONResponse.make(report)
+    }
+
+    func ready() async -> Response {
+        let storageOK = await storage.isReachable()
+        let status: HTTPResponse.Status = storageOK ? .ok : .serviceUnavailable
+        let body = storageOK
+            ? #"{"status":"ready","checks":{"configuration":"ok","storage":"ok"}}"#
+            : #"{"status":"not_ready","checks":{"configuration":"ok","storage":"unreachable"}}"#
+        return JSONResponse.raw(body, status: status)
+    }
+}
+
+/// JSON responses for the control plane.
+enum JSONResponse {
+    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func raw(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+}

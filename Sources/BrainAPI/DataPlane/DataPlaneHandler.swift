@@ -1,0 +1,592 @@
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The data plane of one client connection.
+///
+/// Sees every request head first. Control-plane requests (reserved first segments) pass on,
+/// untouched, to Hummingbird further down the pipeline. Every `/{service}/…` request runs the
+/// pipeline stages (request id → body limit → route match → instance pick → header rewrite) and
+/// is streamed to an upstream connection taken from this event loop's pool: no thread hop and
+/// no Swift task per request. Backpressure: the client socket is read only while the upstream
+/// can take writes, and the upstream socket only while the client can.
+final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for the next request head.
+        case idle
+        /// A control-plane request is being passed to Hummingbird.
+        case controlPlane
+        /// A request is being proxied.
+        case proxying(ProxyExchange)
+        /// The gateway already answered a body-less request; its `.end` is still to come.
+        case answered
+        /// The connection is being closed; inbound parts are ignored.
+        case closing
+    }
+
+    private let environment: DataPlaneEnvironment
+    private let requestIdentifier = RequestIdentifier()
+    private let routeResolution = RouteResolution()
+    private let bodyLimit: BodyLimit
+    private let upstreamHeaders = UpstreamRequestHeaders()
+    private let responseHeaders = ResponseHeaders()
+    private var picker = InstancePicker()
+
+    private var state: State = .idle
+    private var context: ChannelHandlerContext?
+    private var pool: UpstreamConnectionPool?
+    private var clientAddress: String?
+
+    private var clientReadsPaused = false
+    private var clientReadPending = false
+    private var clientNeedsFlush = false
+
+    /// Control-plane responses written by Hummingbird but not yet ended.
+    private var controlResponsesPending = 0
+    /// When the connection became idle (nil while a request is in progress).
+    private var idleSince: NIODeadline?
+    /// When the first byte of a request head arrived (nil once the head is complete).
+    private var headStartedAt: NIODeadline?
+    private var timer: Scheduled<Void>?
+    private var shuttingDown = false
+
+    init(environment: DataPlaneEnvironment) {
+        self.environment = environment
+        self.bodyLimit = BodyLimit(maxBytes: environment.limits.maxBodyBytes)
+    }
+
+    // MARK: Connection lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.pool = environment.pools.pool(for: context.eventLoop)
+        if context.channel.isActive { connectionBecameActive(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionBecameActive(context: context)
+        context.fireChannelActive()
+    }
+
+    private func connectionBecameActive(context: ChannelHandlerContext) {
+        guard clientAddress == nil else { return }
+        clientAddress = context.channel.remoteAddress?.ipAddress
+        becameIdle()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        if case .proxying(let exchange) = state, !exchange.finished {
+            // The client went away: cancel the upstream request by closing its connection.
+            abandonUpstream(exchange)
+            finish(exchange, error: "client disconnected")
+        }
+        state = .closing
+        context.fireChannelInactive()
+    }
+
+    // MARK: Inbound (client → gateway)
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle:
+            guard case .head(let head) = part else { return }
+            idleSince = nil
+            headStartedAt = nil
+            if PlaneSelector.plane(forURI: head.uri) == .control {
+                state = .controlPlane
+                controlResponsesPending += 1
+                context.fireChannelRead(data)
+            } else {
+                startProxying(head, context: context)
+            }
+        case .controlPlane:
+            context.fireChannelRead(data)
+            if case .end = part { state = .idle }
+        case .proxying(let exchange):
+            switch part {
+            case .head:
+                // HTTPServerPipelineHandler holds pipelined heads back; a head here is a bug.
+                closeClient()
+            case .body(let buffer):
+                receiveBody(buffer, exchange: exchange)
+            case .end:
+                exchange.requestEnded = true
+                if let connection = exchange.connection {
+                    connection.write(.end(nil), flush: true)
+                    exchange.upstreamNeedsFlush = false
+                }
+                if exchange.responseEnded { completeExchange(exchange) }
+            }
+        case .answered:
+            if case .end = part {
+                state = .idle
+                becameIdle()
+            }
+        case .closing:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = state, exchange.upstreamNeedsFlush, let connection = exchange.connection {
+            exchange.upstreamNeedsFlush = false
+            connection.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let parserError = error as? HTTPParserError {
+            // Malformed request (or oversized head): answer when nothing else is being written.
+            let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed HTTP request")
+            switch state {
+            case .idle:
+                writeError(gatewayError, requestID: RequestIdentifier.generate(), keepAlive: false, version: .http1_1)
+            case .proxying(let exchange) where !exchange.responseStarted:
+                abandonUpstream(exchange)
+                respond(with: gatewayError, to: exchange)
+            default:
+                closeClient()
+            }
+            state = .closing
+            return
+        }
+        if case .controlPlane = state {
+            context.fireErrorCaught(error)
+            return
+        }
+        closeClient()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .proxying(let exchange) = state {
+            exchange.connection?.resumeReading()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Outbound (Hummingbird's control-plane responses pass through)
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), controlResponsesPending > 0 {
+            controlResponsesPending -= 1
+            context.write(data, promise: promise)
+            if case .idle = state, controlResponsesPending == 0 { becameIdle() }
+            return
+        }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if clientReadsPaused {
+            clientReadPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func pauseClientReads() { clientReadsPaused = true }
+
+    private func resumeClientReads() {
+        guard clientReadsPaused else { return }
+        clientReadsPaused = false
+        if clientReadPending, let context {
+            clientReadPending = false
+            context.read()
+        }
+    }
+
+    // MARK: Pipeline
+
+    private func startProxying(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let requestID = requestIdentifier.identify(head.headers)
+        let keepAlive = head.isKeepAlive && !shuttingDown
+        if let error = bodyLimit.check(head.headers) {
+            writeError(error, requestID: requestID, keepAlive: false, version: head.version)
+            logRejected(head, requestID: requestID, error: error)
+            state = .closing
+            return
+        }
+        let method = HttpMethod(head.method.rawValue)
+        let resolved: RouteResolution.Resolved
+        switch routeResolution.resolve(uri: head.uri, method: method, in: environment.registry.directory) {
+        case .success(let r):
+            resolved = r
+        case .failure(let error):
+            // The body (if any) was not read: close rather than drain it.
+            let hasBody = head.headers.contains(name: "content-length") && head.headers.first(name: "content-length") != "0"
+                || head.headers.contains(name: "transfer-encoding")
+            writeError(error, requestID: requestID, keepAlive: keepAlive && !hasBody, version: head.version)
+            logRejected(head, requestID: requestID, error: error)
+            state = hasBody || !keepAlive ? .closing : .answered
+            return
+        }
+        let exchange = ProxyExchange(
+            clientHead: head, requestID: requestID, service: resolved.entry.service, upstreamURI: resolved.upstreamURI,
+            keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
+            startedAt: .now())
+        state = .proxying(exchange)
+        if let expect = head.headers.first(name: "expect"), expect.equalsIgnoringASCIICase("100-continue") {
+            // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        let timeoutMs = Int64(resolved.entry.service.timeoutMilliseconds)
+        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(timeoutMs)) { [weak self, weak exchange] in
+            guard let self, let exchange else { return }
+            self.upstreamTimedOut(exchange)
+        }
+        attemptUpstream(exchange, excluding: nil)
+    }
+
+    private func attemptUpstream(_ exchange: ProxyExchange, excluding failed: UpstreamInstance?) {
+        guard let pool else {
+            respond(with: .noInstance, to: exchange)
+            return
+        }
+        exchange.attempt += 1
+        let instance = picker.pick(from: exchange.service.instances, excluding: failed)
+        exchange.instance = instance
+        switch pool.acquire(instance) {
+        case .ready(let connection):
+            attach(connection, to: exchange)
+        case .connecting(let future):
+            exchange.connecting = true
+            pauseClientReads()
+            let attempt = exchange.attempt
+            future.assumeIsolated().whenComplete { [weak self, weak exchange] result in
+                guard let self, let exchange, !exchange.finished, exchange.attempt == attempt, exchange.connection == nil else {
+                    // The exchange ended while connecting: keep the fresh connection for others.
+                    if case .success(let connection) = result { pool.release(connection, reusable: true) }
+                    return
+                }
+                exchange.connecting = false
+                switch result {
+                case .success(let connection):
+                    self.attach(connection, to: exchange)
+                case .failure(let error):
+                    self.attemptFailed(exchange, failure: .connectFailed("\(error)"))
+                }
+            }
+        }
+    }
+
+    private func attach(_ connection: UpstreamConnection, to exchange: ProxyExchange) {
+        guard let instance = exchange.instance else { return }
+        exchange.connection = connection
+        connection.receiver = self
+        let head = upstreamHeaders.build(
+            from: exchange.clientHead, uri: exchange.upstreamURI, instance: instance,
+            requestID: exchange.requestID, clientAddress: clientAddress)
+        connection.write(.head(head), flush: false)
+        if exchange.attempt > 1, let replay = exchange.replay {
+            for part in replay { connection.write(.body(.byteBuffer(part)), flush: false) }
+        }
+        for part in exchange.pending {
+            connection.write(.body(.byteBuffer(part)), flush: false)
+            exchange.keepForReplay(part, limit: environment.retryPolicy.replayableBodyBytes)
+        }
+        exchange.pending.removeAll()
+        if exchange.requestEnded {
+            connection.write(.end(nil), flush: true)
+        } else {
+            connection.flush()
+        }
+        if connection.isWritable { resumeClientReads() } else { pauseClientReads() }
+    }
+
+    private func receiveBody(_ buffer: ByteBuffer, exchange: ProxyExchange) {
+        guard !exchange.finished else { return }
+        exchange.bytesIn += Int64(buffer.readableBytes)
+        guard bodyLimit.allows(received: exchange.bytesIn) else {
+            abandonUpstream(exchange)
+            if exchange.responseStarted {
+                finish(exchange, error: "request body over limit")
+                closeClient()
+            } else {
+                respond(with: .bodyTooLarge(limit: bodyLimit.maxBytes), to: exchange)
+            }
+            return
+        }
+        if let connection = exchange.connection {
+            connection.write(.body(.byteBuffer(buffer)), flush: false)
+            exchange.upstreamNeedsFlush = true
+            exchange.keepForReplay(buffer, limit: environment.retryPolicy.replayableBodyBytes)
+        } else {
+            exchange.pending.append(buffer)
+        }
+    }
+
+    // MARK: UpstreamResponseReceiver (upstream → client)
+
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        guard case .proxying(let exchange) = state, !exchange.finished else { return }
+        exchange.timeout?.cancel()
+        exchange.timeout = nil
+        exchange.responseStarted = true
+        exchange.status = head.status.code
+        // A response that ends before the request body is fully read closes the connection.
+        let clientHead = responseHeaders.build(from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive)
+        context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
+        clientNeedsFlush = true
+    }
+
+    func upstreamResponseBody(_ body: ByteBuffer) {
+        guard case .proxying(let exchange) = state, !exchange.finished, let context else { return }
+        exchange.bytesOut += Int64(body.readableBytes)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        clientNeedsFlush = true
+        if !context.channel.isWritable {
+            context.flush()
+            clientNeedsFlush = false
+            exchange.connection?.pauseReading()
+        }
+    }
+
+    func upstreamReadComplete() {
+        if clientNeedsFlush {
+            clientNeedsFlush = false
+            context?.flush()
+        }
+    }
+
+    func upstreamResponseEnd() {
+        guard case .proxying(let exchange) = state, !exchange.finished, let context else { return }
+        exchange.responseEnded = true
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            pool?.release(connection, reusable: exchange.requestEnded)
+        }
+        clientNeedsFlush = false
+        if exchange.requestEnded {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            completeExchange(exchange)
+        } else {
+            // The upstream answered before the whole request body arrived: the rest of the body
+            // is not worth reading; close once the response is out.
+            finish(exchange, error: nil)
+            state = .closing
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+        }
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure) {
+        guard case .proxying(let exchange) = state, !exchange.finished else { return }
+        exchange.connection = nil
+        attemptFailed(exchange, failure: failure)
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { resumeClientReads() } else { pauseClientReads() }
+    }
+
+    // MARK: Failures
+
+    private func attemptFailed(_ exchange: ProxyExchange, failure: UpstreamFailure) {
+        if let instance = exchange.instance {
+            environment.health.recordRequestFailure(service: exchange.service, instance: instance, error: failure.description)
+        }
+        if exchange.responseStarted {
+            // Part of the response is already with the client: all we can do is cut it short.
+            finish(exchange, error: failure.description)
+            closeClient()
+            return
+        }
+        let kind: UpstreamFailureKind = switch failure {
+        case .connectFailed: .connectFailed
+        case .connectionClosed: .connectionClosed
+        case .invalidResponse: .invalidResponse
+        case .timedOut: .timedOut
+        }
+        if environment.retryPolicy.shouldRetry(
+            failure: kind, attempt: exchange.attempt, retryableRequest: exchange.retryable,
+            responseStarted: exchange.responseStarted, bodyReplayable: exchange.replay != nil)
+        {
+            environment.logger.debug("retrying upstream request", metadata: ["request_id": .string(exchange.requestID), "error": .string(failure.description)])
+            attemptUpstream(exchange, excluding: exchange.instance)
+            return
+        }
+        let error: GatewayError = switch failure {
+        case .timedOut: .gatewayTimeout
+        case .connectFailed: .badGateway("could not connect to the upstream service")
+        case .connectionClosed: .badGateway("the upstream service closed the connection")
+        case .invalidResponse: .badGateway("the upstream service sent an invalid response")
+        }
+        respond(with: error, to: exchange, logError: failure.description)
+    }
+
+    private func upstreamTimedOut(_ exchange: ProxyExchange) {
+        guard case .proxying(let current) = state, current === exchange, !exchange.finished, !exchange.responseStarted else { return }
+        exchange.timeout = nil
+        abandonUpstream(exchange)
+        attemptFailed(exchange, failure: .timedOut)
+    }
+
+    /// Detaches and closes the exchange's upstream connection: it is mid-request and cannot be reused.
+    private func abandonUpstream(_ exchange: ProxyExchange) {
+        exchange.timeout?.cancel()
+        exchange.timeout = nil
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            connection.receiver = nil
+            connection.close()
+        }
+    }
+
+    // MARK: Responses the gateway writes itself
+
+    private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil) {
+        exchange.status = error.status.code
+        let keepAlive = exchange.keepAlive && exchange.requestEnded
+        writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version)
+        exchange.responseStarted = true
+        exchange.responseEnded = true
+        finish(exchange, error: logError ?? error.code)
+        if keepAlive {
+            state = .idle
+            becameIdle()
+        } else {
+            state = .closing
+        }
+    }
+
+    /// Writes a JSON error response; closes the connection afterwards unless `keepAlive`.
+    private func writeError(_ error: GatewayError, requestID: String, keepAlive: Bool, version: HTTPVersion) {
+        guard let context else { return }
+        let body = error.body(requestID: requestID, allocator: context.channel.allocator)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "X-Request-ID", value: requestID)
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: error.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+        }
+    }
+
+    // MARK: Completion
+
+    /// Both sides are done: log, and get ready for the next request (or close).
+    private func completeExchange(_ exchange: ProxyExchange) {
+        finish(exchange, error: nil)
+        if exchange.keepAlive {
+            state = .idle
+            becameIdle()
+        } else {
+            state = .closing
+            closeClient()
+        }
+    }
+
+    private func finish(_ exchange: ProxyExchange, error: String?) {
+        guard !exchange.finished else { return }
+        exchange.finished = true
+        exchange.timeout?.cancel()
+        exchange.timeout = nil
+        resumeClientReads()
+        let accessLog = environment.accessLog
+        guard accessLog.isEnabled else { return }
+        let elapsed = NIODeadline.now() - exchange.startedAt
+        accessLog.record(
+            requestID: exchange.requestID, method: exchange.clientHead.method, path: exchange.clientHead.uri,
+            service: exchange.service.name.value, status: exchange.status,
+            durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, error: error)
+    }
+
+    private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError) {
+        environment.accessLog.record(
+            requestID: requestID, method: head.method, path: head.uri, service: "-", status: error.status.code,
+            durationSeconds: 0, bytesIn: 0, bytesOut: 0, error: error.code)
+    }
+
+    private func closeClient() {
+        state = .closing
+        context?.close(promise: nil)
+    }
+
+    // MARK: Timers: idle keep-alive, request-head deadline, shutdown drain
+
+    /// Called by `ConnectionLifecycleObserver` for every read of raw bytes.
+    func clientBytesArrived() {
+        if idleSince != nil, headStartedAt == nil {
+            headStartedAt = .now()
+            armTimer()
+        }
+    }
+
+    /// Graceful shutdown: idle connections are closed by the HTTP pipeline handler; busy ones
+    /// get the drain time to finish, then are cut.
+    func gracefulShutdownStarted() {
+        shuttingDown = true
+        guard let context else { return }
+        context.eventLoop.assumeIsolated().scheduleTask(in: environment.drainTime) { [weak self] in
+            self?.closeClient()
+        }
+    }
+
+    private func becameIdle() {
+        idleSince = .now()
+        headStartedAt = nil
+        armTimer()
+    }
+
+    private func armTimer() {
+        guard timer == nil, let context else { return }
+        guard let deadline = nextDeadline() else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.timerFired()
+        }
+    }
+
+    private func nextDeadline() -> NIODeadline? {
+        guard let idleSince else { return nil }
+        let idleDeadline = idleSince + .seconds(Int64(environment.limits.idleTimeoutSeconds))
+        if let headStartedAt {
+            return min(idleDeadline, headStartedAt + .seconds(Int64(environment.limits.headerTimeoutSeconds)))
+        }
+        return idleDeadline
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard let deadline = nextDeadline() else { return }
+        if deadline <= .now() {
+            guard case .idle = state else { return }
+            if headStartedAt != nil {
+                // A request head started arriving and did not finish in time.
+                writeError(
+                    GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time"),
+                    requestID: RequestIdentifier.generate(), keepAlive: false, version: .http1_1)
+            } else {
+                closeClient()
+            }
+            state = .closing
+        } else {
+            armTimer()
+        }
+    }
+}
+

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOHTTP1
+
+/// An error the gateway answers itself, with design.md's JSON body
+/// `{"error": "<code>", "detail": "<human text>", "request_id": "…"}`.
+public struct GatewayError: Error, Sendable, Equatable {
+    public let status: HTTPResponseStatus
+    public let code: String
+    public let detail: String
+
+    public init(status: HTTPResponseStatus, code: String, detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+
+    public static func badRequest(_ detail: String) -> Self { .init(status: .badRequest, code: "bad_request", detail: detail) }
+    public static func unknownService(_ name: Substring) -> Self {
+        .init(status: .notFound, code: "service_not_found", detail: "no service named '\(JSONText.truncate(name))' is registered")
+    }
+    public static let unknownRoute = GatewayError(status: .notFound, code: "route_not_found", detail: "the service has no route for this method and path")
+    public static func bodyTooLarge(limit: Int64) -> Self {
+        .init(status: .payloadTooLarge, code: "payload_too_large", detail: "the request body exceeds \(limit) bytes")
+    }
+    public static let headersTooLarge = GatewayError(status: .requestHeaderFieldsTooLarge, code: "headers_too_large", detail: "the request headers exceed the gateway's limits")
+    public static func badGateway(_ detail: String) -> Self { .init(status: .badGateway, code: "bad_gateway", detail: detail) }
+    public static let gatewayTimeout = GatewayError(status: .gatewayTimeout, code: "gateway_timeout", detail: "the upstream service did not answer in time")
+    public static let noInstance = GatewayError(status: .serviceUnavailable, code: "service_unavailable", detail: "no instance of the service is available")
+
+    /// The JSON body for this error.
+    public func body(requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var text = "{\"error\":"
+        JSONText.appendString(code, to: &text)
+        text += ",\"detail\":"
+        JSONText.appendString(detail, to: &text)
+        text += ",\"request_id\":"
+        JSONText.appendString(requestID, to: &text)
+        text += "}"
+        return allocator.buffer(string: text)
+    }
+}
+
+/// Minimal JSON string escaping for the bodies the data plane writes by hand.
+enum JSONText {
+    static func appendString(_ value: String, to out: inout String) {
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    /// Client-supplied text echoed in an error is cut short so a huge path cannot bloat a reply.
+    static func truncate(_ text: Substring, to limit: Int = 64) -> String {
+        text.count <= limit ? String(text) : String(text.prefix(limit)) + "…"
+    }
+}

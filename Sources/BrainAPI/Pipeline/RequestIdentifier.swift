@@ -1,0 +1,44 @@
+import NIOHTTP1
+
+/// First stage: every request gets an id, echoed to the client and sent upstream as
+/// `X-Request-ID`, and present in the access log and every error body.
+///
+/// A client's own `X-Request-ID` is kept when it is a plain token (letters, digits, `-_.:`,
+/// at most 128), so ids can follow a request across systems; anything else is replaced, so a
+/// client cannot smuggle text into logs or upstream headers.
+public struct RequestIdentifier: Sendable {
+    public init() {}
+
+    public func identify(_ headers: HTTPHeaders) -> String {
+        if let supplied = headers.first(name: "x-request-id"), Self.isAcceptable(supplied) {
+            return supplied
+        }
+        return Self.generate()
+    }
+
+    static func isAcceptable(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard !bytes.isEmpty, bytes.count <= 128 else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
+        }
+    }
+
+    /// 128 random bits as 32 lowercase hex digits.
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { hex in
+                for i in 0..<16 {
+                    buffer[i] = hex[Int((high >> (60 - UInt64(i) * 4)) & 0xF)]
+                    buffer[16 + i] = hex[Int((low >> (60 - UInt64(i) * 4)) & 0xF)]
+                }
+            }
+            return 32
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import NIOHTTP1
+
+/// Header-rewrite stage for the response relayed to the client: hop-by-hop fields dropped
+/// (the client connection's own framing is the encoder's job), every other field relayed in
+/// order (several `Set-Cookie` stay several), `X-Request-ID` set to the gateway's id.
+public struct ResponseHeaders: Sendable {
+    public init() {}
+
+    public func build(from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
+        let listed = HopByHopHeaders.connectionListed(upstream.headers)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(upstream.headers.count + 2)
+        for (name, value) in upstream.headers {
+            if HopByHopHeaders.isHopByHop(name, extra: listed) || name.equalsIgnoringASCIICase("x-request-id") { continue }
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "X-Request-ID", value: requestID)
+        if !keepAlive {
+            headers.add(name: "Connection", value: "close")
+        }
+        return HTTPResponseHead(version: clientVersion, status: upstream.status, headers: headers)
+    }
+}

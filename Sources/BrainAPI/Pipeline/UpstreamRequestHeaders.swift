@@ -1,0 +1,67 @@
+import BrainDomain
+import NIOHTTP1
+
+/// Header-rewrite stage for the request sent upstream.
+///
+/// Drops hop-by-hop fields (and those named in `Connection`), every header the gateway owns
+/// (`Host`, `X-Request-ID`, `X-Tenant-ID`, `X-Brain-Token`, `X-Forwarded-Proto/-Host`, `Expect`)
+/// so a client can never choose their values, then sets them: `Host` is the instance's
+/// authority, `X-Forwarded-For` gets the client's address appended, `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` describe the client's request. Chunked request bodies stay chunked.
+public struct UpstreamRequestHeaders: Sendable {
+    /// Lowercased names of the fields the gateway itself sets on forwarded requests.
+    static let gatewayOwned: [String] = [
+        "host", "x-request-id", "x-tenant-id", "x-brain-token", "x-forwarded-proto", "x-forwarded-host",
+        "x-forwarded-for", "expect",
+    ]
+
+    public let forwardedProto: String
+
+    public init(forwardedProto: String = "http") {
+        self.forwardedProto = forwardedProto
+    }
+
+    public func build(
+        from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?
+    ) -> HTTPRequestHead {
+        let listed = HopByHopHeaders.connectionListed(client.headers)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(client.headers.count + 6)
+        var forwardedFor: String?
+        var isChunked = false
+        for (name, value) in client.headers {
+            if name.equalsIgnoringASCIICase("transfer-encoding") {
+                // The decoder only accepts a final `chunked` coding; keep the body framed that way.
+                isChunked = true
+                continue
+            }
+            if name.equalsIgnoringASCIICase("x-forwarded-for") {
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                continue
+            }
+            if HopByHopHeaders.isHopByHop(name, extra: listed) { continue }
+            var owned = false
+            for candidate in Self.gatewayOwned where name.equalsIgnoringASCIICase(candidate) {
+                owned = true
+                break
+            }
+            if owned { continue }
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "Host", value: instance.authority)
+        if let clientAddress {
+            headers.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + clientAddress } ?? clientAddress)
+        } else if let forwardedFor {
+            headers.add(name: "X-Forwarded-For", value: forwardedFor)
+        }
+        headers.add(name: "X-Forwarded-Proto", value: forwardedProto)
+        if let host = client.headers.first(name: "host") {
+            headers.add(name: "X-Forwarded-Host", value: host)
+        }
+        headers.add(name: "X-Request-ID", value: requestID)
+        if isChunked {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
+        return HTTPRequestHead(version: .http1_1, method: client.method, uri: uri, headers: headers)
+    }
+}

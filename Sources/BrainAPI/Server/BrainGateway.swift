@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The assembled gateway: registry, health, upstream pools, both planes on one port, and the
+/// background services, run as one `ServiceGroup` that shuts down gracefully on SIGTERM/SIGINT.
+public final class BrainGateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let registry: ServiceRegistry
+    public let health: HealthBoard
+    public let events: InMemoryEventLog
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let pools: UpstreamPools
+    private let httpClient: HTTPClient
+
+    public init(configuration: GatewayConfiguration, logger: Logger, threads: Int = System.coreCount) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.events = InMemoryEventLog()
+        let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        var services = configuration.services
+        // Registration events for what the configuration declared.
+        for index in services.indices {
+            events.publish(services[index].drainEvents(), at: now())
+        }
+        self.registry = ServiceRegistry(services: services)
+        self.health = HealthBoard(events: events, now: now)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let connector = try UpstreamConnector(extraTrustRootsFile: configuration.settings.upstreamCAFile)
+        self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
+        clientConfiguration.connectionPool.idleTimeout = .seconds(60)
+        self.httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: clientConfiguration)
+    }
+
+    /// Runs until a graceful shutdown (signal or `shutdown` trigger) completes.
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let settings = configuration.settings
+        let environment = DataPlaneEnvironment(
+            registry: registry, health: health, pools: pools, limits: settings.limits,
+            logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
+        let storage: any StorageProbe = switch settings.storage {
+        case .sqlite(let path): SQLiteFileProbe(path: path)
+        case .postgres: AlwaysUnreachableUntilConfigured()
+        }
+
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
+        router.get("/") { _, _ in
+            JSONResponse.raw(#"{"name":"brain-gateway","health":"/health"}"#)
+        }
+
+        let serverLogger = logger
+        let app = Application(
+            router: router,
+            server: HTTPServerBuilder { responder in GatewayChannel(responder: responder, environment: environment) },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil, backlog: 4096, reuseAddress: true),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                serverLogger.notice("brain-gateway listening", metadata: [
+                    "address": .string("\(settings.host):\(port)"),
+                    "services": .stringConvertible(self.registry.directory.services.count),
+                ])
+                await onListening(port)
+            },
+            eventLoopGroupProvider: .shared(group),
+            logger: logger
+        )
+
+        let monitor = HealthMonitor(
+            registry: registry, board: health, probe: HTTPHealthProbe(client: httpClient),
+            intervalSeconds: settings.healthCheckIntervalSeconds, logger: logger)
+
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: app),
+                .init(service: monitor),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // In-flight requests get the drain time (the data plane cuts them then); this bound is
+        // the backstop for everything else.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(settings.shutdownDrainSeconds + 5)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
+        gatewayGroupBox.set(serviceGroup)
+        defer { gatewayGroupBox.set(nil) }
+        do {
+            try await serviceGroup.run()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        pools.closeAll()
+        try await httpClient.shutdown()
+        logger.notice("brain-gateway stopped")
+    }
+
+    private let gatewayGroupBox = ServiceGroupBox()
+
+    /// Starts a graceful shutdown, as SIGTERM does.
+    public func shutdown() async {
+        await gatewayGroupBox.get()?.triggerGracefulShutdown()
+    }
+
+    deinit {
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// Holds the running service group so `shutdown()` can reach it.
+private final class ServiceGroupBox: Sendable {
+    private let value = Mutex<ServiceGroup?>(nil)
+    func set(_ group: ServiceGroup?) { value.withLock { $0 = group } }
+    func get() -> ServiceGroup? { value.withLock { $0 } }
+}
+
+/// PostgreSQL storage arrives with the persistence work; until then readiness says so honestly.
+struct AlwaysUnreachableUntilConfigured: StorageProbe {
+    func isReachable() async -> Bool { false }
+}

@@ -1,0 +1,55 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// The child channel of the gateway's one listening port: both planes on one connection.
+///
+/// Pipeline, front to back — the path a request takes:
+/// `ConnectionLifecycleObserver` (raw bytes, shutdown) → HTTP/1.1 codec (with the decoder's
+/// header limits) → `HTTPServerPipelineHandler` (one response at a time, quiescing) →
+/// `DataPlaneHandler` (proxies `/{service}/…` on the event loop) → HTTP-types codec →
+/// Hummingbird's async channel (the control plane). Data-plane requests never reach the last
+/// two, so they cost no Swift task and no type conversion.
+public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
+    public typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    public let responder: HTTPChannelHandler.Responder
+    private let environment: DataPlaneEnvironment
+
+    public init(responder: @escaping HTTPChannelHandler.Responder, environment: DataPlaneEnvironment) {
+        self.responder = responder
+        self.environment = environment
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = environment.limits.maxHeaderBytes
+            limits.maxHeaderFieldSize = environment.limits.maxHeaderBytes
+            limits.maxHeaderFieldCount = environment.limits.maxHeaderCount
+            let dataPlane = DataPlaneHandler(environment: environment)
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(ConnectionLifecycleObserver(dataPlane: dataPlane))
+            try sync.configureHTTPServerPipeline(
+                withPipeliningAssistance: true,
+                withErrorHandling: false,
+                withOutboundHeaderValidation: true,
+                withEncoderConfiguration: .init(),
+                withDecoderLimitConfiguration: limits
+            )
+            try sync.addHandler(dataPlane)
+            try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            return try NIOAsyncChannel(
+                wrappingChannelSynchronously: channel,
+                configuration: .init(isOutboundHalfClosureEnabled: true)
+            )
+        }
+    }
+
+    public func handle(value asyncChannel: Value, logger: Logger) async {
+        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+    }
+}

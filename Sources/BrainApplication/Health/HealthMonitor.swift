@@ -1,0 +1,62 @@
+import BrainDomain
+import Logging
+import ServiceLifecycle
+
+/// Probes one instance's health endpoint.
+public protocol HealthProbe: Sendable {
+    /// Requests `path` on `instance`; returns the response time, or throws why it is unhealthy.
+    func probe(_ instance: UpstreamInstance, path: String, timeoutSeconds: Int) async throws -> Double
+}
+
+/// Background service probing every instance every `interval` seconds (design.md
+/// `HEALTH_CHECK_INTERVAL`, probe timeout 2 s), all instances of a round concurrently, and
+/// recording the results on the `HealthBoard`.
+public struct HealthMonitor: Service {
+    private let registry: ServiceRegistry
+    private let board: HealthBoard
+    private let probe: any HealthProbe
+    private let intervalSeconds: Int
+    private let timeoutSeconds: Int
+    private let logger: Logger
+
+    public init(registry: ServiceRegistry, board: HealthBoard, probe: any HealthProbe, intervalSeconds: Int, timeoutSeconds: Int = 2, logger: Logger) {
+        self.registry = registry
+        self.board = board
+        self.probe = probe
+        self.intervalSeconds = intervalSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        // Stop promptly on graceful shutdown: the sleep is cancelled.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.probeAll()
+                try? await Task.sleep(for: .seconds(self.intervalSeconds))
+            }
+        }
+    }
+
+    /// One round over every instance of every registered service.
+    public func probeAll() async {
+        let services = registry.directory.services
+        await withTaskGroup(of: Void.self) { group in
+            for service in services {
+                for instance in service.instances {
+                    group.addTask {
+                        do {
+                            let time = try await self.probe.probe(instance, path: service.healthPath, timeoutSeconds: self.timeoutSeconds)
+                            self.board.recordProbe(service: service, instance: instance, succeeded: true, responseTimeMilliseconds: time, error: nil)
+                        } catch {
+                            self.logger.debug("health probe failed", metadata: [
+                                "service": "\(service.name)", "instance": "\(instance)", "error": "\(error)",
+                            ])
+                            self.board.recordProbe(service: service, instance: instance, succeeded: false, responseTimeMilliseconds: nil, error: "\(error)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

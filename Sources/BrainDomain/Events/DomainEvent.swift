@@ -1,0 +1,22 @@
+/// Something that happened to the registry or to a service's health, recorded once and
+/// published to whoever listens (event log, live streams, replicas).
+public enum DomainEvent: Hashable, Sendable {
+    case serviceRegistered(service: ServiceName, tenant: TenantID?)
+    case routeRegistered(service: ServiceName, tenant: TenantID?, pattern: RoutePattern, methods: [HttpMethod])
+    case serviceHealthChanged(service: ServiceName, tenant: TenantID?, from: ServiceStatus, to: ServiceStatus)
+
+    /// The event type name of design.md's events API.
+    public var typeName: String {
+        switch self {
+        case .serviceRegistered: "ServiceRegistered"
+        case .routeRegistered: "RouteRegistered"
+        case .serviceHealthChanged: "ServiceHealthChanged"
+        }
+    }
+
+    public var service: ServiceName {
+        switch self {
+        case .serviceRegistered(let s, _), .routeRegistered(let s, _, _, _), .serviceHealthChanged(let s, _, _, _): s
+        }
+    }
+}

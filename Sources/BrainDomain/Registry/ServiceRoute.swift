@@ -1,0 +1,93 @@
+/// The registry's aggregate: one service, where it runs, how its requests are forwarded, which
+/// (pattern, method) pairs it accepts and its health.
+///
+/// Invariants enforced here: at least one instance, no duplicate instance, a positive timeout,
+/// positive breaker thresholds, no duplicate (pattern, method) pair. Every change that other
+/// parts of the system must learn about is recorded in `pendingEvents`.
+public struct ServiceRoute: Sendable, Hashable {
+    public let name: ServiceName
+    public let tenant: TenantID?
+    public private(set) var instances: [UpstreamInstance]
+    public var basePath: BasePath
+    public var healthPath: String
+    public private(set) var timeoutMilliseconds: Int
+    public private(set) var routes: [RouteDefinition]
+    public private(set) var status: ServiceStatus
+    public private(set) var circuitBreaker: CircuitBreakerThresholds
+    public var rateLimit: RateLimitPolicy
+    public private(set) var pendingEvents: [DomainEvent] = []
+
+    public enum InvariantViolation: Error, Equatable, CustomStringConvertible {
+        /// `field` is the document path of the offending value (`instances`, `routes[2].path`).
+        case invalid(field: String, reason: String)
+
+        public var field: String { if case .invalid(let f, _) = self { return f }; return "" }
+        public var reason: String { if case .invalid(_, let r) = self { return r }; return "" }
+        public var description: String {
+            switch self { case .invalid(let f, let r): "\(f): \(r)" }
+        }
+    }
+
+    public init(
+        name: ServiceName,
+        tenant: TenantID? = nil,
+        instances: [UpstreamInstance],
+        basePath: BasePath,
+        healthPath: String = "/health",
+        timeoutMilliseconds: Int = 30_000,
+        circuitBreaker: CircuitBreakerThresholds = .default,
+        rateLimit: RateLimitPolicy = .default,
+        routes: [RouteDefinition] = []
+    ) throws(InvariantViolation) {
+        guard !instances.isEmpty else { throw .invalid(field: "instances", reason: "at least one instance is required") }
+        guard Set(instances).count == instances.count else { throw .invalid(field: "instances", reason: "instances must be distinct") }
+        guard healthPath.first == "/" else { throw .invalid(field: "health_path", reason: "must start with '/'") }
+        guard timeoutMilliseconds > 0 else { throw .invalid(field: "timeout_ms", reason: "must be positive") }
+        guard circuitBreaker.failureThreshold > 0 else { throw .invalid(field: "circuit_breaker.failure_threshold", reason: "must be positive") }
+        guard circuitBreaker.openSeconds > 0 else { throw .invalid(field: "circuit_breaker.open_seconds", reason: "must be positive") }
+        guard rateLimit.requests > 0 else { throw .invalid(field: "rate_limit.requests", reason: "must be positive") }
+        guard rateLimit.windowSeconds > 0 else { throw .invalid(field: "rate_limit.window_seconds", reason: "must be positive") }
+        self.name = name
+        self.tenant = tenant
+        self.instances = instances
+        self.basePath = basePath
+        self.healthPath = healthPath
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.circuitBreaker = circuitBreaker
+        self.rateLimit = rateLimit
+        self.routes = []
+        self.status = .healthy
+        self.pendingEvents = [.serviceRegistered(service: name, tenant: tenant)]
+        for (index, route) in routes.enumerated() {
+            try register(route, field: "routes[\(index)]")
+        }
+    }
+
+    /// Adds a route; a (pattern, method) pair already served is refused so two routes can never
+    /// disagree about the roles one request needs.
+    public mutating func register(_ route: RouteDefinition, field: String = "route") throws(InvariantViolation) {
+        for existing in routes where existing.pattern == route.pattern {
+            if existing.methods.isEmpty || route.methods.isEmpty || !existing.methods.isDisjoint(with: route.methods) {
+                throw .invalid(field: field + ".methods", reason: "\(route.pattern) is already registered for an overlapping method")
+            }
+        }
+        routes.append(route)
+        pendingEvents.append(.routeRegistered(service: name, tenant: tenant, pattern: route.pattern, methods: route.methods.map(\.description).sorted().map(HttpMethod.init)))
+    }
+
+    /// Records a health transition; no event when nothing changed.
+    public mutating func recordHealth(_ newStatus: ServiceStatus) {
+        guard newStatus != status else { return }
+        pendingEvents.append(.serviceHealthChanged(service: name, tenant: tenant, from: status, to: newStatus))
+        status = newStatus
+    }
+
+    /// Hands the recorded events to the caller (who publishes them) and forgets them.
+    public mutating func drainEvents() -> [DomainEvent] {
+        defer { pendingEvents.removeAll() }
+        return pendingEvents
+    }
+
+    /// The (pattern, method) matcher for this service's routes.
+    public func makeRouteTrie() -> RouteTrie { RouteTrie(routes: routes) }
+}

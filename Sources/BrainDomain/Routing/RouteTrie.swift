@@ -1,0 +1,101 @@
+/// A segment trie over one service's route patterns.
+///
+/// Matching walks one node per path segment, so its cost depends on the request path's length,
+/// never on how many routes or services exist. Literal children are preferred to a parameter
+/// child at the same depth (`/campaigns/new` beats `/campaigns/{id}`), with backtracking so a
+/// literal dead end still falls back to the parameter branch.
+public struct RouteTrie: Sendable {
+    final class Node: Sendable {
+        let literals: [Substring: Node]
+        let parameter: Node?
+        /// Routes ending at this node, in registration order.
+        let routes: [RouteDefinition]
+
+        init(literals: [Substring: Node], parameter: Node?, routes: [RouteDefinition]) {
+            self.literals = literals
+            self.parameter = parameter
+            self.routes = routes
+        }
+    }
+
+    /// Mutable builder; the built trie is immutable so readers need no locks.
+    private final class Builder {
+        var literals: [Substring: Builder] = [:]
+        var parameter: Builder?
+        var routes: [RouteDefinition] = []
+
+        func insert(_ route: RouteDefinition, from index: Int) {
+            let segments = route.pattern.segments
+            if index == segments.count {
+                routes.append(route)
+                return
+            }
+            switch segments[index] {
+            case .literal(let text):
+                let child = literals[Substring(text)] ?? Builder()
+                literals[Substring(text)] = child
+                child.insert(route, from: index + 1)
+            case .parameter:
+                let child = parameter ?? Builder()
+                parameter = child
+                child.insert(route, from: index + 1)
+            }
+        }
+
+        func build() -> Node {
+            Node(literals: literals.mapValues { $0.build() }, parameter: parameter?.build(), routes: routes)
+        }
+    }
+
+    private let root: Node
+    public let isEmpty: Bool
+
+    public init(routes: [RouteDefinition]) {
+        let builder = Builder()
+        for route in routes { builder.insert(route, from: 0) }
+        self.root = builder.build()
+        self.isEmpty = routes.isEmpty
+    }
+
+    public enum Match: Equatable, Sendable {
+        case matched(RouteDefinition)
+        /// The path matches a pattern but not for this method.
+        case methodNotAllowed
+        case notFound
+    }
+
+    /// Matches `path`, the request path after the service segment (`/campaigns/12`, or empty).
+    /// Walks the path in place: no array of segments is allocated per request.
+    public func match(path: Substring, method: HttpMethod) -> Match {
+        var sawPath = false
+        var rest = path
+        if rest.first == "/" { rest = rest.dropFirst() }
+        if let route = Self.walk(root, rest, method: method, sawPath: &sawPath) {
+            return .matched(route)
+        }
+        return sawPath ? .methodNotAllowed : .notFound
+    }
+
+    private static func walk(_ node: Node, _ rest: Substring, method: HttpMethod, sawPath: inout Bool) -> RouteDefinition? {
+        if rest.isEmpty {
+            if !node.routes.isEmpty { sawPath = true }
+            return node.routes.first { $0.allows(method) }
+        }
+        let segment: Substring
+        let remaining: Substring
+        if let slash = rest.firstIndex(of: "/") {
+            segment = rest[..<slash]
+            remaining = rest[rest.index(after: slash)...]
+        } else {
+            segment = rest
+            remaining = rest[rest.endIndex...]
+        }
+        if let child = node.literals[segment], let found = walk(child, remaining, method: method, sawPath: &sawPath) {
+            return found
+        }
+        if let child = node.parameter, !segment.isEmpty {
+            return walk(child, remaining, method: method, sawPath: &sawPath)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,84 @@
+import BrainApplication
+import Logging
+
+/// Reads `GatewaySettings` from environment variables (design.md §3), refusing any value it
+/// cannot use with a `ConfigurationError` that names the variable.
+public struct EnvironmentSettingsReader: Sendable {
+    private let environment: [String: String]
+
+    public init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    public func read() throws(ConfigurationError) -> GatewaySettings {
+        var s = GatewaySettings()
+        if let host = value("BRAIN_GATEWAY_HOST") {
+            guard !host.contains(where: { $0 == " " || $0 == "/" }) else { throw ConfigurationError(field: "BRAIN_GATEWAY_HOST", reason: "'\(host)' is not a host name or address") }
+            s.host = host
+        }
+        s.port = try integer("BRAIN_GATEWAY_PORT", default: s.port, range: 0...65535)
+        if let level = value("LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError(field: "LOG_LEVEL", reason: "'\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            s.logLevel = parsed
+        }
+        s.configPath = value("BRAIN_GATEWAY_CONFIG")
+        if let url = value("DATABASE_URL") {
+            s.storage = try Self.storage(url)
+        }
+        if let redis = value("REDIS_URL") {
+            guard redis.hasPrefix("redis://") || redis.hasPrefix("rediss://") else {
+                throw ConfigurationError(field: "REDIS_URL", reason: "must start with redis:// or rediss://")
+            }
+            s.redisURL = redis
+        }
+        s.healthCheckIntervalSeconds = try integer("HEALTH_CHECK_INTERVAL", default: s.healthCheckIntervalSeconds, range: 1...86_400)
+        s.serviceRegistryEnabled = try boolean("SERVICE_REGISTRY_ENABLED", default: true)
+        s.autoDiscovery = try boolean("AUTO_DISCOVERY", default: true)
+        s.limits.maxHeaderBytes = try integer("BRAIN_GATEWAY_MAX_HEADER_BYTES", default: s.limits.maxHeaderBytes, range: 1024...(1 << 20))
+        s.limits.maxHeaderCount = try integer("BRAIN_GATEWAY_MAX_HEADER_COUNT", default: s.limits.maxHeaderCount, range: 1...10_000)
+        s.limits.maxBodyBytes = Int64(try integer("BRAIN_GATEWAY_MAX_BODY_BYTES", default: Int(s.limits.maxBodyBytes), range: 0...Int(Int64.max)))
+        s.limits.idleTimeoutSeconds = try integer("BRAIN_GATEWAY_IDLE_TIMEOUT", default: s.limits.idleTimeoutSeconds, range: 1...86_400)
+        s.limits.headerTimeoutSeconds = try integer("BRAIN_GATEWAY_HEADER_TIMEOUT", default: s.limits.headerTimeoutSeconds, range: 1...3_600)
+        s.shutdownDrainSeconds = try integer("BRAIN_GATEWAY_SHUTDOWN_DRAIN", default: s.shutdownDrainSeconds, range: 0...3_600)
+        s.upstreamMaxIdleConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_IDLE", default: s.upstreamMaxIdleConnections, range: 0...100_000)
+        s.upstreamCAFile = value("BRAIN_GATEWAY_UPSTREAM_CA_FILE")
+        return s
+    }
+
+    /// `sqlite:relative/path`, `sqlite:///absolute/path`, `postgresql://…` (or `postgres://…`).
+    static func storage(_ url: String) throws(ConfigurationError) -> StorageLocation {
+        if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
+            return .postgres(url: url)
+        }
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else { throw ConfigurationError(field: "DATABASE_URL", reason: "sqlite: needs a file path") }
+            return .sqlite(path: path)
+        }
+        throw ConfigurationError(field: "DATABASE_URL", reason: "must be sqlite:path, sqlite:///absolute/path or postgresql://…")
+    }
+
+    private func value(_ name: String) -> String? {
+        guard let v = environment[name], !v.isEmpty else { return nil }
+        return v
+    }
+
+    private func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let text = value(name) else { return fallback }
+        guard let n = Int(text) else { throw ConfigurationError(field: name, reason: "'\(text)' is not an integer") }
+        guard range.contains(n) else { throw ConfigurationError(field: name, reason: "\(n) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return n
+    }
+
+    private func boolean(_ name: String, default fallback: Bool) throws(ConfigurationError) -> Bool {
+        guard let text = value(name) else { return fallback }
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigurationError(field: name, reason: "'\(text)' is not true or false")
+        }
+    }
+}

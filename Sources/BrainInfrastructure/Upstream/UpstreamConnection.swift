@@ -1,0 +1,169 @@
+import BrainDomain
+import NIOCore
+import NIOHTTP1
+
+/// Why an upstream exchange failed, as the proxy maps it to a status (design.md "Limits").
+public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// TCP/TLS connect failed (refused, unreachable, handshake).
+    case connectFailed(String)
+    /// The connection closed or reset before the response ended.
+    case connectionClosed
+    /// The upstream sent something that is not an HTTP/1.1 response.
+    case invalidResponse(String)
+    /// No response head within the service's timeout.
+    case timedOut
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let why): "connect failed: \(why)"
+        case .connectionClosed: "upstream closed the connection"
+        case .invalidResponse(let why): "invalid upstream response: \(why)"
+        case .timedOut: "upstream did not answer in time"
+        }
+    }
+}
+
+/// What an upstream connection reports to the exchange currently using it. All calls happen on
+/// the connection's event loop, which is also the client connection's loop.
+public protocol UpstreamResponseReceiver: AnyObject {
+    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseBody(_ body: ByteBuffer)
+    func upstreamResponseEnd()
+    func upstreamFailed(_ failure: UpstreamFailure)
+    func upstreamWritabilityChanged(isWritable: Bool)
+    /// The upstream finished a read burst: a good moment to flush what was written to the client.
+    func upstreamReadComplete()
+}
+
+/// One keep-alive HTTP/1.1 connection to an instance, and the last handler of its pipeline.
+///
+/// It relays response parts to its current receiver, holds back socket reads while the receiver
+/// cannot take more (backpressure), and tells the pool when it closes while idle. Everything
+/// runs on one event loop, so no state here is shared across threads.
+public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
+    public typealias InboundIn = HTTPClientResponsePart
+    public typealias OutboundIn = HTTPClientRequestPart
+    public typealias OutboundOut = HTTPClientRequestPart
+
+    public let instance: UpstreamInstance
+    public private(set) var channel: (any Channel)?
+    private var context: ChannelHandlerContext?
+
+    /// The exchange using this connection; nil while pooled.
+    public weak var receiver: (any UpstreamResponseReceiver)?
+    /// Called once when the channel closes, so a pool can forget an idle connection.
+    var onClose: ((UpstreamConnection) -> Void)?
+
+    private var readsPaused = false
+    private var readPending = false
+    private var responseInProgress = false
+    /// Whether the current response allows reusing the connection afterwards.
+    public private(set) var responseKeepAlive = true
+    public private(set) var isClosed = false
+
+    init(instance: UpstreamInstance) {
+        self.instance = instance
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.channel = context.channel
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Outbound
+
+    /// Writes a request part; flushes when asked.
+    public func write(_ part: HTTPClientRequestPart, flush: Bool) {
+        guard let context else { return }
+        if case .head = part { responseInProgress = true }
+        if flush {
+            context.writeAndFlush(self.wrapOutboundOut(part), promise: nil)
+        } else {
+            context.write(self.wrapOutboundOut(part), promise: nil)
+        }
+    }
+
+    public func flush() {
+        context?.flush()
+    }
+
+    public var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// Stops reading the upstream socket until `resumeReading()`.
+    public func pauseReading() { readsPaused = true }
+
+    public func resumeReading() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        context?.close(promise: nil)
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Inbound
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        switch part {
+        case .head(let head):
+            // Informational responses (100 Continue, 103) are not relayed: the gateway answers
+            // `Expect` itself and forwards only the final response.
+            if head.status.code >= 100 && head.status.code < 200 && head.status.code != 101 { return }
+            responseKeepAlive = head.isKeepAlive
+            receiver?.upstreamResponseHead(head)
+        case .body(let buffer):
+            receiver?.upstreamResponseBody(buffer)
+        case .end:
+            responseInProgress = false
+            let r = receiver
+            r?.upstreamResponseEnd()
+        }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        receiver?.upstreamReadComplete()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        receiver?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let failure: UpstreamFailure = error is HTTPParserError ? .invalidResponse("\(error)") : .connectionClosed
+        fail(failure)
+        close()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        fail(.connectionClosed)
+        let hook = onClose
+        onClose = nil
+        hook?(self)
+    }
+
+    private func fail(_ failure: UpstreamFailure) {
+        guard let r = receiver else { return }
+        receiver = nil
+        r.upstreamFailed(failure)
+    }
+}
