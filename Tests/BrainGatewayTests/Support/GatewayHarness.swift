@@ -1,0 +1,79 @@
+import BrainAPI
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// Runs a real `BrainGateway` in-process on an ephemeral port for one test.
+final class GatewayHarness: Sendable {
+    let gateway: BrainGateway
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    static func start(yaml: String, configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> GatewayHarness {
+        let file = try ServiceFileLoader().load(yaml: yaml)
+        var settings = GatewaySettings()
+        settings.host = "127.0.0.1"
+        settings.port = 0
+        settings.healthCheckIntervalSeconds = 3600
+        settings.storage = .sqlite(path: NSTemporaryDirectory() + "brain-gateway-test.sqlite")
+        configure(&settings)
+        var logger = Logger(label: "test-gateway")
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        let gateway = try BrainGateway(configuration: GatewayConfiguration(settings: settings, services: file.services), logger: logger, threads: 2)
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let task = Task {
+            try await gateway.run { port in continuation.yield(port) }
+        }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw HarnessError.didNotStart }
+        return GatewayHarness(gateway: gateway, port: port, task: task)
+    }
+
+    private init(gateway: BrainGateway, port: Int, task: Task<Void, any Error>) {
+        self.gateway = gateway
+        self.port = port
+        self.task = task
+    }
+
+    func stop() async {
+        await gateway.shutdown()
+        _ = try? await task.value
+    }
+
+    enum HarnessError: Error { case didNotStart }
+}
+
+/// Runs `body` with a backend and a gateway routing `name` to it, then tears both down.
+func withGateway(
+    services: (TestBackend) -> String,
+    configure: (inout GatewaySettings) -> Void = { _ in },
+    _ body: (GatewayHarness, TestBackend) async throws -> Void
+) async throws {
+    let backend = try await TestBackend()
+    let gateway = try await GatewayHarness.start(yaml: services(backend), configure: configure)
+    do {
+        try await body(gateway, backend)
+    } catch {
+        await gateway.stop()
+        await backend.shutdown()
+        throw error
+    }
+    await gateway.stop()
+    await backend.shutdown()
+}
+
+/// The usual one-service configuration: `/svc/...` → `{backend}/base/...`.
+func oneService(_ backend: TestBackend, basePath: String = "/base", extra: String = "") -> String {
+    """
+    services:
+      - name: svc
+        url: \(backend.url)
+        base_path: \(basePath)
+    \(extra)
+    """
+}

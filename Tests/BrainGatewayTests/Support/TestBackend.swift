@@ -1,0 +1,262 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) whose behaviour each test steers.
+///
+/// Endpoints (matched on the last path segment, or its prefix, so any base path works):
+/// - `.../inspect`  answers JSON with the method, URI, headers and body length/checksum it saw
+/// - `.../echo`     answers the request body byte for byte
+/// - `.../sink`     streams the body away, answers `{"bytes": n, "checksum": c}`
+/// - `.../bytes/N`  streams N pattern bytes, honouring backpressure
+/// - `.../slow/MS`  answers after MS milliseconds
+/// - `.../hang`     never answers
+/// - `.../reset`    closes the connection without answering
+/// - `.../chunked-wait` sends a first chunk, then the last one when `releaseChunk()` is called
+/// - `.../cookies`  answers with three `Set-Cookie` fields
+/// - `.../hop`      answers with hop-by-hop fields that must not reach the client
+/// - `.../health`   200, or 503 while `healthy` is false
+/// - anything else  200 with `{"path": "<uri>"}`
+final class TestBackend: @unchecked Sendable {
+    let group: MultiThreadedEventLoopGroup
+    private(set) var channel: (any Channel)!
+    var port: Int { channel.localAddress!.port! }
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    private let state = NIOLockedValueBox(State())
+    struct State {
+        var healthy = true
+        var requests: [HTTPRequestHead] = []
+        var connections = 0
+        var chunkWaiters: [@Sendable () -> Void] = []
+        var closedBeforeResponse = 0
+    }
+
+    var healthy: Bool {
+        get { state.withLockedValue { $0.healthy } }
+        set { state.withLockedValue { $0.healthy = newValue } }
+    }
+    var requests: [HTTPRequestHead] { state.withLockedValue { $0.requests } }
+    var connectionCount: Int { state.withLockedValue { $0.connections } }
+    /// Connections that closed while a `/hang` or `/slow` request was unanswered.
+    var abandonedRequests: Int { state.withLockedValue { $0.closedBeforeResponse } }
+
+    func releaseChunk() {
+        let waiters = state.withLockedValue { s -> [@Sendable () -> Void] in
+            defer { s.chunkWaiters = [] }
+            return s.chunkWaiters
+        }
+        waiters.forEach { $0() }
+    }
+
+    init() async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = self
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                backend.state.withLockedValue { $0.connections += 1 }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func shutdown() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+
+    fileprivate func record(_ head: HTTPRequestHead) {
+        state.withLockedValue { $0.requests.append(head) }
+    }
+
+    fileprivate func addChunkWaiter(_ waiter: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.chunkWaiters.append(waiter) }
+    }
+
+    fileprivate func noteAbandoned() {
+        state.withLockedValue { $0.closedBeforeResponse += 1 }
+    }
+
+    static func patternByte(_ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: index &* 31 &+ 7) }
+}
+
+/// A cheap order-sensitive checksum (not cryptographic) for byte-exactness checks.
+struct Checksum {
+    var value: UInt64 = 1469598103934665603
+    var count = 0
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        for b in bytes { value = (value ^ UInt64(b)) &* 1099511628211 }
+        count += bytes.count
+    }
+    mutating func add(_ buffer: ByteBuffer) { buffer.withUnsafeReadableBytes { add($0) } }
+    mutating func add(_ bytes: [UInt8]) { bytes.withUnsafeBytes { add($0) } }
+}
+
+private final class BackendHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let backend: TestBackend
+    var head: HTTPRequestHead?
+    var body = ByteBuffer()
+    var checksum = Checksum()
+    var streamingSink = false
+    var pendingAnswer = false
+    // Streaming download state.
+    var remaining = 0
+    var offset = 0
+    var streaming = false
+
+    init(backend: TestBackend) { self.backend = backend }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            backend.record(h)
+            body.clear()
+            checksum = Checksum()
+            streamingSink = h.uri.contains("/sink")
+        case .body(let b):
+            checksum.add(b)
+            if !streamingSink { var b = b; body.writeBuffer(&b) }
+        case .end:
+            guard let head else { return }
+            respond(context: context, head: head)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if pendingAnswer { backend.noteAbandoned() }
+        context.fireChannelInactive()
+    }
+
+    private func last(_ uri: String) -> String {
+        let path = uri.split(separator: "?").first.map(String.init) ?? uri
+        return path
+    }
+
+    func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let path = last(head.uri)
+        if path.hasSuffix("/inspect") {
+            var headers: [[String]] = []
+            for (n, v) in head.headers { headers.append([n, v]) }
+            let json: [String: Any] = [
+                "method": head.method.rawValue, "uri": head.uri, "headers": headers,
+                "body_length": checksum.count, "checksum": String(checksum.value),
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+            send(context, status: .ok, body: ByteBuffer(bytes: data), contentType: "application/json", requestHead: head)
+        } else if path.hasSuffix("/echo") {
+            send(context, status: .ok, body: body, contentType: "application/octet-stream", requestHead: head)
+        } else if path.hasSuffix("/sink") {
+            let text = "{\"bytes\":\(checksum.count),\"checksum\":\"\(checksum.value)\"}"
+            send(context, status: .ok, body: ByteBuffer(string: text), contentType: "application/json", requestHead: head)
+        } else if let range = path.range(of: "/bytes/"), let n = Int(path[range.upperBound...]) {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: String(n))
+            headers.add(name: "Content-Type", value: "application/octet-stream")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            remaining = n
+            offset = 0
+            streaming = true
+            pump(context)
+        } else if let range = path.range(of: "/slow/"), let ms = Int(path[range.upperBound...]) {
+            pendingAnswer = true
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(ms))) { [self] in
+                pendingAnswer = false
+                send(context, status: .ok, body: ByteBuffer(string: "{\"slow\":\(ms)}"), contentType: "application/json", requestHead: head)
+            }
+        } else if path.hasSuffix("/hang") {
+            pendingAnswer = true
+        } else if path.hasSuffix("/reset") {
+            context.close(promise: nil)
+        } else if path.hasSuffix("/chunked-wait") {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "first;")))), promise: nil)
+            let loop = context.eventLoop
+            let ctx = NIOLoopBound(context, eventLoop: loop)
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            backend.addChunkWaiter {
+                loop.execute {
+                    ctx.value.write(handler.value.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "last")))), promise: nil)
+                    ctx.value.writeAndFlush(handler.value.wrapOutboundOut(.end(nil)), promise: nil)
+                }
+            }
+        } else if path.hasSuffix("/cookies") {
+            var headers = HTTPHeaders()
+            headers.add(name: "Set-Cookie", value: "a=1; Path=/")
+            headers.add(name: "Set-Cookie", value: "b=2; HttpOnly")
+            headers.add(name: "Set-Cookie", value: "c=3, with comma; Expires=Wed, 21 Oct 2015 07:28:00 GMT")
+            headers.add(name: "Content-Length", value: "2")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else if path.hasSuffix("/hop") {
+            var headers = HTTPHeaders()
+            headers.add(name: "Connection", value: "X-Private")
+            headers.add(name: "X-Private", value: "secret")
+            headers.add(name: "Keep-Alive", value: "timeout=5")
+            headers.add(name: "Proxy-Connection", value: "keep-alive")
+            headers.add(name: "Trailer", value: "X-Trail")
+            headers.add(name: "Upgrade", value: "h2c")
+            headers.add(name: "X-Public", value: "visible")
+            headers.add(name: "Content-Length", value: "2")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else if path.hasSuffix("/health") {
+            let ok = backend.healthy
+            send(context, status: ok ? .ok : .serviceUnavailable, body: ByteBuffer(string: ok ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}"), contentType: "application/json", requestHead: head)
+        } else if let range = path.range(of: "/status/"), let code = Int(path[range.upperBound...]) {
+            send(context, status: HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "{\"status\":\(code)}"), contentType: "application/json", requestHead: head)
+        } else {
+            send(context, status: .ok, body: ByteBuffer(string: "{\"path\":\"\(head.uri)\"}"), contentType: "application/json", requestHead: head)
+        }
+    }
+
+    static let patternChunk: ByteBuffer = {
+        ByteBuffer(bytes: (0..<(64 * 1024)).map { TestBackend.patternByte($0) })
+    }()
+
+    private func pump(_ context: ChannelHandlerContext) {
+        let chunkSize = 64 * 1024
+        // The pattern repeats every 256 bytes, so one prepared 64 KiB chunk serves every offset.
+        while streaming, remaining > 0, context.channel.isWritable {
+            let n = min(chunkSize, remaining)
+            let buffer = Self.patternChunk.getSlice(at: 0, length: n)!
+            offset += n
+            remaining -= n
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        if streaming, remaining == 0 {
+            streaming = false
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { pump(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func send(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: ByteBuffer, contentType: String, requestHead: HTTPRequestHead) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if requestHead.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
