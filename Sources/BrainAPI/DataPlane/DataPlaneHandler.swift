@@ -131,7 +131,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                     connection.write(.end(nil), flush: true)
                     exchange.upstreamNeedsFlush = false
                 }
-                if exchange.responseEnded { completeExchange(exchange) }
             }
         case .answered:
             if case .end = part {
@@ -218,9 +217,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let requestID = requestIdentifier.identify(head.headers)
         let keepAlive = head.isKeepAlive && !shuttingDown
         if let error = bodyLimit.check(head.headers) {
+            state = .closing
             writeError(error, requestID: requestID, keepAlive: false, version: head.version)
             logRejected(head, requestID: requestID, error: error)
-            state = .closing
             return
         }
         let method = HttpMethod(head.method.rawValue)
@@ -232,9 +231,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             // The body (if any) was not read: close rather than drain it.
             let hasBody = head.headers.contains(name: "content-length") && head.headers.first(name: "content-length") != "0"
                 || head.headers.contains(name: "transfer-encoding")
+            state = hasBody || !keepAlive ? .closing : .answered
             writeError(error, requestID: requestID, keepAlive: keepAlive && !hasBody, version: head.version)
             logRejected(head, requestID: requestID, error: error)
-            state = hasBody || !keepAlive ? .closing : .answered
             return
         }
         let exchange = ProxyExchange(
@@ -352,9 +351,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         clientNeedsFlush = true
         if !context.channel.isWritable {
+            // Pause before flushing: the flush may make the channel writable again at once,
+            // and that event must find the upstream already paused to resume it.
+            exchange.connection?.pauseReading()
             context.flush()
             clientNeedsFlush = false
-            exchange.connection?.pauseReading()
+            if context.channel.isWritable { exchange.connection?.resumeReading() }
         }
     }
 
@@ -374,7 +376,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
         clientNeedsFlush = false
         if exchange.requestEnded {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            // State first: writing `.end` lets HTTPServerPipelineHandler deliver a pipelined
+            // next request synchronously, inside this very write.
             completeExchange(exchange)
         } else {
             // The upstream answered before the whole request body arrived: the rest of the body
@@ -455,16 +458,17 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil) {
         exchange.status = error.status.code
         let keepAlive = exchange.keepAlive && exchange.requestEnded
-        writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version)
         exchange.responseStarted = true
         exchange.responseEnded = true
         finish(exchange, error: logError ?? error.code)
+        // State before the write: its `.end` may deliver a pipelined request synchronously.
         if keepAlive {
             state = .idle
             becameIdle()
         } else {
             state = .closing
         }
+        writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version)
     }
 
     /// Writes a JSON error response; closes the connection afterwards unless `keepAlive`.
@@ -489,15 +493,20 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     // MARK: Completion
 
-    /// Both sides are done: log, and get ready for the next request (or close).
+    /// Both sides are done: log, write the response's `.end`, and get ready for the next
+    /// request (or close).
     private func completeExchange(_ exchange: ProxyExchange) {
         finish(exchange, error: nil)
+        guard let context else { return }
         if exchange.keepAlive {
             state = .idle
             becameIdle()
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
             state = .closing
-            closeClient()
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
         }
     }
 

@@ -32,7 +32,10 @@ final class TestBackend: @unchecked Sendable {
         var connections = 0
         var chunkWaiters: [@Sendable () -> Void] = []
         var closedBeforeResponse = 0
+        var healthProbes = 0
     }
+
+    var healthProbes: Int { state.withLockedValue { $0.healthProbes } }
 
     var healthy: Bool {
         get { state.withLockedValue { $0.healthy } }
@@ -73,7 +76,12 @@ final class TestBackend: @unchecked Sendable {
     }
 
     fileprivate func record(_ head: HTTPRequestHead) {
-        state.withLockedValue { $0.requests.append(head) }
+        // Health probes are counted apart so tests can assert what the proxy forwarded.
+        if head.uri.hasSuffix("/health") {
+            state.withLockedValue { $0.healthProbes += 1 }
+        } else {
+            state.withLockedValue { $0.requests.append(head) }
+        }
     }
 
     fileprivate func addChunkWaiter(_ waiter: @escaping @Sendable () -> Void) {
