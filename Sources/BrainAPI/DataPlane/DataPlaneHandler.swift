@@ -38,7 +38,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private let bodyLimit: BodyLimit
     private let upstreamHeaders = UpstreamRequestHeaders()
     private let responseHeaders = ResponseHeaders()
-    private var picker = InstancePicker()
 
     private var state: State = .idle
     private var context: ChannelHandlerContext?
@@ -259,7 +258,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             return
         }
         exchange.attempt += 1
-        let instance = picker.pick(from: exchange.service.instances, excluding: failed)
+        let instance = pool.picker.pick(from: exchange.service.instances, excluding: failed)
         exchange.instance = instance
         switch pool.acquire(instance) {
         case .ready(let connection):

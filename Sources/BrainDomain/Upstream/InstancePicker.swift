@@ -1,7 +1,7 @@
-import BrainDomain
-
 /// Load-balancer stage, in its simplest correct form: round robin over the service's
-/// instances, skipping the one that just failed when retrying. Per event loop, so no lock.
+/// instances, skipping the one that just failed when retrying. One per event loop (it lives
+/// with that loop's connection pool), so it needs no lock and spreads new connections and
+/// requests alike.
 public struct InstancePicker {
     private var counter = 0
 
