@@ -1,0 +1,100 @@
+import Foundation
+
+/// The real `brain-gateway` executable run as a child process, for what only a process can
+/// show: exit codes, signals, and its own memory use.
+final class GatewayProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    private let stdout = Pipe()
+    private let stderr = Pipe()
+
+    static var executable: URL {
+        // Tests/BrainGatewayTests/Support/GatewayProcess.swift → package root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        if let override = ProcessInfo.processInfo.environment["BRAIN_GATEWAY_BINARY"] { return URL(fileURLWithPath: override) }
+        return root.appendingPathComponent(".build/debug/brain-gateway")
+    }
+
+    static func freePort() -> Int {
+        // Let the kernel choose: bind port 0, read it back, release it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Starts the gateway with `environment` (plus a free port) and waits until it is ready.
+    init(yaml: String?, environment: [String: String] = [:], waitUntilReady: Bool = true) async throws {
+        port = Self.freePort()
+        var env = ProcessInfo.processInfo.environment
+        env["BRAIN_GATEWAY_HOST"] = "127.0.0.1"
+        env["BRAIN_GATEWAY_PORT"] = String(port)
+        env["LOG_LEVEL"] = env["TEST_LOG_LEVEL"] ?? "warning"
+        env["DATABASE_URL"] = "sqlite:\(NSTemporaryDirectory())brain-gateway-proc.sqlite"
+        if let yaml {
+            let file = NSTemporaryDirectory() + "brain-gateway-\(UUID().uuidString).yaml"
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+            env["BRAIN_GATEWAY_CONFIG"] = file
+        }
+        for (k, v) in environment { env[k] = v }
+        process.executableURL = Self.executable
+        process.environment = env
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        if waitUntilReady { try await self.waitUntilReady() }
+    }
+
+    func waitUntilReady() async throws {
+        for _ in 0..<300 {
+            if !process.isRunning { throw ProcessError.exited(process.terminationStatus, errorOutput()) }
+            if let r = try? await RawHTTP.send(port: port, "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: .seconds(1)), r.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessError.notReady
+    }
+
+    /// Resident set size and its peak, from /proc.
+    func memory() -> (rss: Int, peak: Int) {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        func kb(_ key: String) -> Int {
+            for line in status.split(separator: "\n") where line.hasPrefix(key) {
+                return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0").map { $0 * 1024 } ?? 0
+            }
+            return 0
+        }
+        return (kb("VmRSS:"), kb("VmHWM:"))
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    func errorOutput() -> String {
+        String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+    }
+
+    func stop() async {
+        if process.isRunning {
+            signal(SIGKILL)
+            _ = await waitForExit(timeout: .seconds(5))
+        }
+    }
+
+    enum ProcessError: Error { case exited(Int32, String), notReady }
+}
