@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) whose behaviour each test steers.
 ///
@@ -23,7 +24,8 @@ final class TestBackend: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     private(set) var channel: (any Channel)!
     var port: Int { channel.localAddress!.port! }
-    var url: String { "http://127.0.0.1:\(port)" }
+    private let tls: NIOSSLContext?
+    var url: String { tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)" }
 
     private let state = NIOLockedValueBox(State())
     struct State {
@@ -54,7 +56,8 @@ final class TestBackend: @unchecked Sendable {
         waiters.forEach { $0() }
     }
 
-    init() async throws {
+    init(tls: NIOSSLContext? = nil) async throws {
+        self.tls = tls
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = self
         channel = try await ServerBootstrap(group: group)
@@ -63,6 +66,7 @@ final class TestBackend: @unchecked Sendable {
             .childChannelInitializer { channel in
                 backend.state.withLockedValue { $0.connections += 1 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
                 }
