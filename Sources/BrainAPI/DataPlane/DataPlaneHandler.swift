@@ -55,7 +55,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// When the first byte of a request head arrived (nil once the head is complete).
     private var headStartedAt: NIODeadline?
     private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     private var shuttingDown = false
+    /// The front-of-pipeline observer, which can answer before any request was decoded.
+    weak var rawResponder: ConnectionLifecycleObserver?
 
     init(environment: DataPlaneEnvironment) {
         self.environment = environment
@@ -561,9 +564,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         armTimer()
     }
 
+    /// Makes sure a timer fires at (or before) the next deadline. A later timer is replaced;
+    /// an earlier one is kept and re-arms itself when it fires.
     private func armTimer() {
-        guard timer == nil, let context else { return }
-        guard let deadline = nextDeadline() else { return }
+        guard let context, let deadline = nextDeadline() else { return }
+        if timer != nil, let armed = timerDeadline, armed <= deadline { return }
+        timer?.cancel()
+        timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             self?.timerFired()
         }
@@ -580,14 +587,14 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func timerFired() {
         timer = nil
+        timerDeadline = nil
         guard let deadline = nextDeadline() else { return }
         if deadline <= .now() {
             guard case .idle = state else { return }
-            if headStartedAt != nil {
-                // A request head started arriving and did not finish in time.
-                writeError(
-                    GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time"),
-                    requestID: RequestIdentifier.generate(), keepAlive: false, version: .http1_1)
+            if headStartedAt != nil, let rawResponder, let context {
+                // A request head started arriving and did not finish in time (slowloris).
+                let error = GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time")
+                rawResponder.writeRawAndClose(status: "408 Request Timeout", body: error.body(requestID: RequestIdentifier.generate(), allocator: context.channel.allocator))
             } else {
                 closeClient()
             }
