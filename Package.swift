@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +82,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Release-build micro-benchmark of registry lookup, run by scripts/bench.
+        .executableTarget(name: "route-lookup-bench", dependencies: ["BrainDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "BrainDomainTests", dependencies: ["BrainDomain"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrainGatewayTests",

@@ -31,15 +31,19 @@ import Testing
     @Test func httpsInstancesAreProxiedWhenTheCAIsTrusted() async throws {
         let files = try Self.makeCertificate()
         let backend = try await TestBackend(tls: try Self.serverContext(files))
-        let gateway = try await GatewayHarness.start(yaml: oneService(backend), configure: { $0.upstreamCAFile = files.cert })
+        let yaml = "services:\n  - {name: svc, url: \(backend.url), base_path: /base, health_path: /health}\n"
+        let gateway = try await GatewayHarness.start(yaml: yaml, configure: { $0.upstreamCAFile = files.cert; $0.healthCheckIntervalSeconds = 1 })
         for _ in 0..<3 {
             let r = try await RawHTTP.send(port: gateway.port, "GET /svc/tls?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(r.status == 200)
             #expect(r.text == "{\"path\":\"/base/tls?x=1\"}")
         }
         // Keep-alive reuse works over TLS too: at most one connection per gateway event loop
-        // (two) plus the health monitor's probe.
+        // (two) plus the health monitor's probe, which trusts the same CA.
         #expect(backend.connectionCount <= 3)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(backend.healthProbes >= 1)
+        #expect(gateway.gateway.health.snapshot(of: gateway.gateway.registry.directory.services).first?.health.status == .healthy)
         await gateway.stop()
         await backend.shutdown()
     }

@@ -8,6 +8,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -40,6 +41,10 @@ public final class BrainGateway: Sendable {
         self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
         clientConfiguration.connectionPool.idleTimeout = .seconds(60)
+        // Health probes trust exactly what the data plane trusts.
+        var probeTLS = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.settings.upstreamCAFile { probeTLS.additionalTrustRoots = [.file(caFile)] }
+        clientConfiguration.tlsConfiguration = probeTLS
         self.httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: clientConfiguration)
     }
 
