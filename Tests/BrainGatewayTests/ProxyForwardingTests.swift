@@ -161,6 +161,19 @@ import Testing
         }
     }
 
+    @Test func pipelinedBodiesAndBothPlanesInterleave() async throws {
+        try await withGateway(services: { oneService($0) }) { gateway, _ in
+            let request = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+                + "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /svc/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nsecond\r\n0\r\n\r\n"
+            let text = String(decoding: try await RawHTTP.exchange(port: gateway.port, request), as: UTF8.self)
+            #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 5, "\(text)")
+            let first = try #require(text.range(of: "first")), second = try #require(text.range(of: "second"))
+            #expect(first.lowerBound < second.lowerBound)
+        }
+    }
+
     @Test func expectContinueIsAnsweredByTheGateway() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             let response = try await RawHTTP.exchange(port: gateway.port, "POST /svc/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")

@@ -24,6 +24,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case idle
         /// A control-plane request is being passed to Hummingbird.
         case controlPlane
+        /// A control-plane request was passed on whole; Hummingbird's response is still going out.
+        case controlPlaneResponding
         /// A request is being proxied.
         case proxying(ProxyExchange)
         /// The gateway already answered a body-less request; its `.end` is still to come.
@@ -33,7 +35,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private let environment: DataPlaneEnvironment
-    private let requestIdentifier = RequestIdentifier()
+    private var requestIdentifier = RequestIdentifier()
     private let routeResolution = RouteResolution()
     private let bodyLimit: BodyLimit
     private let upstreamHeaders = UpstreamRequestHeaders()
@@ -47,6 +49,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var clientReadsPaused = false
     private var clientReadPending = false
     private var clientNeedsFlush = false
+    /// Pipelined request parts waiting for the current response to finish.
+    private var pipelineQueue = CircularBuffer<HTTPServerRequestPart>()
 
     /// Control-plane responses written by Hummingbird but not yet ended.
     private var controlResponsesPending = 0
@@ -105,6 +109,44 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        // HTTP pipelining: a request that arrives while the previous response is still going out
+        // waits here, and the socket is not read meanwhile. (NIO's HTTPServerPipelineHandler
+        // would do this too, but it stops reading after every request, costing two epoll_ctl
+        // calls per request even when nothing is pipelined.)
+        if !pipelineQueue.isEmpty || !acceptsParts {
+            pipelineQueue.append(part)
+            pauseClientReads()
+            return
+        }
+        handle(part, context: context)
+    }
+
+    /// Whether the next inbound part can be handled now (rather than queued behind a response).
+    private var acceptsParts: Bool {
+        switch state {
+        case .idle, .controlPlane, .answered, .closing: true
+        case .controlPlaneResponding: false
+        case .proxying(let exchange): !exchange.requestEnded
+        }
+    }
+
+    /// Hands queued pipelined parts on once the connection is free again. Runs as its own
+    /// event-loop task so a new request never starts inside the previous response's write.
+    private func schedulePipelineDrain() {
+        guard !pipelineQueue.isEmpty, let context else { return }
+        context.eventLoop.assumeIsolated().execute { [weak self] in
+            guard let self, let context = self.context else { return }
+            while !self.pipelineQueue.isEmpty, self.acceptsParts {
+                self.handle(self.pipelineQueue.removeFirst(), context: context)
+            }
+            // Close the synthetic read burst: Hummingbird's async channel hands parts on at
+            // read-complete, and upstream writes are flushed there.
+            self.channelReadComplete(context: context)
+            self.resumeClientReads()
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch state {
         case .idle:
             guard case .head(let head) = part else { return }
@@ -113,17 +155,27 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             if PlaneSelector.plane(forURI: head.uri) == .control {
                 state = .controlPlane
                 controlResponsesPending += 1
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             } else {
                 startProxying(head, context: context)
             }
         case .controlPlane:
-            context.fireChannelRead(data)
-            if case .end = part { state = .idle }
+            context.fireChannelRead(wrapInboundOut(part))
+            if case .end = part {
+                if controlResponsesPending == 0 {
+                    // Hummingbird answered before reading the whole request.
+                    controlPlaneFinished()
+                } else {
+                    state = .controlPlaneResponding
+                }
+            }
+        case .controlPlaneResponding:
+            // Not reached: parts are queued while a control-plane response is pending.
+            pipelineQueue.append(part)
         case .proxying(let exchange):
             switch part {
             case .head:
-                // HTTPServerPipelineHandler holds pipelined heads back; a head here is a bug.
+                // A head before the request's `.end` cannot happen with a well-behaved decoder.
                 closeClient()
             case .body(let buffer):
                 receiveBody(buffer, exchange: exchange)
@@ -138,6 +190,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             if case .end = part {
                 state = .idle
                 becameIdle()
+                schedulePipelineDrain()
             }
         case .closing:
             break
@@ -158,7 +211,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed HTTP request")
             switch state {
             case .idle:
-                writeError(gatewayError, requestID: RequestIdentifier.generate(), keepAlive: false, version: .http1_1)
+                writeError(gatewayError, requestID: requestIdentifier.generate(), keepAlive: false, version: .http1_1)
             case .proxying(let exchange) where !exchange.responseStarted:
                 abandonUpstream(exchange)
                 respond(with: gatewayError, to: exchange)
@@ -187,11 +240,34 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data), controlResponsesPending > 0 {
             controlResponsesPending -= 1
+            if shuttingDown {
+                // Draining: this was the connection's last response.
+                let written = promise ?? context.eventLoop.makePromise()
+                context.write(data, promise: written)
+                written.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+                return
+            }
             context.write(data, promise: promise)
-            if case .idle = state, controlResponsesPending == 0 { becameIdle() }
+            if case .controlPlaneResponding = state, controlResponsesPending == 0 { controlPlaneFinished() }
             return
         }
         context.write(data, promise: promise)
+    }
+
+    private func controlPlaneFinished() {
+        state = .idle
+        becameIdle()
+        schedulePipelineDrain()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Graceful shutdown reaches here after ConnectionLifecycleObserver saw it; it is not
+        // passed on (the control plane needs no separate notice: this handler closes for it).
+        if event is ChannelShouldQuiesceEvent {
+            if case .idle = state, pipelineQueue.isEmpty, controlResponsesPending == 0 { closeClient() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -205,7 +281,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func pauseClientReads() { clientReadsPaused = true }
 
     private func resumeClientReads() {
-        guard clientReadsPaused else { return }
+        guard clientReadsPaused, pipelineQueue.isEmpty else { return }
         clientReadsPaused = false
         if clientReadPending, let context {
             clientReadPending = false
@@ -378,8 +454,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
         clientNeedsFlush = false
         if exchange.requestEnded {
-            // State first: writing `.end` lets HTTPServerPipelineHandler deliver a pipelined
-            // next request synchronously, inside this very write.
+            // completeExchange sets the state before it writes `.end`, and only then lets a
+            // queued pipelined request start.
             completeExchange(exchange)
         } else {
             // The upstream answered before the whole request body arrived: the rest of the body
@@ -459,7 +535,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil) {
         exchange.status = error.status.code
-        let keepAlive = exchange.keepAlive && exchange.requestEnded
+        let keepAlive = exchange.keepAlive && exchange.requestEnded && !shuttingDown
         exchange.responseStarted = true
         exchange.responseEnded = true
         finish(exchange, error: logError ?? error.code)
@@ -471,6 +547,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             state = .closing
         }
         writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version)
+        if keepAlive { schedulePipelineDrain() }
     }
 
     /// Writes a JSON error response; closes the connection afterwards unless `keepAlive`.
@@ -500,10 +577,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func completeExchange(_ exchange: ProxyExchange) {
         finish(exchange, error: nil)
         guard let context else { return }
-        if exchange.keepAlive {
+        if exchange.keepAlive && !shuttingDown {
             state = .idle
             becameIdle()
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            schedulePipelineDrain()
         } else {
             state = .closing
             let promise = context.eventLoop.makePromise(of: Void.self)
@@ -553,6 +631,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     func gracefulShutdownStarted() {
         shuttingDown = true
         guard let context else { return }
+        if case .idle = state, pipelineQueue.isEmpty, controlResponsesPending == 0 {
+            closeClient()
+            return
+        }
         context.eventLoop.assumeIsolated().scheduleTask(in: environment.drainTime) { [weak self] in
             self?.closeClient()
         }
@@ -594,7 +676,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             if headStartedAt != nil, let rawResponder, let context {
                 // A request head started arriving and did not finish in time (slowloris).
                 let error = GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time")
-                rawResponder.writeRawAndClose(status: "408 Request Timeout", body: error.body(requestID: RequestIdentifier.generate(), allocator: context.channel.allocator))
+                rawResponder.writeRawAndClose(status: "408 Request Timeout", body: error.body(requestID: requestIdentifier.generate(), allocator: context.channel.allocator))
             } else {
                 closeClient()
             }

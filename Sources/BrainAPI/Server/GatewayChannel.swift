@@ -9,8 +9,8 @@ import NIOHTTPTypesHTTP1
 ///
 /// Pipeline, front to back — the path a request takes:
 /// `ConnectionLifecycleObserver` (raw bytes, shutdown) → HTTP/1.1 codec (with the decoder's
-/// header limits) → `HTTPServerPipelineHandler` (one response at a time, quiescing) →
-/// `DataPlaneHandler` (proxies `/{service}/…` on the event loop) → HTTP-types codec →
+/// header limits) → `DataPlaneHandler` (proxies `/{service}/…` on the event loop; one response at a time,
+/// pipelined requests queued; graceful-shutdown quiescing) → HTTP-types codec →
 /// Hummingbird's async channel (the control plane). Data-plane requests never reach the last
 /// two, so they cost no Swift task and no type conversion.
 public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
@@ -34,7 +34,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(ConnectionLifecycleObserver(dataPlane: dataPlane))
             try sync.configureHTTPServerPipeline(
-                withPipeliningAssistance: true,
+                withPipeliningAssistance: false,  // DataPlaneHandler queues pipelined requests itself
                 withErrorHandling: false,
                 withOutboundHeaderValidation: true,
                 withEncoderConfiguration: .init(),
