@@ -76,6 +76,7 @@ let package = Package(
             name: "brain-gateway",
             dependencies: [
                 "BrainAPI", "BrainApplication", "BrainInfrastructure", "BrainDomain",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

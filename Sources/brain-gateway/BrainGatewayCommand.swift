@@ -5,6 +5,7 @@ import BrainDomain
 import BrainInfrastructure
 import Foundation
 import Logging
+import NIOCore
 
 /// `brain-gateway`: reads the environment (design.md §3) and the YAML file, then serves until
 /// SIGTERM/SIGINT. A bad setting stops it with one line naming the variable or field, exit 1.
@@ -42,7 +43,10 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             print("configuration ok: \(configuration.services.count) services")
             return
         }
-        let gateway = try BrainGateway(configuration: configuration, logger: logger)
+        let threads = configuration.settings.eventLoopThreads > 0
+            ? configuration.settings.eventLoopThreads
+            : ProcessorAffinity.availableCores(fallback: System.coreCount)
+        let gateway = try BrainGateway(configuration: configuration, logger: logger, threads: threads)
         try await gateway.run()
     }
 

@@ -42,6 +42,8 @@ public struct GatewaySettings: Sendable {
     public var shutdownDrainSeconds: Int = 30
     /// Extra PEM trust roots for `https` instances (private CAs), on top of the system's.
     public var upstreamCAFile: String?
+    /// Event-loop threads; 0 means one per CPU this process may run on.
+    public var eventLoopThreads: Int = 0
     /// Idle keep-alive connections kept per instance and event loop.
     public var upstreamMaxIdleConnections: Int = 64
 
