@@ -49,6 +49,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var clientReadsPaused = false
     private var clientReadPending = false
     private var clientNeedsFlush = false
+    /// Parts were handed to the control plane since the last read-complete.
+    private var controlPlaneReadPending = false
     /// Pipelined request parts waiting for the current response to finish.
     private var pipelineQueue = CircularBuffer<HTTPServerRequestPart>()
 
@@ -155,11 +157,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             if PlaneSelector.plane(forURI: head.uri) == .control {
                 state = .controlPlane
                 controlResponsesPending += 1
+                controlPlaneReadPending = true
                 context.fireChannelRead(wrapInboundOut(part))
             } else {
                 startProxying(head, context: context)
             }
         case .controlPlane:
+            controlPlaneReadPending = true
             context.fireChannelRead(wrapInboundOut(part))
             if case .end = part {
                 if controlResponsesPending == 0 {
@@ -202,7 +206,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             exchange.upstreamNeedsFlush = false
             connection.flush()
         }
-        context.fireChannelReadComplete()
+        // Only the control plane (Hummingbird's async channel) needs read-complete, and only
+        // after it was handed parts: proxied traffic skips the rest of the pipeline entirely.
+        if controlPlaneReadPending {
+            controlPlaneReadPending = false
+            context.fireChannelReadComplete()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -1,26 +1,74 @@
 import NIOHTTP1
 
-/// The hop-by-hop rule of RFC 9110 §7.6.1: these fields, and every field named in
-/// `Connection`, describe one connection and are never passed on by a proxy.
-enum HopByHopHeaders {
-    static let standard: [String] = [
-        "connection", "proxy-connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
-        "proxy-authenticate", "proxy-authorization",
-    ]
+/// What a request or response header field means to the proxy, decided in one pass: only the
+/// few known names of the field's length are compared, so an ordinary header costs one or two
+/// byte comparisons instead of a scan of every special name.
+enum HeaderRole: Equatable {
+    /// Hop-by-hop (RFC 9110 §7.6.1): describes one connection, never passed on.
+    case hopByHop
+    /// `Transfer-Encoding`: hop-by-hop, but tells how the body is framed.
+    case transferEncoding
+    /// Set by the gateway itself on forwarded requests; a client's value is never passed on.
+    case gatewayOwned
+    /// `X-Forwarded-For`: the client's value is extended, not replaced.
+    case forwardedFor
+    /// `X-Request-ID`: gateway-owned upstream; replaced on responses.
+    case requestID
+    case ordinary
 
-    /// Lowercased names listed in the message's `Connection` fields.
+    static func of(_ name: String) -> HeaderRole {
+        var name = name
+        return name.withUTF8 { bytes in
+            func equals(_ lower: StaticString) -> Bool {
+                guard lower.utf8CodeUnitCount == bytes.count else { return false }
+                let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+                for i in 0..<bytes.count {
+                    let b = bytes[i]
+                    if ((b >= 65 && b <= 90) ? b | 0x20 : b) != expected[i] { return false }
+                }
+                return true
+            }
+            switch bytes.count {
+            case 2: return equals("te") ? .hopByHop : .ordinary
+            case 4: return equals("host") ? .gatewayOwned : .ordinary
+            case 6: return equals("expect") ? .gatewayOwned : .ordinary
+            case 7: return equals("trailer") || equals("upgrade") ? .hopByHop : .ordinary
+            case 10: return equals("connection") || equals("keep-alive") ? .hopByHop : .ordinary
+            case 11: return equals("x-tenant-id") ? .gatewayOwned : .ordinary
+            case 12: return equals("x-request-id") ? .requestID : .ordinary
+            case 13: return equals("x-brain-token") ? .gatewayOwned : .ordinary
+            case 15: return equals("x-forwarded-for") ? .forwardedFor : .ordinary
+            case 16:
+                if equals("proxy-connection") { return .hopByHop }
+                return equals("x-forwarded-host") ? .gatewayOwned : .ordinary
+            case 17:
+                if equals("transfer-encoding") { return .transferEncoding }
+                return equals("x-forwarded-proto") ? .gatewayOwned : .ordinary
+            case 18: return equals("proxy-authenticate") ? .hopByHop : .ordinary
+            case 19: return equals("proxy-authorization") ? .hopByHop : .ordinary
+            default: return .ordinary
+            }
+        }
+    }
+}
+
+/// Field names a message lists in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
+enum HopByHopHeaders {
+    /// Lowercased names listed in the message's `Connection` fields (`close` and `keep-alive`
+    /// excluded: they name no field). Empty, without allocating, in the usual case.
     static func connectionListed(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
-        for value in headers[canonicalForm: "connection"] {
-            let token = value.lowercased()
-            if token != "close" && token != "keep-alive" { names.append(token) }
+        for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
+            for token in value.split(separator: ",") {
+                let trimmed = token.trimmingSpaces.lowercased()
+                if !trimmed.isEmpty && trimmed != "close" && trimmed != "keep-alive" { names.append(trimmed) }
+            }
         }
         return names
     }
 
-    static func isHopByHop(_ name: String, extra: [String]) -> Bool {
-        for candidate in standard where name.equalsIgnoringASCIICase(candidate) { return true }
-        for candidate in extra where name.equalsIgnoringASCIICase(candidate) { return true }
+    static func isListed(_ name: String, in listed: [String]) -> Bool {
+        for candidate in listed where name.equalsIgnoringASCIICase(candidate) { return true }
         return false
     }
 }
@@ -37,5 +85,14 @@ extension String {
             if lx != y { return false }
         }
         return true
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+        while s.last == " " || s.last == "\t" { s = s.dropLast() }
+        return s
     }
 }

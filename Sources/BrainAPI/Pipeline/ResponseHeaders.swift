@@ -11,8 +11,14 @@ public struct ResponseHeaders: Sendable {
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.headers.count + 2)
         for (name, value) in upstream.headers {
-            if HopByHopHeaders.isHopByHop(name, extra: listed) || name.equalsIgnoringASCIICase("x-request-id") { continue }
-            headers.add(name: name, value: value)
+            switch HeaderRole.of(name) {
+            case .hopByHop, .transferEncoding, .requestID:
+                continue
+            case .ordinary, .gatewayOwned, .forwardedFor:
+                if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
+                    headers.add(name: name, value: value)
+                }
+            }
         }
         headers.add(name: "X-Request-ID", value: requestID)
         if !keepAlive {

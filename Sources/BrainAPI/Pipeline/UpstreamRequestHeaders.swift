@@ -9,12 +9,6 @@ import NIOHTTP1
 /// authority, `X-Forwarded-For` gets the client's address appended, `X-Forwarded-Proto` and
 /// `X-Forwarded-Host` describe the client's request. Chunked request bodies stay chunked.
 public struct UpstreamRequestHeaders: Sendable {
-    /// Lowercased names of the fields the gateway itself sets on forwarded requests.
-    static let gatewayOwned: [String] = [
-        "host", "x-request-id", "x-tenant-id", "x-brain-token", "x-forwarded-proto", "x-forwarded-host",
-        "x-forwarded-for", "expect",
-    ]
-
     public let forwardedProto: String
 
     public init(forwardedProto: String = "http") {
@@ -30,23 +24,19 @@ public struct UpstreamRequestHeaders: Sendable {
         var forwardedFor: String?
         var isChunked = false
         for (name, value) in client.headers {
-            if name.equalsIgnoringASCIICase("transfer-encoding") {
+            switch HeaderRole.of(name) {
+            case .ordinary:
+                if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
+                    headers.add(name: name, value: value)
+                }
+            case .transferEncoding:
                 // The decoder only accepts a final `chunked` coding; keep the body framed that way.
                 isChunked = true
-                continue
-            }
-            if name.equalsIgnoringASCIICase("x-forwarded-for") {
+            case .forwardedFor:
                 forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+            case .hopByHop, .gatewayOwned, .requestID:
                 continue
             }
-            if HopByHopHeaders.isHopByHop(name, extra: listed) { continue }
-            var owned = false
-            for candidate in Self.gatewayOwned where name.equalsIgnoringASCIICase(candidate) {
-                owned = true
-                break
-            }
-            if owned { continue }
-            headers.add(name: name, value: value)
         }
         headers.add(name: "Host", value: instance.authority)
         if let clientAddress {
