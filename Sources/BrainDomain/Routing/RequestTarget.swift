@@ -52,11 +52,12 @@ public struct RequestTarget: Sendable, Equatable {
         for byte in query.utf8 where byte < 0x21 || byte == 0x7F {
             throw .controlCharacter
         }
-        try checkSegments(rawPath)
-        let merged: Substring = rawPath.utf8.contains(adjacentSlashes: ()) ? Substring(mergeSlashes(rawPath)) : rawPath
-        // merged starts with "/"; the service is up to the next "/".
-        let afterSlash = merged.index(after: merged.startIndex)
-        let serviceEnd = merged[afterSlash...].firstIndex(of: "/") ?? merged.endIndex
+        let hasAdjacentSlashes = try checkSegments(rawPath)
+        let merged: Substring = hasAdjacentSlashes ? Substring(mergeSlashes(rawPath)) : rawPath
+        // merged starts with "/"; the service is up to the next "/" (found on bytes, not Characters).
+        let utf8 = merged.utf8
+        let afterSlash = utf8.index(after: utf8.startIndex)
+        let serviceEnd = utf8[afterSlash...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
         return RequestTarget(service: merged[afterSlash..<serviceEnd], path: merged[serviceEnd...], query: query)
     }
 
@@ -84,16 +85,20 @@ public struct RequestTarget: Sendable, Equatable {
         return out
     }
 
-    private static func checkSegments(_ path: Substring) throws(Rejection) {
-        var utf8Validator = UTF8Validator()
-        var segmentStart = path.utf8.startIndex
+    /// Checks every segment in one pass over the bytes; returns whether `//` occurs.
+    private static func checkSegments(_ path: Substring) throws(Rejection) -> Bool {
         let bytes = path.utf8
+        var segmentStart = bytes.startIndex
         var index = bytes.startIndex
         var sawPercent = false
-        while index <= bytes.endIndex {
+        var sawNonASCII = false
+        var adjacentSlashes = false
+        var previous: UInt8 = 0
+        while true {
             let atEnd = index == bytes.endIndex
             let byte: UInt8 = atEnd ? UInt8(ascii: "/") : bytes[index]
             if byte == UInt8(ascii: "/") {
+                if !atEnd && previous == UInt8(ascii: "/") { adjacentSlashes = true }
                 try checkSegment(path[segmentStart..<index], hasPercent: sawPercent)
                 sawPercent = false
                 if atEnd { break }
@@ -105,17 +110,23 @@ public struct RequestTarget: Sendable, Equatable {
             } else if byte < 0x21 || byte == 0x7F {
                 throw .controlCharacter
             } else if byte >= 0x80 {
-                // Raw non-ASCII bytes must at least be valid UTF-8.
-                _ = byte
+                sawNonASCII = true
             }
+            previous = byte
             index = bytes.index(after: index)
         }
-        if !utf8Validator.validate(path.utf8) { throw .invalidUTF8 }
+        // Raw non-ASCII bytes must at least be valid UTF-8 (an ASCII path always is).
+        if sawNonASCII {
+            var validator = UTF8Validator()
+            if !validator.validate(bytes) { throw .invalidUTF8 }
+        }
+        return adjacentSlashes
     }
 
     private static func checkSegment(_ segment: Substring, hasPercent: Bool) throws(Rejection) {
         if !hasPercent {
-            if segment == "." || segment == ".." { throw .dotSegment }
+            let utf8 = segment.utf8
+            if utf8.count <= 2, !utf8.isEmpty, utf8.allSatisfy({ $0 == UInt8(ascii: ".") }) { throw .dotSegment }
             return
         }
         var decoded = try percentDecode(segment.utf8)
@@ -179,14 +190,3 @@ struct UTF8Validator {
     }
 }
 
-extension String.UTF8View.SubSequence {
-    /// Whether two `/` stand next to each other.
-    fileprivate func contains(adjacentSlashes: Void) -> Bool {
-        var previous: UInt8 = 0
-        for byte in self {
-            if byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return true }
-            previous = byte
-        }
-        return false
-    }
-}
