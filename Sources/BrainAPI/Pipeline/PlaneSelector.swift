@@ -13,8 +13,10 @@ public enum PlaneSelector {
             end = utf8.index(after: end)
         }
         let first = Substring(uri)[afterSlash..<end]
+        // `//x` is a data-plane path whose slashes RequestTarget merges; only `/` itself is ours.
+        if first.isEmpty { return end == utf8.endIndex || utf8[end] == UInt8(ascii: "?") ? .control : .data }
         switch first {
-        case "", "api", "health", "metrics", "graphql", "ws", "docs", "dashboard", "openapi.json", ".well-known":
+        case "api", "health", "metrics", "graphql", "ws", "docs", "dashboard", "openapi.json", ".well-known":
             return .control
         default:
             return .data

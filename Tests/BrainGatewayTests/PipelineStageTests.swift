@@ -1,0 +1,112 @@
+import BrainDomain
+import NIOCore
+import NIOHTTP1
+import Testing
+@testable import BrainAPI
+
+/// Each data-plane stage on its own, without sockets.
+@Suite struct PipelineStageTests {
+    let instance = UpstreamInstance(scheme: .http, host: "10.0.0.7", port: 8008)
+
+    @Test func planeSelectorSendsReservedSegmentsToTheControlPlane() {
+        for uri in ["/", "/health", "/health/ready", "/api/brain/services", "/metrics?x", "/.well-known/jwks.json", "/openapi.json", "/docs/"] {
+            #expect(PlaneSelector.plane(forURI: uri) == .control, "\(uri)")
+        }
+        for uri in ["/ai-agents/x", "/healthy/x", "/apis", "*", "http://h/x", "//h/x"] {
+            #expect(PlaneSelector.plane(forURI: uri) == .data, "\(uri)")
+        }
+    }
+
+    @Test func headerRolesAreCaseInsensitive() {
+        #expect(HeaderRole.of("Connection") == .hopByHop)
+        #expect(HeaderRole.of("TE") == .hopByHop)
+        #expect(HeaderRole.of("Transfer-Encoding") == .transferEncoding)
+        #expect(HeaderRole.of("X-TENANT-ID") == .gatewayOwned)
+        #expect(HeaderRole.of("x-forwarded-for") == .forwardedFor)
+        #expect(HeaderRole.of("X-Request-Id") == .requestID)
+        #expect(HeaderRole.of("Content-Type") == .ordinary)
+        #expect(HeaderRole.of("Set-Cookie") == .ordinary)
+    }
+
+    @Test func upstreamHeadersAreRewritten() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "gw.example")
+        headers.add(name: "Connection", value: "keep-alive, X-Secret")
+        headers.add(name: "X-Secret", value: "s")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "X-Forwarded-For", value: "1.1.1.1")
+        headers.add(name: "x-tenant-id", value: "forged")
+        headers.add(name: "Accept", value: "*/*")
+        let client = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/svc/a?b", headers: headers)
+        let head = UpstreamRequestHeaders().build(from: client, uri: "/base/a?b", instance: instance, requestID: "rid", clientAddress: "2.2.2.2")
+        #expect(head.uri == "/base/a?b")
+        #expect(head.method == .POST)
+        #expect(head.headers["Host"] == ["10.0.0.7:8008"])
+        #expect(head.headers["X-Forwarded-For"] == ["1.1.1.1, 2.2.2.2"])
+        #expect(head.headers["X-Forwarded-Host"] == ["gw.example"])
+        #expect(head.headers["X-Forwarded-Proto"] == ["http"])
+        #expect(head.headers["X-Request-ID"] == ["rid"])
+        #expect(head.headers["Transfer-Encoding"] == ["chunked"])
+        #expect(head.headers["Accept"] == ["*/*"])
+        #expect(head.headers["X-Secret"].isEmpty && head.headers["Connection"].isEmpty && head.headers["x-tenant-id"].isEmpty)
+    }
+
+    @Test func responseHeadersDropHopByHopAndSetTheRequestID() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Set-Cookie", value: "a=1")
+        headers.add(name: "Set-Cookie", value: "b=2")
+        headers.add(name: "Keep-Alive", value: "timeout=5")
+        headers.add(name: "X-Request-ID", value: "upstream-id")
+        let upstream = HTTPResponseHead(version: .http1_1, status: .created, headers: headers)
+        let head = ResponseHeaders().build(from: upstream, clientVersion: .http1_0, requestID: "rid", keepAlive: false)
+        #expect(head.status == .created && head.version == .http1_0)
+        #expect(head.headers["Set-Cookie"] == ["a=1", "b=2"])
+        #expect(head.headers["Keep-Alive"].isEmpty)
+        #expect(head.headers["X-Request-ID"] == ["rid"])
+        #expect(head.headers["Connection"] == ["close"])
+    }
+
+    @Test func retryPolicyFollowsTheContract() {
+        let policy = RetryPolicy()
+        #expect(policy.isRetryable(method: .GET, headers: [:]))
+        #expect(policy.isRetryable(method: .PUT, headers: [:]))
+        #expect(!policy.isRetryable(method: .POST, headers: [:]))
+        #expect(!policy.isRetryable(method: .PATCH, headers: [:]))
+        #expect(policy.isRetryable(method: .POST, headers: ["Idempotency-Key": "k"]))
+        #expect(policy.shouldRetry(failure: .connectFailed, attempt: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .connectFailed, attempt: 2, retryableRequest: true, responseStarted: false, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .timedOut, attempt: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .connectionClosed, attempt: 1, retryableRequest: true, responseStarted: true, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .connectionClosed, attempt: 1, retryableRequest: true, responseStarted: false, bodyReplayable: false))
+    }
+
+    @Test func bodyLimitChecksDeclaredAndStreamedSizes() {
+        let limit = BodyLimit(maxBytes: 10)
+        #expect(limit.check(["Content-Length": "10"]) == nil)
+        #expect(limit.check(["Content-Length": "11"])?.status == .payloadTooLarge)
+        #expect(limit.allows(received: 10) && !limit.allows(received: 11))
+    }
+
+    @Test func requestIdentifierKeepsPlainTokensOnly() {
+        var identifier = RequestIdentifier()
+        #expect(identifier.identify(["X-Request-ID": "abc-123.x:y_z"]) == "abc-123.x:y_z")
+        let generated = identifier.identify(["X-Request-ID": "has space"])
+        #expect(generated.count == 32 && generated.allSatisfy { $0.isHexDigit })
+        #expect(identifier.generate() != identifier.generate())
+    }
+
+    @Test func errorBodiesAreEscapedJSON() {
+        let error = GatewayError(status: .badRequest, code: "bad_request", detail: "quote \" and \n newline")
+        let body = error.body(requestID: "r1", allocator: ByteBufferAllocator())
+        #expect(String(buffer: body) == #"{"error":"bad_request","detail":"quote \" and \n newline","request_id":"r1"}"#)
+    }
+
+    @Test func instancePickerRoundRobinsAndSkipsTheFailedInstance() {
+        let a = UpstreamInstance(scheme: .http, host: "a", port: 1), b = UpstreamInstance(scheme: .http, host: "b", port: 1)
+        var picker = InstancePicker()
+        let picks = (0..<4).map { _ in picker.pick(from: [a, b], excluding: nil) }
+        #expect(Set(picks) == [a, b])
+        for _ in 0..<5 { #expect(picker.pick(from: [a, b], excluding: a) == b) }
+        #expect(picker.pick(from: [a], excluding: a) == a)
+    }
+}
