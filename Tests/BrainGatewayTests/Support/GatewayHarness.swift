@@ -14,7 +14,7 @@ final class GatewayHarness: Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    static func start(yaml: String, configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> GatewayHarness {
+    static func start(yaml: String, logger customLogger: Logger? = nil, configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> GatewayHarness {
         let file = try ServiceFileLoader().load(yaml: yaml)
         var settings = GatewaySettings()
         settings.host = "127.0.0.1"
@@ -24,7 +24,7 @@ final class GatewayHarness: Sendable {
         configure(&settings)
         var logger = Logger(label: "test-gateway")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        let gateway = try BrainGateway(configuration: GatewayConfiguration(settings: settings, services: file.services), logger: logger, threads: 2)
+        let gateway = try BrainGateway(configuration: GatewayConfiguration(settings: settings, services: file.services), logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             try await gateway.run { port in continuation.yield(port) }
