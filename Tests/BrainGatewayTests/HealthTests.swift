@@ -35,6 +35,10 @@ import Testing
 
             backend.healthy = false
             json = try await Self.waitFor(gateway, service: "svc", status: "degraded")
+            // A failed probe has no response time, and says so with null.
+            let degraded = try #require((json["services"] as? [String: Any])?["svc"] as? [String: Any])
+            #expect(degraded.keys.contains("response_time_ms"))
+            #expect(degraded["response_time_ms"] is NSNull)
             #expect(Self.serviceStatus(json, "svc") == "degraded")
             #expect(json["status"] as? String == "degraded")
             json = try await Self.waitFor(gateway, service: "svc", status: "down")

@@ -25,10 +25,20 @@ public struct HealthController<Context: RequestContext>: Sendable {
         router.get("/health/ready") { _, _ in await self.ready() }
     }
 
+    /// `response_time_ms` is always present: `null` until an instance has answered a probe.
     struct ServiceEntry: Encodable {
         let status: ServiceStatus
         let response_time_ms: Double?
         let instances: [String: InstanceEntry]
+
+        enum CodingKeys: String, CodingKey { case status, response_time_ms, instances }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(status, forKey: .status)
+            try c.encode(response_time_ms, forKey: .response_time_ms)
+            try c.encode(instances, forKey: .instances)
+        }
     }
 
     struct InstanceEntry: Encodable {
@@ -36,6 +46,16 @@ public struct HealthController<Context: RequestContext>: Sendable {
         let response_time_ms: Double?
         let consecutive_failures: Int
         let last_error: String?
+
+        enum CodingKeys: String, CodingKey { case status, response_time_ms, consecutive_failures, last_error }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(status, forKey: .status)
+            try c.encode(response_time_ms, forKey: .response_time_ms)
+            try c.encode(consecutive_failures, forKey: .consecutive_failures)
+            try c.encodeIfPresent(last_error, forKey: .last_error)
+        }
     }
 
     struct Report: Encodable {
