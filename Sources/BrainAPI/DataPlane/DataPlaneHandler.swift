@@ -9,7 +9,8 @@ import NIOHTTP1
 ///
 /// Sees every request head first. Control-plane requests (reserved first segments) pass on,
 /// untouched, to Hummingbird further down the pipeline. Every `/{service}/…` request runs the
-/// pipeline stages (request id → body limit → route match → instance pick → header rewrite) and
+/// pipeline stages (request id → head validation → body limit → route match → instance pick →
+/// header rewrite) and
 /// is streamed to an upstream connection taken from this event loop's pool: no thread hop and
 /// no Swift task per request. Backpressure: the client socket is read only while the upstream
 /// can take writes, and the upstream socket only while the client can.
@@ -36,6 +37,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private let environment: DataPlaneEnvironment
     private var requestIdentifier = RequestIdentifier()
+    private let headValidation = RequestHeadValidation()
     private let routeResolution = RouteResolution()
     private let bodyLimit: BodyLimit
     private let upstreamHeaders = UpstreamRequestHeaders()
@@ -303,7 +305,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func startProxying(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let requestID = requestIdentifier.identify(head.headers)
         let keepAlive = head.isKeepAlive && !shuttingDown
-        if let error = bodyLimit.check(head.headers) {
+        if let error = headValidation.check(head) ?? bodyLimit.check(head.headers) {
             state = .closing
             writeError(error, requestID: requestID, keepAlive: false, version: head.version)
             logRejected(head, requestID: requestID, error: error)
