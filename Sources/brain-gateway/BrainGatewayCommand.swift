@@ -23,6 +23,9 @@ struct BrainGatewayCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the configuration, print a summary and exit.")
     var checkConfig = false
 
+    @Flag(name: .long, help: "Development mode: without JWT_SECRET, generate a random HS256 key and print it with a sample platform-admin token.")
+    var dev = false
+
     func run() async throws {
         let configuration: GatewayConfiguration
         do {
@@ -43,23 +46,60 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             print("configuration ok: \(configuration.services.count) services")
             return
         }
+        let verifier: TokenVerifier
+        do {
+            verifier = try await makeTokenVerifier(configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let threads = configuration.settings.eventLoopThreads > 0
             ? configuration.settings.eventLoopThreads
             : ProcessorAffinity.availableCores(fallback: System.coreCount)
-        let gateway = try BrainGateway(configuration: configuration, logger: logger, threads: threads)
+        let gateway = try BrainGateway(configuration: configuration, tokenVerifier: verifier, logger: logger, threads: threads)
         try await gateway.run()
+    }
+
+    /// The client-token verifier: HS256 with `JWT_SECRET`, or a generated key in `--dev`.
+    private func makeTokenVerifier(_ configuration: GatewayConfiguration, logger: Logger) async throws -> TokenVerifier {
+        let settings = configuration.settings
+        if settings.jwtJWKSURL != nil {
+            throw ConfigurationError(field: "JWT_JWKS_URL", reason: "JWKS (RS256/ES256) keys are not supported yet; use JWT_SECRET")
+        }
+        var secret = settings.jwtSecret
+        if secret == nil {
+            guard dev else {
+                throw ConfigurationError(field: "JWT_SECRET", reason: "set JWT_SECRET (HS256, at least 32 bytes) or start with --dev")
+            }
+            let credentials = try await DevelopmentCredentials.generate()
+            secret = credentials.secret
+            // Printed on purpose, once: development mode exists to hand these to the developer.
+            print("""
+                brain-gateway: development mode — a random HS256 key was generated for this run.
+                  JWT_SECRET=\(credentials.secret)
+                  sample platform-admin token (tenant \(DevelopmentCredentials.sampleTenant), valid 24 h):
+                  Authorization: Bearer \(credentials.sampleAdminToken)
+                """)
+            logger.warning("development mode: tokens are signed with a generated key that is lost on restart")
+        }
+        return try await TokenVerifier.hs256(
+            secret: secret ?? "", leewaySeconds: Double(settings.jwtLeewaySeconds),
+            issuer: configuration.auth.issuer, audience: configuration.auth.audience)
     }
 
     private func loadConfiguration() throws -> GatewayConfiguration {
         var settings = try EnvironmentSettingsReader(environment: ProcessInfo.processInfo.environment).read()
         if let config { settings.configPath = config }
         var services: [ServiceRoute] = []
+        var auth = AuthSettings()
         if let path = settings.configPath {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError(field: "BRAIN_GATEWAY_CONFIG", reason: "cannot read '\(path)'")
             }
-            services = try ServiceFileLoader().load(yaml: text).services
+            let file = try ServiceFileLoader().load(yaml: text)
+            services = file.services
+            auth = file.auth
         }
-        return GatewayConfiguration(settings: settings, services: services)
+        return GatewayConfiguration(settings: settings, services: services, auth: auth)
     }
 }

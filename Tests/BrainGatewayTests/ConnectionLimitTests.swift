@@ -6,7 +6,7 @@ import Testing
     @Test func oversizedHeadersAre431() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             let big = String(repeating: "a", count: 40 * 1024)
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n")
+            let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n")
             #expect(r.status == 431)
             #expect(r.text.contains("headers_too_large"))
             #expect(backend.requests.isEmpty)
@@ -16,7 +16,7 @@ import Testing
     @Test func tooManyHeaderFieldsAre431() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             let fields = (0..<150).map { "X-F\($0): v\r\n" }.joined()
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\n\(fields)\r\n")
+            let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\n\(fields)\r\n")
             #expect(r.status == 431)
             #expect(backend.requests.isEmpty)
         }
@@ -24,7 +24,7 @@ import Testing
 
     @Test func malformedRequestsAre400AndClosed() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello")
+            let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello")
             #expect(r.status == 400)
             #expect(r.header("connection") == "close")
             #expect(backend.requests.isEmpty)
@@ -35,7 +35,7 @@ import Testing
         try await withGateway(services: { oneService($0) }, configure: { $0.limits.headerTimeoutSeconds = 1 }) { gateway, backend in
             let started = ContinuousClock.now
             // Half a request head, then silence: the gateway answers 408 and closes.
-            let bytes = try await RawHTTP.exchange(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\nX-Slow: ", timeout: .seconds(5))
+            let bytes = try await gateway.exchange("GET /svc/x HTTP/1.1\r\nHost: x\r\nX-Slow: ", timeout: .seconds(5))
             let r = try RawHTTP.parse(bytes)
             #expect(r.status == 408)
             #expect(ContinuousClock.now - started < .seconds(4))
@@ -47,7 +47,7 @@ import Testing
         try await withGateway(services: { oneService($0) }, configure: { $0.limits.idleTimeoutSeconds = 1 }) { gateway, _ in
             let started = ContinuousClock.now
             // One complete keep-alive request, then nothing: the server closes after ~1 s.
-            let bytes = try await RawHTTP.exchange(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(5))
+            let bytes = try await gateway.exchange("GET /svc/x HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(5))
             let r = try RawHTTP.parse(bytes)
             #expect(r.status == 200)
             let elapsed = ContinuousClock.now - started
@@ -57,7 +57,7 @@ import Testing
 
     @Test func aSlowBackendDoesNotTripTheIdleTimeout() async throws {
         try await withGateway(services: { oneService($0) }, configure: { $0.limits.idleTimeoutSeconds = 1 }) { gateway, _ in
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/slow/1800 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let r = try await gateway.send("GET /svc/slow/1800 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(r.status == 200)
         }
     }

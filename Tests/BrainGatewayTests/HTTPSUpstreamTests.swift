@@ -34,7 +34,7 @@ import Testing
         let yaml = "services:\n  - {name: svc, url: \(backend.url), base_path: /base, health_path: /health}\n"
         let gateway = try await GatewayHarness.start(yaml: yaml, configure: { $0.upstreamCAFile = files.cert; $0.healthCheckIntervalSeconds = 1 })
         for _ in 0..<3 {
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/tls?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let r = try await gateway.send("GET /svc/tls?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(r.status == 200)
             #expect(r.text == "{\"path\":\"/base/tls?x=1\"}")
         }
@@ -52,7 +52,7 @@ import Testing
         let files = try Self.makeCertificate()
         let backend = try await TestBackend(tls: try Self.serverContext(files))
         let gateway = try await GatewayHarness.start(yaml: oneService(backend))
-        let r = try await RawHTTP.send(port: gateway.port, "GET /svc/tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let r = try await gateway.send("GET /svc/tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(r.status == 502)
         #expect(backend.requests.isEmpty)
         await gateway.stop()

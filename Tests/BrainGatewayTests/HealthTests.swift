@@ -5,7 +5,7 @@ import Testing
 /// The background monitor and the health endpoints.
 @Suite struct HealthTests {
     static func health(_ gateway: GatewayHarness) async throws -> [String: Any] {
-        let r = try await RawHTTP.send(port: gateway.port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let r = try await gateway.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(r.status == 200)
         return try #require(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
     }
@@ -69,10 +69,10 @@ import Testing
 
     @Test func liveAndReadyEndpoints() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, _ in
-            let live = try await RawHTTP.send(port: gateway.port, "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let live = try await gateway.send("GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(live.status == 200)
             #expect(live.text == "{\"status\":\"alive\"}")
-            let ready = try await RawHTTP.send(port: gateway.port, "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let ready = try await gateway.send("GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(ready.status == 200)
             #expect(ready.text.contains("\"status\":\"ready\""))
         }
@@ -80,7 +80,7 @@ import Testing
 
     @Test func readinessFailsWhenStorageIsUnreachable() async throws {
         try await withGateway(services: { oneService($0) }, configure: { $0.storage = .sqlite(path: "/nonexistent-dir/brain.sqlite") }) { gateway, _ in
-            let ready = try await RawHTTP.send(port: gateway.port, "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let ready = try await gateway.send("GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(ready.status == 503)
             #expect(ready.text.contains("unreachable"))
         }
@@ -89,7 +89,7 @@ import Testing
     @Test func aFailedRequestDegradesTheService() async throws {
         let port = try await UpstreamFailureTests.closedPort()
         let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: gone, url: http://127.0.0.1:\(port)}\n")
-        _ = try await RawHTTP.send(port: gateway.port, "GET /gone/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        _ = try await gateway.send("GET /gone/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let json = try await Self.health(gateway)
         #expect(Self.serviceStatus(json, "gone") == "degraded")
         await gateway.stop()

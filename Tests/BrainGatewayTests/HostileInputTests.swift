@@ -53,7 +53,7 @@ import Testing
     func smugglingVectorsAreRefusedAndNothingIsForwarded(name: String) async throws {
         let request = try #require(Self.vectors.first { $0.0 == name }?.1)
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            let bytes = try await RawHTTP.exchange(port: gateway.port, request, timeout: .seconds(5))
+            let bytes = try await gateway.exchange(request, timeout: .seconds(5))
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 400"), "\(name): \(text.prefix(80))")
             // Exactly one response: the connection is closed after it, so nothing smuggled runs.
@@ -66,7 +66,7 @@ import Testing
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             // Classic CL.TE: a front end honouring Content-Length would forward the rest as a new request.
             let request = "POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /svc/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
-            _ = try await RawHTTP.exchange(port: gateway.port, request, timeout: .seconds(5))
+            _ = try await gateway.exchange(request, timeout: .seconds(5))
             #expect(!backend.requests.contains { $0.uri.contains("smuggled") })
         }
     }
@@ -92,7 +92,7 @@ import Testing
             // Meanwhile normal clients are served promptly.
             for _ in 0..<20 {
                 let started = ContinuousClock.now
-                let r = try await RawHTTP.send(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 #expect(r.status == 200)
                 #expect(ContinuousClock.now - started < .seconds(1))
                 try await Task.sleep(for: .milliseconds(100))

@@ -51,7 +51,7 @@ import Testing
         let root = GatewayProcess.executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let yaml = try String(contentsOf: root.appendingPathComponent("config/brain-gateway.yaml"), encoding: .utf8)
         let gateway = try await GatewayProcess(yaml: yaml)
-        let r = try await RawHTTP.send(port: gateway.port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let r = try await gateway.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let json = try #require(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         let services = try #require(json["services"] as? [String: Any])
         #expect(services.count == 13)
@@ -65,13 +65,13 @@ import Testing
     @Test func sigtermLetsTheInFlightRequestFinishThenExitsZero() async throws {
         let backend = try await TestBackend()
         let gateway = try await GatewayProcess(yaml: oneService(backend))
-        async let slow = RawHTTP.send(port: gateway.port, "GET /svc/slow/1500 HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(10))
+        async let slow = gateway.send("GET /svc/slow/1500 HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(10))
         // Wait until the request reached the backend, then ask the gateway to stop.
         while backend.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         gateway.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
         // No new connections are accepted while draining.
-        let refused = (try? await RawHTTP.send(port: gateway.port, "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: .seconds(1))) == nil
+        let refused = (try? await gateway.send("GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: .seconds(1))) == nil
         #expect(refused)
         let response = try await slow
         #expect(response.status == 200)
@@ -83,7 +83,7 @@ import Testing
     @Test func drainTimeBoundsShutdown() async throws {
         let backend = try await TestBackend()
         let gateway = try await GatewayProcess(yaml: oneService(backend), environment: ["BRAIN_GATEWAY_SHUTDOWN_DRAIN": "1"])
-        async let hung = try? RawHTTP.exchange(port: gateway.port, "GET /svc/hang HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(15))
+        async let hung = try? gateway.exchange("GET /svc/hang HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(15))
         while backend.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         let started = ContinuousClock.now
         gateway.signal(SIGINT)
@@ -101,7 +101,7 @@ import Testing
         let chunk = ByteBuffer(repeating: 0x5A, count: 256 * 1024)
 
         // Upload: streamed by the client, counted by the backend.
-        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)/svc/sink")
+        var upload = authorized(HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)/svc/sink"))
         upload.method = .POST
         let parts = size / chunk.readableBytes
         upload.body = .stream(AsyncStream<ByteBuffer> { continuation in
@@ -114,7 +114,7 @@ import Testing
         #expect(String(buffer: summary).contains("\"bytes\":\(size)"))
 
         // Download: streamed by the backend, counted by the client.
-        let download = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)/svc/bytes/\(size)"), timeout: .seconds(300))
+        let download = try await HTTPClient.shared.execute(authorized(HTTPClientRequest(url: "http://127.0.0.1:\(gateway.port)/svc/bytes/\(size)")), timeout: .seconds(300))
         var received = 0
         var firstOK = true
         for try await part in download.body {

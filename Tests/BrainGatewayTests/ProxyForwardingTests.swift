@@ -21,7 +21,7 @@ import Testing
             var generator = SystemRandomNumberGenerator()
             for i in 0..<size { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
             let client = HTTPClient.shared
-            var request = HTTPClientRequest(url: gateway.base + "/svc/echo")
+            var request = authorized(HTTPClientRequest(url: gateway.base + "/svc/echo"))
             request.method = .POST
             request.body = .bytes(ByteBuffer(bytes: bytes))
             let response = try await client.execute(request, timeout: .seconds(60))
@@ -35,7 +35,7 @@ import Testing
     @Test(arguments: ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "HEAD"])
     func everyMethodIsForwarded(method: String) async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            let response = try await RawHTTP.send(port: gateway.port, "\(method) /svc/inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let response = try await gateway.send("\(method) /svc/inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             #expect(response.status == 200)
             #expect(backend.requests.last?.method.rawValue == method)
             #expect(backend.requests.last?.uri == "/base/inspect")
@@ -48,7 +48,7 @@ import Testing
     ])
     func queryStringsPassByteForByte(query: String) async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            let response = try await RawHTTP.send(port: gateway.port, "GET /svc/items/1\(query) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let response = try await gateway.send("GET /svc/items/1\(query) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(response.status == 200)
             #expect(backend.requests.last?.uri == "/base/items/1\(query)")
         }
@@ -63,7 +63,7 @@ import Testing
             """
         }) { gateway, backend in
             for (path, expected) in [("/root/a/b", "/a/b"), ("/root", "/"), ("/deep", "/api/v1"), ("/deep/", "/api/v1/"), ("/deep//x//y", "/api/v1/x/y")] {
-                let r = try await RawHTTP.send(port: gateway.port, "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                let r = try await gateway.send("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 #expect(r.status == 200, "\(path)")
                 #expect(backend.requests.last?.uri == expected, "\(path)")
             }
@@ -81,7 +81,8 @@ import Testing
                 Proxy-Connection: keep-alive\r
                 TE: trailers\r
                 Upgrade: websocket\r
-                X-Tenant-ID: 11111111-1111-1111-1111-111111111111\r
+                X-Tenant-ID: 11111111-1111-4111-8111-111111111111\r
+                X-TENANT-id: 11111111-1111-4111-8111-111111111111\r
                 X-Brain-Token: forged\r
                 X-Forwarded-For: 203.0.113.9\r
                 X-Forwarded-Proto: https\r
@@ -93,13 +94,15 @@ import Testing
                 \r
 
                 """
-            let response = try await RawHTTP.send(port: gateway.port, request)
+            let response = try await gateway.send(request)
             #expect(response.status == 200)
             let headers = Self.headerPairs(try Self.inspect(response))
             func values(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name }.map(\.1) }
-            for dropped in ["connection", "x-drop-me", "keep-alive", "proxy-connection", "te", "upgrade", "x-tenant-id", "x-brain-token"] {
+            for dropped in ["connection", "x-drop-me", "keep-alive", "proxy-connection", "te", "upgrade", "x-brain-token"] {
                 #expect(values(dropped).isEmpty, "\(dropped) must not be forwarded")
             }
+            // The client's tenant headers are replaced by the one the gateway fixed from the token.
+            #expect(values("x-tenant-id") == [TestTokens.tenantA])
             #expect(values("host") == ["127.0.0.1:\(backend.port)"])
             #expect(values("x-forwarded-for") == ["203.0.113.9, 127.0.0.1"])
             #expect(values("x-forwarded-proto") == ["http"])
@@ -112,7 +115,7 @@ import Testing
 
     @Test func unsafeRequestIDsAreReplaced() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, _ in
-            let response = try await RawHTTP.send(port: gateway.port, "GET /svc/inspect HTTP/1.1\r\nHost: x\r\nX-Request-ID: bad id with spaces\r\nConnection: close\r\n\r\n")
+            let response = try await gateway.send("GET /svc/inspect HTTP/1.1\r\nHost: x\r\nX-Request-ID: bad id with spaces\r\nConnection: close\r\n\r\n")
             let id = try #require(response.header("x-request-id"))
             #expect(id != "bad id with spaces")
             #expect(id.count == 32)
@@ -123,9 +126,9 @@ import Testing
 
     @Test func responseHeadersAreRelayedWithoutHopByHop() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, _ in
-            let cookies = try await RawHTTP.send(port: gateway.port, "GET /svc/cookies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let cookies = try await gateway.send("GET /svc/cookies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(cookies.headers("set-cookie") == ["a=1; Path=/", "b=2; HttpOnly", "c=3, with comma; Expires=Wed, 21 Oct 2015 07:28:00 GMT"])
-            let hop = try await RawHTTP.send(port: gateway.port, "GET /svc/hop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let hop = try await gateway.send("GET /svc/hop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(hop.status == 200)
             #expect(hop.header("x-public") == "visible")
             for dropped in ["x-private", "keep-alive", "proxy-connection", "trailer", "upgrade"] {
@@ -139,7 +142,7 @@ import Testing
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             let client = HTTPClient.shared
             for _ in 0..<50 {
-                let response = try await client.execute(HTTPClientRequest(url: gateway.base + "/svc/x"), timeout: .seconds(10))
+                let response = try await client.execute(authorized(HTTPClientRequest(url: gateway.base + "/svc/x")), timeout: .seconds(10))
                 _ = try await response.body.collect(upTo: 1024)
                 #expect(response.status == .ok)
             }
@@ -152,7 +155,7 @@ import Testing
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, _ in
             let request = "GET /svc/slow/100 HTTP/1.1\r\nHost: x\r\n\r\nGET /svc/one HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            let bytes = try await RawHTTP.exchange(port: gateway.port, request)
+            let bytes = try await gateway.exchange(request)
             let text = String(decoding: bytes, as: UTF8.self)
             let slow = try #require(text.range(of: "{\"slow\":100}"))
             let one = try #require(text.range(of: "{\"path\":\"/base/one\"}"))
@@ -167,7 +170,7 @@ import Testing
                 + "POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
                 + "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "POST /svc/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nsecond\r\n0\r\n\r\n"
-            let text = String(decoding: try await RawHTTP.exchange(port: gateway.port, request), as: UTF8.self)
+            let text = String(decoding: try await gateway.exchange(request), as: UTF8.self)
             #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 5, "\(text)")
             let first = try #require(text.range(of: "first")), second = try #require(text.range(of: "second"))
             #expect(first.lowerBound < second.lowerBound)
@@ -176,7 +179,7 @@ import Testing
 
     @Test func expectContinueIsAnsweredByTheGateway() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            let response = try await RawHTTP.exchange(port: gateway.port, "POST /svc/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            let response = try await gateway.exchange("POST /svc/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
             let text = String(decoding: response, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
             #expect(text.hasSuffix("hello"))

@@ -22,7 +22,7 @@ import Testing
         let port = try await Self.closedPort()
         let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: gone, url: http://127.0.0.1:\(port)}\n")
         defer { Task { await gateway.stop() } }
-        let r = try await RawHTTP.send(port: gateway.port, "GET /gone/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let r = try await gateway.send("GET /gone/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(r.status == 502)
         #expect(Self.json(r)["error"] == "bad_gateway")
         #expect(Self.json(r)["request_id"] == r.header("x-request-id"))
@@ -31,7 +31,7 @@ import Testing
 
     @Test func resetBeforeResponseIs502() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            let r = try await RawHTTP.send(port: gateway.port, "POST /svc/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let r = try await gateway.send("POST /svc/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             #expect(r.status == 502)
             #expect(Self.json(r)["error"] == "bad_gateway")
             // POST is never retried.
@@ -45,19 +45,19 @@ import Testing
         let yaml = "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(deadPort), \(good.url)]\n"
         let gateway = try await GatewayHarness.start(yaml: yaml)
         for _ in 0..<6 {
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(r.status == 200)
         }
         #expect(good.requests.count == 6)
         // POST is not retried: some land on the dead instance and fail.
         var statuses: [Int] = []
         for _ in 0..<6 {
-            statuses.append(try await RawHTTP.send(port: gateway.port, "POST /svc/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status)
+            statuses.append(try await gateway.send("POST /svc/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status)
         }
         #expect(statuses.contains(502))
         // ...unless it carries an Idempotency-Key.
         for _ in 0..<4 {
-            let r = try await RawHTTP.send(port: gateway.port, "POST /svc/x HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
+            let r = try await gateway.send("POST /svc/x HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
             #expect(r.status == 200)
         }
         await gateway.stop()
@@ -69,7 +69,7 @@ import Testing
         let deadPort = try await Self.closedPort()
         let gateway = try await GatewayHarness.start(yaml: "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(deadPort), \(good.url)]\n")
         for _ in 0..<4 {
-            let r = try await RawHTTP.send(port: gateway.port, "PUT /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world")
+            let r = try await gateway.send("PUT /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world")
             #expect(r.status == 200)
             #expect(r.text == "hello world")
         }
@@ -82,7 +82,7 @@ import Testing
             "services:\n  - {name: svc, url: \(b.url), base_path: /base, timeout_ms: 300}\n"
         }) { gateway, backend in
             let started = ContinuousClock.now
-            let r = try await RawHTTP.send(port: gateway.port, "GET /svc/hang HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let r = try await gateway.send("GET /svc/hang HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let elapsed = ContinuousClock.now - started
             #expect(r.status == 504)
             #expect(Self.json(r)["error"] == "gateway_timeout")
@@ -97,7 +97,7 @@ import Testing
     @Test func clientDisconnectCancelsTheUpstreamRequest() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             // Send a request to an endpoint that never answers, then give up after 300 ms.
-            _ = try? await RawHTTP.exchange(port: gateway.port, "GET /svc/hang HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .milliseconds(300))
+            _ = try? await gateway.exchange("GET /svc/hang HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .milliseconds(300))
             var waited = 0
             while backend.abandonedRequests == 0 && waited < 50 {
                 try await Task.sleep(for: .milliseconds(100))
@@ -109,7 +109,7 @@ import Testing
 
     @Test func chunkedResponseStreamsBeforeTheBackendFinishes() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
-            var request = HTTPClientRequest(url: gateway.base + "/svc/chunked-wait")
+            var request = authorized(HTTPClientRequest(url: gateway.base + "/svc/chunked-wait"))
             request.method = .GET
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             #expect(response.status == .ok)
@@ -134,7 +134,7 @@ import Testing
             .bind(host: "127.0.0.1", port: 0).get()
         let port = server.localAddress!.port!
         let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: short, url: http://127.0.0.1:\(port)}\n")
-        let bytes = try await RawHTTP.exchange(port: gateway.port, "GET /short/x HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(5))
+        let bytes = try await gateway.exchange("GET /short/x HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(5))
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 200 OK"))
         #expect(text.hasSuffix("0123456789"))

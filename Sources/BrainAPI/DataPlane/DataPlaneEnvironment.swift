@@ -13,10 +13,15 @@ public struct DataPlaneEnvironment: Sendable {
     public let logger: Logger
     public let accessLog: AccessLog
     public let retryPolicy: RetryPolicy
+    public let authentication: Authentication
     /// Hard deadline for in-flight requests after a graceful shutdown starts.
     public let drainTime: TimeAmount
 
-    public init(registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits, logger: Logger, drainTime: TimeAmount) {
+    public init(
+        registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits,
+        authentication: Authentication, logger: Logger, drainTime: TimeAmount
+    ) {
+        self.authentication = authentication
         self.registry = registry
         self.health = health
         self.pools = pools

@@ -1,6 +1,7 @@
 import BrainApplication
 import BrainDomain
 import BrainInfrastructure
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -9,8 +10,8 @@ import NIOHTTP1
 ///
 /// Sees every request head first. Control-plane requests (reserved first segments) pass on,
 /// untouched, to Hummingbird further down the pipeline. Every `/{service}/…` request runs the
-/// pipeline stages (request id → head validation → body limit → route match → instance pick →
-/// header rewrite) and
+/// pipeline stages (request id → head validation → body limit → authentication → tenant →
+/// route match → permission → instance pick → header rewrite) and
 /// is streamed to an upstream connection taken from this event loop's pool: no thread hop and
 /// no Swift task per request. Backpressure: the client socket is read only while the upstream
 /// can take writes, and the upstream socket only while the client can.
@@ -38,6 +39,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private let environment: DataPlaneEnvironment
     private var requestIdentifier = RequestIdentifier()
     private let headValidation = RequestHeadValidation()
+    private let tenantResolution = TenantResolution()
+    private let permission = Permission()
     private let routeResolution = RouteResolution()
     private let bodyLimit: BodyLimit
     private let upstreamHeaders = UpstreamRequestHeaders()
@@ -311,24 +314,42 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             logRejected(head, requestID: requestID, error: error)
             return
         }
+        // Authentication → tenant context.
+        var principal: Principal?
+        var tenant: TenantID?
+        switch environment.authentication.authenticate(head, now: Date().timeIntervalSince1970) {
+        case .authenticated(let verified):
+            principal = verified
+            switch tenantResolution.resolve(verified, headers: head.headers) {
+            case .success(let t): tenant = t
+            case .failure(let error):
+                rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
+                return
+            }
+        case .publicPath:
+            break
+        case .rejected(let error, let challenge):
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error, extraHeaders: [("WWW-Authenticate", challenge)])
+            return
+        }
+        // Route match → permission.
         let method = HttpMethod(head.method.rawValue)
         let resolved: RouteResolution.Resolved
-        switch routeResolution.resolve(uri: head.uri, method: method, in: environment.registry.directory) {
+        switch routeResolution.resolve(uri: head.uri, method: method, tenant: tenant, in: environment.registry.directory) {
         case .success(let r):
             resolved = r
+            if let principal, let error = permission.check(principal, service: r.entry.service, route: r.route) {
+                rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
+                return
+            }
         case .failure(let error):
-            // The body (if any) was not read: close rather than drain it.
-            let hasBody = head.headers.contains(name: "content-length") && head.headers.first(name: "content-length") != "0"
-                || head.headers.contains(name: "transfer-encoding")
-            state = hasBody || !keepAlive ? .closing : .answered
-            writeError(error, requestID: requestID, keepAlive: keepAlive && !hasBody, version: head.version)
-            logRejected(head, requestID: requestID, error: error)
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
             return
         }
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, service: resolved.entry.service, upstreamURI: resolved.upstreamURI,
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
-            startedAt: .now())
+            startedAt: .now(), tenant: tenant)
         state = .proxying(exchange)
         if let expect = head.headers.first(name: "expect"), expect.equalsIgnoringASCIICase("100-continue") {
             // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
@@ -340,6 +361,18 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             self.upstreamTimedOut(exchange)
         }
         attemptUpstream(exchange, excluding: nil)
+    }
+
+    /// Answers a request refused by a stage before any of its body was read. Its body (if any)
+    /// is not worth reading: the connection closes after the answer in that case.
+    private func rejectBeforeBody(
+        _ head: HTTPRequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = []
+    ) {
+        let contentLength = head.headers.first(name: "content-length")
+        let hasBody = (contentLength != nil && contentLength != "0") || head.headers.contains(name: "transfer-encoding")
+        state = hasBody || !keepAlive ? .closing : .answered
+        writeError(error, requestID: requestID, keepAlive: keepAlive && !hasBody, version: head.version, extraHeaders: extraHeaders)
+        logRejected(head, requestID: requestID, error: error)
     }
 
     private func attemptUpstream(_ exchange: ProxyExchange, excluding failed: UpstreamInstance?) {
@@ -380,7 +413,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         connection.receiver = self
         let head = upstreamHeaders.build(
             from: exchange.clientHead, uri: exchange.upstreamURI, instance: instance,
-            requestID: exchange.requestID, clientAddress: clientAddress)
+            requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant)
         connection.write(.head(head), flush: false)
         if exchange.attempt > 1, let replay = exchange.replay {
             for part in replay { connection.write(.body(.byteBuffer(part)), flush: false) }
@@ -562,13 +595,16 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     /// Writes a JSON error response; closes the connection afterwards unless `keepAlive`.
-    private func writeError(_ error: GatewayError, requestID: String, keepAlive: Bool, version: HTTPVersion) {
+    private func writeError(
+        _ error: GatewayError, requestID: String, keepAlive: Bool, version: HTTPVersion, extraHeaders: [(String, String)] = []
+    ) {
         guard let context else { return }
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "X-Request-ID", value: requestID)
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: error.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

@@ -14,6 +14,8 @@ final class ProxyExchange {
     let keepAlive: Bool
     let retryable: Bool
     let startedAt: NIODeadline
+    /// The tenant the request acts for (nil on a public path).
+    let tenant: TenantID?
 
     /// Attempts made so far (1 after the first).
     var attempt = 0
@@ -39,7 +41,11 @@ final class ProxyExchange {
     var bytesOut: Int64 = 0
     var timeout: Scheduled<Void>?
 
-    init(clientHead: HTTPRequestHead, requestID: String, service: ServiceRoute, upstreamURI: String, keepAlive: Bool, retryable: Bool, startedAt: NIODeadline) {
+    init(
+        clientHead: HTTPRequestHead, requestID: String, service: ServiceRoute, upstreamURI: String, keepAlive: Bool,
+        retryable: Bool, startedAt: NIODeadline, tenant: TenantID?
+    ) {
+        self.tenant = tenant
         self.clientHead = clientHead
         self.requestID = requestID
         self.service = service

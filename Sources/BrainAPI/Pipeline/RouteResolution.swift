@@ -11,14 +11,14 @@ public struct RouteResolution: Sendable {
 
     public init() {}
 
-    public func resolve(uri: String, method: HttpMethod, in directory: ServiceDirectory) -> Result<Resolved, GatewayError> {
+    public func resolve(uri: String, method: HttpMethod, tenant: TenantID?, in directory: ServiceDirectory) -> Result<Resolved, GatewayError> {
         let target: RequestTarget
         do {
             target = try RequestTarget.parse(uri)
         } catch {
             return .failure(.badRequest(error.description))
         }
-        switch directory.resolve(target, method: method) {
+        switch directory.resolve(target, method: method, tenant: tenant) {
         case .forward(let entry, let route):
             return .success(Resolved(entry: entry, route: route, upstreamURI: target.upstreamURI(base: entry.service.basePath)))
         case .unknownService:

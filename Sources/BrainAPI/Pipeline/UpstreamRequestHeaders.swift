@@ -16,7 +16,8 @@ public struct UpstreamRequestHeaders: Sendable {
     }
 
     public func build(
-        from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?
+        from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
+        tenant: TenantID? = nil
     ) -> HTTPRequestHead {
         let listed = HopByHopHeaders.connectionListed(client.headers)
         var headers = HTTPHeaders()
@@ -49,6 +50,10 @@ public struct UpstreamRequestHeaders: Sendable {
             headers.add(name: "X-Forwarded-Host", value: host)
         }
         headers.add(name: "X-Request-ID", value: requestID)
+        if let tenant {
+            // The tenant the gateway fixed, never the client's header as sent.
+            headers.add(name: "X-Tenant-ID", value: tenant.value)
+        }
         if isChunked {
             headers.add(name: "Transfer-Encoding", value: "chunked")
         }

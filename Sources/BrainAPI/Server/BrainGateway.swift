@@ -23,9 +23,11 @@ public final class BrainGateway: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let pools: UpstreamPools
     private let httpClient: HTTPClient
+    private let tokenVerifier: TokenVerifier
 
-    public init(configuration: GatewayConfiguration, logger: Logger, threads: Int = System.coreCount) throws {
+    public init(configuration: GatewayConfiguration, tokenVerifier: TokenVerifier, logger: Logger, threads: Int = System.coreCount) throws {
         self.configuration = configuration
+        self.tokenVerifier = tokenVerifier
         self.logger = logger
         self.events = InMemoryEventLog()
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -54,6 +56,7 @@ public final class BrainGateway: Sendable {
         let settings = configuration.settings
         let environment = DataPlaneEnvironment(
             registry: registry, health: health, pools: pools, limits: settings.limits,
+            authentication: Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths),
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
         let storage: any StorageProbe = switch settings.storage {
         case .sqlite(let path): SQLiteFileProbe(path: path)

@@ -42,6 +42,14 @@ public struct GatewaySettings: Sendable {
     public var shutdownDrainSeconds: Int = 30
     /// Extra PEM trust roots for `https` instances (private CAs), on top of the system's.
     public var upstreamCAFile: String?
+    /// HS256 key for client tokens (`JWT_SECRET`). A secret: never logged or echoed.
+    public var jwtSecret: String?
+    /// JWKS endpoint for RS256/ES256 keys (`JWT_JWKS_URL`).
+    public var jwtJWKSURL: String?
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    public var jwtLeewaySeconds: Int = 30
+    /// Started with `--dev`: a random HS256 key is generated when none is configured.
+    public var developmentMode = false
     /// Event-loop threads; 0 means one per CPU this process may run on.
     public var eventLoopThreads: Int = 0
     /// Idle keep-alive connections kept per instance and event loop.
@@ -50,14 +58,32 @@ public struct GatewaySettings: Sendable {
     public init() {}
 }
 
-/// The whole configuration: process settings plus the services the YAML file declares.
+/// The YAML file's `auth:` section.
+public struct AuthSettings: Sendable, Equatable {
+    /// Data-plane paths served without a token (whole path, or prefix ending at a `/`).
+    public var publicPaths: [String] = []
+    /// Required `iss` claim, when set.
+    public var issuer: String?
+    /// Required `aud` claim (one of), when set.
+    public var audience: String?
+
+    public init(publicPaths: [String] = [], issuer: String? = nil, audience: String? = nil) {
+        self.publicPaths = publicPaths
+        self.issuer = issuer
+        self.audience = audience
+    }
+}
+
+/// The whole configuration: process settings plus what the YAML file declares.
 public struct GatewayConfiguration: Sendable {
     public var settings: GatewaySettings
     public var services: [ServiceRoute]
+    public var auth: AuthSettings
 
-    public init(settings: GatewaySettings, services: [ServiceRoute]) {
+    public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings()) {
         self.settings = settings
         self.services = services
+        self.auth = auth
     }
 }
 

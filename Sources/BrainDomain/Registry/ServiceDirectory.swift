@@ -19,22 +19,37 @@ public final class ServiceDirectory: Sendable {
         }
     }
 
-    /// Keyed by the segment's bytes so a request's first segment is looked up without building
-    /// a String.
-    private let entries: [PathSegmentKey: Entry]
+    /// Global services, keyed by the name's bytes so a request's first segment is looked up
+    /// without building a String.
+    private let global: [PathSegmentKey: Entry]
+    /// Tenant-scoped services: visible to their tenant only, shadowing a global one of the name.
+    private let scoped: [TenantID: [PathSegmentKey: Entry]]
     public let services: [ServiceRoute]
 
     public init(services: [ServiceRoute]) {
-        var entries: [PathSegmentKey: Entry] = [:]
-        entries.reserveCapacity(services.count)
+        var global: [PathSegmentKey: Entry] = [:]
+        var scoped: [TenantID: [PathSegmentKey: Entry]] = [:]
+        global.reserveCapacity(services.count)
         for (index, service) in services.enumerated() {
-            entries[PathSegmentKey(Substring(service.name.value))] = Entry(service: service, routes: service.makeRouteTrie(), index: index)
+            let key = PathSegmentKey(Substring(service.name.value))
+            let entry = Entry(service: service, routes: service.makeRouteTrie(), index: index)
+            if let tenant = service.tenant {
+                scoped[tenant, default: [:]][key] = entry
+            } else {
+                global[key] = entry
+            }
         }
-        self.entries = entries
+        self.global = global
+        self.scoped = scoped
         self.services = services
     }
 
-    public func entry(named name: Substring) -> Entry? { entries[PathSegmentKey(name)] }
+    /// The service `name` as `tenant` sees it: its own service of that name, else the global one.
+    public func entry(named name: Substring, tenant: TenantID? = nil) -> Entry? {
+        let key = PathSegmentKey(name)
+        if let tenant, !scoped.isEmpty, let own = scoped[tenant]?[key] { return own }
+        return global[key]
+    }
 
     public enum Resolution: Sendable {
         case forward(Entry, RouteDefinition?)
@@ -44,8 +59,8 @@ public final class ServiceDirectory: Sendable {
 
     /// Resolves a request to its service and, when the service lists routes, the matching route.
     /// A service without routes forwards every path (design.md "Routing").
-    public func resolve(_ target: RequestTarget, method: HttpMethod) -> Resolution {
-        guard let entry = entries[PathSegmentKey(target.service)] else { return .unknownService }
+    public func resolve(_ target: RequestTarget, method: HttpMethod, tenant: TenantID? = nil) -> Resolution {
+        guard let entry = entry(named: target.service, tenant: tenant) else { return .unknownService }
         if entry.routes.isEmpty { return .forward(entry, nil) }
         switch entry.routes.match(path: target.path, method: method) {
         case .matched(let route): return .forward(entry, route)

@@ -15,6 +15,8 @@ public struct ServiceRoute: Sendable, Hashable {
     public private(set) var status: ServiceStatus
     public private(set) var circuitBreaker: CircuitBreakerThresholds
     public var rateLimit: RateLimitPolicy
+    /// Roles a caller needs (any one of) for routes that list none themselves; empty = any caller.
+    public var defaultRoles: [String]
     public private(set) var pendingEvents: [DomainEvent] = []
 
     public enum InvariantViolation: Error, Equatable, CustomStringConvertible {
@@ -37,6 +39,7 @@ public struct ServiceRoute: Sendable, Hashable {
         timeoutMilliseconds: Int = 30_000,
         circuitBreaker: CircuitBreakerThresholds = .default,
         rateLimit: RateLimitPolicy = .default,
+        defaultRoles: [String] = [],
         routes: [RouteDefinition] = []
     ) throws(InvariantViolation) {
         guard !instances.isEmpty else { throw .invalid(field: "instances", reason: "at least one instance is required") }
@@ -55,6 +58,7 @@ public struct ServiceRoute: Sendable, Hashable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.circuitBreaker = circuitBreaker
         self.rateLimit = rateLimit
+        self.defaultRoles = defaultRoles
         self.routes = []
         self.status = .healthy
         self.pendingEvents = [.serviceRegistered(service: name, tenant: tenant)]

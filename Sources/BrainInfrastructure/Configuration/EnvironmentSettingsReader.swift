@@ -45,6 +45,20 @@ public struct EnvironmentSettingsReader: Sendable {
         s.upstreamMaxIdleConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_IDLE", default: s.upstreamMaxIdleConnections, range: 0...100_000)
         s.upstreamCAFile = value("BRAIN_GATEWAY_UPSTREAM_CA_FILE")
         s.eventLoopThreads = try integer("BRAIN_GATEWAY_THREADS", default: 0, range: 0...1024)
+        if let secret = value("JWT_SECRET") {
+            // HS256 keys shorter than the hash (256 bits) are guessable offline from one token.
+            guard secret.utf8.count >= 32 else {
+                throw ConfigurationError(field: "JWT_SECRET", reason: "must be at least 32 bytes (the value is not shown)")
+            }
+            s.jwtSecret = secret
+        }
+        if let url = value("JWT_JWKS_URL") {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw ConfigurationError(field: "JWT_JWKS_URL", reason: "must be an http(s) URL")
+            }
+            s.jwtJWKSURL = url
+        }
+        s.jwtLeewaySeconds = try integer("JWT_LEEWAY_SECONDS", default: s.jwtLeewaySeconds, range: 0...600)
         return s
     }
 

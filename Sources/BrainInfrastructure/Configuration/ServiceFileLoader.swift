@@ -2,18 +2,10 @@ import BrainApplication
 import BrainDomain
 import Yams
 
-/// Settings from the YAML file's `auth:` section, validated now and enforced by the
-/// identity stages.
-public struct AuthFileSettings: Sendable, Equatable {
-    public var publicPaths: [String] = []
-    public var issuer: String?
-    public var audience: String?
-}
-
 /// What the YAML file (`BRAIN_GATEWAY_CONFIG`) declares.
 public struct ServiceFile: Sendable {
     public var services: [ServiceRoute]
-    public var auth: AuthFileSettings
+    public var auth: AuthSettings
 }
 
 /// Loads the YAML file of service documents. Every value is checked; the first problem is
@@ -29,13 +21,13 @@ public struct ServiceFileLoader: Sendable {
         } catch {
             throw ConfigurationError(field: "BRAIN_GATEWAY_CONFIG", reason: "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
-        guard let root else { return ServiceFile(services: [], auth: AuthFileSettings()) }
+        guard let root else { return ServiceFile(services: [], auth: AuthSettings()) }
         let top = try mapping(root, at: "")
         try onlyKeys(top, ["services", "defaults", "auth"], at: "")
 
         var defaults = Defaults()
         if let node = top["defaults"] { defaults = try parseDefaults(node) }
-        var auth = AuthFileSettings()
+        var auth = AuthSettings()
         if let node = top["auth"] { auth = try parseAuth(node) }
 
         var services: [ServiceRoute] = []
@@ -70,10 +62,10 @@ public struct ServiceFileLoader: Sendable {
         return d
     }
 
-    private func parseAuth(_ node: Node) throws(ConfigurationError) -> AuthFileSettings {
+    private func parseAuth(_ node: Node) throws(ConfigurationError) -> AuthSettings {
         let map = try mapping(node, at: "auth")
         try onlyKeys(map, ["public_paths", "issuer", "audience"], at: "auth")
-        var a = AuthFileSettings()
+        var a = AuthSettings()
         if let n = map["public_paths"] {
             guard case .sequence(let seq) = n else { throw ConfigurationError(field: "auth.public_paths", reason: "must be a list") }
             for (i, item) in seq.enumerated() {
@@ -89,7 +81,7 @@ public struct ServiceFileLoader: Sendable {
 
     private func parseService(_ node: Node, at path: String, defaults: Defaults) throws(ConfigurationError) -> ServiceRoute {
         let map = try mapping(node, at: path)
-        try onlyKeys(map, ["name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes", "status"], at: path)
+        try onlyKeys(map, ["name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes", "roles", "status"], at: path)
 
         guard let nameNode = map["name"] else { throw ConfigurationError(field: "\(path).name", reason: "is required") }
         let nameText = try string(nameNode, at: "\(path).name")
@@ -129,6 +121,11 @@ public struct ServiceFileLoader: Sendable {
         var breaker = defaults.circuitBreaker
         if let n = map["circuit_breaker"] { breaker = try parseBreaker(n, at: "\(path).circuit_breaker") }
 
+        var defaultRoles: [String] = []
+        if let n = map["roles"] {
+            guard case .sequence(let seq) = n else { throw ConfigurationError(field: "\(path).roles", reason: "must be a list") }
+            for (i, item) in seq.enumerated() { defaultRoles.append(try string(item, at: "\(path).roles[\(i)]")) }
+        }
         var routes: [RouteDefinition] = []
         if let n = map["routes"] {
             guard case .sequence(let seq) = n else { throw ConfigurationError(field: "\(path).routes", reason: "must be a list") }
@@ -137,7 +134,7 @@ public struct ServiceFileLoader: Sendable {
         do {
             return try ServiceRoute(
                 name: name, tenant: tenant, instances: instances, basePath: basePath, healthPath: healthPath,
-                timeoutMilliseconds: timeout, circuitBreaker: breaker, rateLimit: rateLimit, routes: routes)
+                timeoutMilliseconds: timeout, circuitBreaker: breaker, rateLimit: rateLimit, defaultRoles: defaultRoles, routes: routes)
         } catch {
             throw ConfigurationError(field: "\(path).\(error.field)", reason: error.reason)
         }

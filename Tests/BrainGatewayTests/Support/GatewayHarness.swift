@@ -5,6 +5,7 @@ import BrainInfrastructure
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Runs a real `BrainGateway` in-process on an ephemeral port for one test.
 final class GatewayHarness: Sendable {
@@ -24,7 +25,10 @@ final class GatewayHarness: Sendable {
         configure(&settings)
         var logger = Logger(label: "test-gateway")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        let gateway = try BrainGateway(configuration: GatewayConfiguration(settings: settings, services: file.services), logger: customLogger ?? logger, threads: 2)
+        let verifier = try await TokenVerifier.hs256(secret: TestTokens.secret, issuer: file.auth.issuer, audience: file.auth.audience)
+        let gateway = try BrainGateway(
+            configuration: GatewayConfiguration(settings: settings, services: file.services, auth: file.auth),
+            tokenVerifier: verifier, logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             try await gateway.run { port in continuation.yield(port) }
@@ -38,6 +42,15 @@ final class GatewayHarness: Sendable {
         self.gateway = gateway
         self.port = port
         self.task = task
+    }
+
+    /// Sends `request` byte for byte, with the test user's token added unless it has one.
+    func send(_ request: String, token: String = TestTokens.user, timeout: TimeAmount = .seconds(10)) async throws -> RawResponse {
+        try await RawHTTP.send(port: port, TestTokens.authorize(request, token: token), timeout: timeout)
+    }
+
+    func exchange(_ request: String, token: String = TestTokens.user, timeout: TimeAmount = .seconds(10)) async throws -> [UInt8] {
+        try await RawHTTP.exchange(port: port, TestTokens.authorize(request, token: token), timeout: timeout)
     }
 
     func stop() async {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The real `brain-gateway` executable run as a child process, for what only a process can
 /// show: exit codes, signals, and its own memory use.
@@ -37,6 +38,7 @@ final class GatewayProcess: @unchecked Sendable {
         env["BRAIN_GATEWAY_PORT"] = String(port)
         env["LOG_LEVEL"] = env["TEST_LOG_LEVEL"] ?? "warning"
         env["DATABASE_URL"] = "sqlite:\(NSTemporaryDirectory())brain-gateway-proc.sqlite"
+        env["JWT_SECRET"] = TestTokens.secret
         if let yaml {
             let file = NSTemporaryDirectory() + "brain-gateway-\(UUID().uuidString).yaml"
             try yaml.write(toFile: file, atomically: true, encoding: .utf8)
@@ -60,6 +62,15 @@ final class GatewayProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ProcessError.notReady
+    }
+
+    /// Sends `request` byte for byte, with the test user's token added unless it has one.
+    func send(_ request: String, token: String = TestTokens.user, timeout: TimeAmount = .seconds(10)) async throws -> RawResponse {
+        try await RawHTTP.send(port: port, TestTokens.authorize(request, token: token), timeout: timeout)
+    }
+
+    func exchange(_ request: String, token: String = TestTokens.user, timeout: TimeAmount = .seconds(10)) async throws -> [UInt8] {
+        try await RawHTTP.exchange(port: port, TestTokens.authorize(request, token: token), timeout: timeout)
     }
 
     /// Resident set size and its peak, from /proc.
