@@ -74,12 +74,13 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             let credentials = try await DevelopmentCredentials.generate()
             secret = credentials.secret
             // Printed on purpose, once: development mode exists to hand these to the developer.
-            print("""
+            let notice = """
                 brain-gateway: development mode — a random HS256 key was generated for this run.
                   JWT_SECRET=\(credentials.secret)
                   sample platform-admin token (tenant \(DevelopmentCredentials.sampleTenant), valid 24 h):
                   Authorization: Bearer \(credentials.sampleAdminToken)
-                """)
+                """
+            FileHandle.standardOutput.write(Data((notice + "\n").utf8))
             logger.warning("development mode: tokens are signed with a generated key that is lost on restart")
         }
         return try await TokenVerifier.hs256(

@@ -21,6 +21,9 @@ import Testing
         (["DATABASE_URL": "mysql://x"], "DATABASE_URL"),
         (["REDIS_URL": "http://x"], "REDIS_URL"),
         (["BRAIN_GATEWAY_CONFIG": "/nonexistent/file.yaml"], "BRAIN_GATEWAY_CONFIG"),
+        (["JWT_SECRET": ""], "JWT_SECRET"),
+        (["JWT_SECRET": "too-short"], "JWT_SECRET"),
+        (["JWT_JWKS_URL": "https://idp.example/jwks.json"], "JWT_JWKS_URL"),
     ])
     func badEnvironmentStopsStartupWithOneLine(environment: [String: String], field: String) async throws {
         let (code, err) = try await failingStart(yaml: nil, environment: environment)
@@ -45,6 +48,30 @@ import Testing
         #expect(code == 1)
         #expect(err.split(separator: "\n").count == 1, "\(err)")
         #expect(err.contains(field + ":"), "\(err)")
+    }
+
+    @Test func shortSecretsAreNeverEchoed() async throws {
+        let (_, err) = try await failingStart(yaml: nil, environment: ["JWT_SECRET": "hunter2-password"])
+        #expect(!err.contains("hunter2"))
+    }
+
+    @Test func developmentModePrintsAWorkingAdminToken() async throws {
+        let backend = try await TestBackend()
+        let gateway = try await GatewayProcess(yaml: oneService(backend), environment: ["JWT_SECRET": ""], arguments: ["--dev"])
+        var output = ""
+        for _ in 0..<50 where !output.contains("Bearer ") {
+            output += gateway.standardOutput()
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let line = try #require(output.split(separator: "\n").first { $0.contains("Authorization: Bearer ") })
+        let token = String(line.split(separator: " ").last ?? "")
+        let ok = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", token: token)
+        #expect(ok.status == 200)
+        // The test suite's own key is not the generated one.
+        let other = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(other.status == 401)
+        await gateway.stop()
+        await backend.shutdown()
     }
 
     @Test func shippedConfigurationLoadsAllThirteenServices() async throws {

@@ -31,7 +31,7 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts the gateway with `environment` (plus a free port) and waits until it is ready.
-    init(yaml: String?, environment: [String: String] = [:], waitUntilReady: Bool = true) async throws {
+    init(yaml: String?, environment: [String: String] = [:], arguments: [String] = [], waitUntilReady: Bool = true) async throws {
         port = Self.freePort()
         var env = ProcessInfo.processInfo.environment
         env["BRAIN_GATEWAY_HOST"] = "127.0.0.1"
@@ -46,6 +46,7 @@ final class GatewayProcess: @unchecked Sendable {
         }
         for (k, v) in environment { env[k] = v }
         process.executableURL = Self.executable
+        process.arguments = arguments
         process.environment = env
         process.standardOutput = stdout
         process.standardError = stderr
@@ -94,6 +95,11 @@ final class GatewayProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus
+    }
+
+    /// What the process printed so far (reads what is available without waiting).
+    func standardOutput() -> String {
+        String(decoding: stdout.fileHandleForReading.availableData, as: UTF8.self)
     }
 
     func errorOutput() -> String {
