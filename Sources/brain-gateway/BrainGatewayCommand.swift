@@ -56,7 +56,14 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         let threads = configuration.settings.eventLoopThreads > 0
             ? configuration.settings.eventLoopThreads
             : ProcessorAffinity.availableCores(fallback: System.coreCount)
-        let gateway = try BrainGateway(configuration: configuration, tokenVerifier: verifier, logger: logger, threads: threads)
+        let signer: ProofOfOriginSigner
+        do {
+            signer = try loadSigningKey(logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let gateway = try BrainGateway(configuration: configuration, tokenVerifier: verifier, signer: signer, logger: logger, threads: threads)
         try await gateway.run()
     }
 
@@ -86,6 +93,28 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         return try await TokenVerifier.hs256(
             secret: secret ?? "", leewaySeconds: Double(settings.jwtLeewaySeconds),
             issuer: configuration.auth.issuer, audience: configuration.auth.audience)
+    }
+
+    /// The ES256 key for `X-Brain-Token`: `BRAIN_GATEWAY_SIGNING_KEY_FILE` or
+    /// `BRAIN_GATEWAY_SIGNING_KEY` (PEM), else one generated for this process.
+    private func loadSigningKey(logger: Logger) throws -> ProofOfOriginSigner {
+        let environment = ProcessInfo.processInfo.environment
+        if let file = environment["BRAIN_GATEWAY_SIGNING_KEY_FILE"], !file.isEmpty {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ConfigurationError(field: "BRAIN_GATEWAY_SIGNING_KEY_FILE", reason: "cannot read '\(file)'")
+            }
+            do { return try ProofOfOriginSigner(pem: String(decoding: data, as: UTF8.self)) } catch {
+                throw ConfigurationError(field: "BRAIN_GATEWAY_SIGNING_KEY_FILE", reason: "not a PEM P-256 private key")
+            }
+        }
+        if let pem = environment["BRAIN_GATEWAY_SIGNING_KEY"], !pem.isEmpty {
+            do { return try ProofOfOriginSigner(pem: pem) } catch {
+                throw ConfigurationError(field: "BRAIN_GATEWAY_SIGNING_KEY", reason: "not a PEM P-256 private key (the value is not shown)")
+            }
+        }
+        let signer = ProofOfOriginSigner.generated()
+        logger.notice("X-Brain-Token signing key generated for this process (kid \(signer.keyID)); set BRAIN_GATEWAY_SIGNING_KEY_FILE so restarts and replicas share one")
+        return signer
     }
 
     private func loadConfiguration() throws -> GatewayConfiguration {

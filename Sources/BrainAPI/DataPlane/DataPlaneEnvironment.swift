@@ -14,13 +14,15 @@ public struct DataPlaneEnvironment: Sendable {
     public let accessLog: AccessLog
     public let retryPolicy: RetryPolicy
     public let authentication: Authentication
+    public let proofOfOrigin: ProofOfOriginCaches
     /// Hard deadline for in-flight requests after a graceful shutdown starts.
     public let drainTime: TimeAmount
 
     public init(
         registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits,
-        authentication: Authentication, logger: Logger, drainTime: TimeAmount
+        authentication: Authentication, proofOfOrigin: ProofOfOriginCaches, logger: Logger, drainTime: TimeAmount
     ) {
+        self.proofOfOrigin = proofOfOrigin
         self.authentication = authentication
         self.registry = registry
         self.health = health

@@ -49,6 +49,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var state: State = .idle
     private var context: ChannelHandlerContext?
     private var pool: UpstreamConnectionPool?
+    private var proofOfOrigin: ProofOfOrigin?
     private var clientAddress: String?
 
     private var clientReadsPaused = false
@@ -81,6 +82,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.pool = environment.pools.pool(for: context.eventLoop)
+        self.proofOfOrigin = environment.proofOfOrigin.cache(for: context.eventLoop)
         if context.channel.isActive { connectionBecameActive(context: context) }
     }
 
@@ -349,7 +351,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, service: resolved.entry.service, upstreamURI: resolved.upstreamURI,
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
-            startedAt: .now(), tenant: tenant)
+            startedAt: .now(), tenant: tenant, principal: principal)
         state = .proxying(exchange)
         if let expect = head.headers.first(name: "expect"), expect.equalsIgnoringASCIICase("100-continue") {
             // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
@@ -413,7 +415,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         connection.receiver = self
         let head = upstreamHeaders.build(
             from: exchange.clientHead, uri: exchange.upstreamURI, instance: instance,
-            requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant)
+            requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant,
+            proofToken: proofOfOrigin?.token(
+                service: exchange.service.name.value, principal: exchange.principal, tenant: exchange.tenant,
+                now: Date().timeIntervalSince1970))
         connection.write(.head(head), flush: false)
         if exchange.attempt > 1, let replay = exchange.replay {
             for part in replay { connection.write(.body(.byteBuffer(part)), flush: false) }

@@ -16,6 +16,8 @@ final class ProxyExchange {
     let startedAt: NIODeadline
     /// The tenant the request acts for (nil on a public path).
     let tenant: TenantID?
+    /// The verified caller (nil on a public path).
+    let principal: Principal?
 
     /// Attempts made so far (1 after the first).
     var attempt = 0
@@ -43,9 +45,10 @@ final class ProxyExchange {
 
     init(
         clientHead: HTTPRequestHead, requestID: String, service: ServiceRoute, upstreamURI: String, keepAlive: Bool,
-        retryable: Bool, startedAt: NIODeadline, tenant: TenantID?
+        retryable: Bool, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?
     ) {
         self.tenant = tenant
+        self.principal = principal
         self.clientHead = clientHead
         self.requestID = requestID
         self.service = service

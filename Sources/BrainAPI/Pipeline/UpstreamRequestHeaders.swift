@@ -17,7 +17,7 @@ public struct UpstreamRequestHeaders: Sendable {
 
     public func build(
         from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
-        tenant: TenantID? = nil
+        tenant: TenantID? = nil, proofToken: String? = nil
     ) -> HTTPRequestHead {
         let listed = HopByHopHeaders.connectionListed(client.headers)
         var headers = HTTPHeaders()
@@ -53,6 +53,9 @@ public struct UpstreamRequestHeaders: Sendable {
         if let tenant {
             // The tenant the gateway fixed, never the client's header as sent.
             headers.add(name: "X-Tenant-ID", value: tenant.value)
+        }
+        if let proofToken {
+            headers.add(name: "X-Brain-Token", value: proofToken)
         }
         if isChunked {
             headers.add(name: "Transfer-Encoding", value: "chunked")

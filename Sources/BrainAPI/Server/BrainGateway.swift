@@ -24,8 +24,12 @@ public final class BrainGateway: Sendable {
     private let pools: UpstreamPools
     private let httpClient: HTTPClient
     private let tokenVerifier: TokenVerifier
+    private let proofOfOrigin: ProofOfOriginCaches
 
-    public init(configuration: GatewayConfiguration, tokenVerifier: TokenVerifier, logger: Logger, threads: Int = System.coreCount) throws {
+    public init(
+        configuration: GatewayConfiguration, tokenVerifier: TokenVerifier, signer: ProofOfOriginSigner,
+        logger: Logger, threads: Int = System.coreCount
+    ) throws {
         self.configuration = configuration
         self.tokenVerifier = tokenVerifier
         self.logger = logger
@@ -41,6 +45,7 @@ public final class BrainGateway: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let connector = try UpstreamConnector(extraTrustRootsFile: configuration.settings.upstreamCAFile)
         self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
+        self.proofOfOrigin = ProofOfOriginCaches(signer: signer, loops: group.makeIterator().map { $0 as AnyObject }, logger: logger)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
         clientConfiguration.connectionPool.idleTimeout = .seconds(60)
         // Health probes trust exactly what the data plane trusts.
@@ -57,6 +62,7 @@ public final class BrainGateway: Sendable {
         let environment = DataPlaneEnvironment(
             registry: registry, health: health, pools: pools, limits: settings.limits,
             authentication: Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths),
+            proofOfOrigin: proofOfOrigin,
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
         let storage: any StorageProbe = switch settings.storage {
         case .sqlite(let path): SQLiteFileProbe(path: path)
@@ -66,6 +72,13 @@ public final class BrainGateway: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
+        let jwks = proofOfOrigin.signer.jwksJSON
+        router.get("/.well-known/jwks.json") { _, _ in
+            // Public: backends fetch it to verify X-Brain-Token.
+            var response = JSONResponse.raw(jwks)
+            response.headers[.cacheControl] = "public, max-age=300"
+            return response
+        }
         router.get("/") { _, _ in
             JSONResponse.raw(#"{"name":"brain-gateway","health":"/health"}"#)
         }

@@ -15,7 +15,10 @@ final class GatewayHarness: Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    static func start(yaml: String, logger customLogger: Logger? = nil, configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> GatewayHarness {
+    static func start(
+        yaml: String, logger customLogger: Logger? = nil, signer: ProofOfOriginSigner = .generated(),
+        configure: (inout GatewaySettings) -> Void = { _ in }
+    ) async throws -> GatewayHarness {
         let file = try ServiceFileLoader().load(yaml: yaml)
         var settings = GatewaySettings()
         settings.host = "127.0.0.1"
@@ -28,7 +31,7 @@ final class GatewayHarness: Sendable {
         let verifier = try await TokenVerifier.hs256(secret: TestTokens.secret, issuer: file.auth.issuer, audience: file.auth.audience)
         let gateway = try BrainGateway(
             configuration: GatewayConfiguration(settings: settings, services: file.services, auth: file.auth),
-            tokenVerifier: verifier, logger: customLogger ?? logger, threads: 2)
+            tokenVerifier: verifier, signer: signer, logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             try await gateway.run { port in continuation.yield(port) }
