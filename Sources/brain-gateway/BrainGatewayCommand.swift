@@ -46,9 +46,9 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             print("configuration ok: \(configuration.services.count) services")
             return
         }
-        let verifier: TokenVerifier
+        let hs256Key: TokenVerifier.Key?
         do {
-            verifier = try await makeTokenVerifier(configuration, logger: logger)
+            hs256Key = try await makeHS256Key(configuration, logger: logger)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
             throw ExitCode(1)
@@ -63,36 +63,30 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let gateway = try BrainGateway(configuration: configuration, tokenVerifier: verifier, signer: signer, logger: logger, threads: threads)
+        let gateway = try BrainGateway(configuration: configuration, hs256Key: hs256Key, signer: signer, logger: logger, threads: threads)
         try await gateway.run()
     }
 
-    /// The client-token verifier: HS256 with `JWT_SECRET`, or a generated key in `--dev`.
-    private func makeTokenVerifier(_ configuration: GatewayConfiguration, logger: Logger) async throws -> TokenVerifier {
+    /// The HS256 client-token key: `JWT_SECRET`, or a generated one in `--dev` when no key
+    /// source (secret or JWKS) is configured. Nil when only JWKS keys are used.
+    private func makeHS256Key(_ configuration: GatewayConfiguration, logger: Logger) async throws -> TokenVerifier.Key? {
         let settings = configuration.settings
-        if settings.jwtJWKSURL != nil {
-            throw ConfigurationError(field: "JWT_JWKS_URL", reason: "JWKS (RS256/ES256) keys are not supported yet; use JWT_SECRET")
+        if let secret = settings.jwtSecret { return try await TokenVerifier.hs256Key(secret: secret) }
+        if settings.jwtJWKSURL != nil { return nil }
+        guard dev else {
+            throw ConfigurationError(field: "JWT_SECRET", reason: "set JWT_SECRET (HS256, at least 32 bytes) or JWT_JWKS_URL, or start with --dev")
         }
-        var secret = settings.jwtSecret
-        if secret == nil {
-            guard dev else {
-                throw ConfigurationError(field: "JWT_SECRET", reason: "set JWT_SECRET (HS256, at least 32 bytes) or start with --dev")
-            }
-            let credentials = try await DevelopmentCredentials.generate()
-            secret = credentials.secret
-            // Printed on purpose, once: development mode exists to hand these to the developer.
-            let notice = """
-                brain-gateway: development mode — a random HS256 key was generated for this run.
-                  JWT_SECRET=\(credentials.secret)
-                  sample platform-admin token (tenant \(DevelopmentCredentials.sampleTenant), valid 24 h):
-                  Authorization: Bearer \(credentials.sampleAdminToken)
-                """
-            FileHandle.standardOutput.write(Data((notice + "\n").utf8))
-            logger.warning("development mode: tokens are signed with a generated key that is lost on restart")
-        }
-        return try await TokenVerifier.hs256(
-            secret: secret ?? "", leewaySeconds: Double(settings.jwtLeewaySeconds),
-            issuer: configuration.auth.issuer, audience: configuration.auth.audience)
+        let credentials = try await DevelopmentCredentials.generate()
+        // Printed on purpose, once: development mode exists to hand these to the developer.
+        let notice = """
+            brain-gateway: development mode — a random HS256 key was generated for this run.
+              JWT_SECRET=\(credentials.secret)
+              sample platform-admin token (tenant \(DevelopmentCredentials.sampleTenant), valid 24 h):
+              Authorization: Bearer \(credentials.sampleAdminToken)
+            """
+        FileHandle.standardOutput.write(Data((notice + "\n").utf8))
+        logger.warning("development mode: tokens are signed with a generated key that is lost on restart")
+        return try await TokenVerifier.hs256Key(secret: credentials.secret)
     }
 
     /// The ES256 key for `X-Brain-Token`: `BRAIN_GATEWAY_SIGNING_KEY_FILE` or

@@ -23,7 +23,7 @@ import Testing
         (["BRAIN_GATEWAY_CONFIG": "/nonexistent/file.yaml"], "BRAIN_GATEWAY_CONFIG"),
         (["JWT_SECRET": ""], "JWT_SECRET"),
         (["JWT_SECRET": "too-short"], "JWT_SECRET"),
-        (["JWT_JWKS_URL": "https://idp.example/jwks.json"], "JWT_JWKS_URL"),
+        (["JWT_JWKS_URL": "ftp://idp.example/jwks.json"], "JWT_JWKS_URL"),
     ])
     func badEnvironmentStopsStartupWithOneLine(environment: [String: String], field: String) async throws {
         let (code, err) = try await failingStart(yaml: nil, environment: environment)

@@ -25,13 +25,15 @@ public final class BrainGateway: Sendable {
     private let httpClient: HTTPClient
     private let tokenVerifier: TokenVerifier
     private let proofOfOrigin: ProofOfOriginCaches
+    /// Present when `JWT_JWKS_URL` is set.
+    public let jwks: JWKSRefresher?
 
+    /// - Parameter hs256Key: the `JWT_SECRET` key, if any; JWKS keys come from the settings' URL.
     public init(
-        configuration: GatewayConfiguration, tokenVerifier: TokenVerifier, signer: ProofOfOriginSigner,
+        configuration: GatewayConfiguration, hs256Key: TokenVerifier.Key?, signer: ProofOfOriginSigner,
         logger: Logger, threads: Int = System.coreCount
     ) throws {
         self.configuration = configuration
-        self.tokenVerifier = tokenVerifier
         self.logger = logger
         self.events = InMemoryEventLog()
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -52,7 +54,17 @@ public final class BrainGateway: Sendable {
         var probeTLS = TLSConfiguration.makeClientConfiguration()
         if let caFile = configuration.settings.upstreamCAFile { probeTLS.additionalTrustRoots = [.file(caFile)] }
         clientConfiguration.tlsConfiguration = probeTLS
-        self.httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: clientConfiguration)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: clientConfiguration)
+        self.httpClient = httpClient
+        let ring = KeyRing(fixed: hs256Key.map { [$0] } ?? [])
+        let jwks = configuration.settings.jwtJWKSURL.map {
+            JWKSRefresher(url: $0, client: httpClient, ring: ring, refreshSeconds: configuration.settings.jwksRefreshSeconds, logger: logger)
+        }
+        self.jwks = jwks
+        self.tokenVerifier = TokenVerifier(
+            ring: ring, leewaySeconds: Double(configuration.settings.jwtLeewaySeconds),
+            issuer: configuration.auth.issuer, audience: configuration.auth.audience,
+            onUnknownKey: Self.unknownKeyHook(jwks))
     }
 
     /// Runs until a graceful shutdown (signal or `shutdown` trigger) completes.
@@ -72,10 +84,10 @@ public final class BrainGateway: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
-        let jwks = proofOfOrigin.signer.jwksJSON
+        let proofKeys = proofOfOrigin.signer.jwksJSON
         router.get("/.well-known/jwks.json") { _, _ in
             // Public: backends fetch it to verify X-Brain-Token.
-            var response = JSONResponse.raw(jwks)
+            var response = JSONResponse.raw(proofKeys)
             response.headers[.cacheControl] = "public, max-age=300"
             return response
         }
@@ -104,11 +116,14 @@ public final class BrainGateway: Sendable {
             registry: registry, board: health, probe: HTTPHealthProbe(client: httpClient),
             intervalSeconds: settings.healthCheckIntervalSeconds, logger: logger)
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor)]
+        if let jwks {
+            // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
+            await jwks.refresh()
+            services.append(.init(service: jwks))
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: app),
-                .init(service: monitor),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -131,6 +146,11 @@ public final class BrainGateway: Sendable {
     }
 
     private let gatewayGroupBox = ServiceGroupBox()
+
+    private static func unknownKeyHook(_ refresher: JWKSRefresher?) -> (@Sendable () -> Void)? {
+        guard let refresher else { return nil }
+        return { refresher.unknownKeySeen() }
+    }
 
     /// Starts a graceful shutdown, as SIGTERM does.
     public func shutdown() async {

@@ -46,6 +46,8 @@ public struct GatewaySettings: Sendable {
     public var jwtSecret: String?
     /// JWKS endpoint for RS256/ES256 keys (`JWT_JWKS_URL`).
     public var jwtJWKSURL: String?
+    /// Seconds between scheduled JWKS fetches.
+    public var jwksRefreshSeconds: Int = 300
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     public var jwtLeewaySeconds: Int = 30
     /// Started with `--dev`: a random HS256 key is generated when none is configured.

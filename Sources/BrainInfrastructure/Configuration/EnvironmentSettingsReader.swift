@@ -59,6 +59,7 @@ public struct EnvironmentSettingsReader: Sendable {
             s.jwtJWKSURL = url
         }
         s.jwtLeewaySeconds = try integer("JWT_LEEWAY_SECONDS", default: s.jwtLeewaySeconds, range: 0...600)
+        s.jwksRefreshSeconds = try integer("JWT_JWKS_REFRESH_SECONDS", default: s.jwksRefreshSeconds, range: 10...86_400)
         return s
     }
 

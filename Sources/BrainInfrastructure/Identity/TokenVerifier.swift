@@ -46,24 +46,34 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    private let keys: [Key]
+    private let ring: KeyRing
     private let leewaySeconds: Double
     private let issuer: String?
     private let audience: String?
+    /// Told (without blocking) when a token names a key the ring does not hold.
+    private let onUnknownKey: (@Sendable () -> Void)?
 
-    public init(keys: [Key], leewaySeconds: Double = 30, issuer: String? = nil, audience: String? = nil) {
-        self.keys = keys
+    public init(
+        ring: KeyRing, leewaySeconds: Double = 30, issuer: String? = nil, audience: String? = nil,
+        onUnknownKey: (@Sendable () -> Void)? = nil
+    ) {
+        self.ring = ring
         self.leewaySeconds = leewaySeconds
         self.issuer = issuer
         self.audience = audience
+        self.onUnknownKey = onUnknownKey
     }
 
-    /// A verifier for HS256 tokens signed with `secret` (`JWT_SECRET`).
-    public static func hs256(secret: String, leewaySeconds: Double = 30, issuer: String? = nil, audience: String? = nil) async throws -> TokenVerifier {
+    /// The HS256 key for `secret` (`JWT_SECRET`), taken out of jwt-kit.
+    public static func hs256Key(secret: String) async throws -> Key {
         let collection = JWTKeyCollection()
         await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        let algorithm = try await collection.getKey(alg: "HS256")
-        return TokenVerifier(keys: [Key(kid: nil, algorithm: algorithm)], leewaySeconds: leewaySeconds, issuer: issuer, audience: audience)
+        return Key(kid: nil, algorithm: try await collection.getKey(alg: "HS256"))
+    }
+
+    /// A verifier for HS256 tokens signed with `secret` only.
+    public static func hs256(secret: String, leewaySeconds: Double = 30, issuer: String? = nil, audience: String? = nil) async throws -> TokenVerifier {
+        TokenVerifier(ring: KeyRing(fixed: [try await hs256Key(secret: secret)]), leewaySeconds: leewaySeconds, issuer: issuer, audience: audience)
     }
 
     public func verify(_ token: Substring, now: Double) throws(Rejection) -> Principal {
@@ -77,10 +87,18 @@ public struct TokenVerifier: Sendable {
         else { throw .malformed }
 
         let kid = header["kid"] as? String
+        let keys = ring.keys
         let candidates = keys.filter { $0.algorithm.name == alg }
-        guard !candidates.isEmpty else { throw .unsupportedAlgorithm }
+        guard !candidates.isEmpty else {
+            // A new key of an algorithm not seen before may be in a rotated JWKS.
+            if kid != nil, !keys.contains(where: { $0.kid == kid }) { onUnknownKey?() }
+            throw .unsupportedAlgorithm
+        }
         let matching = kid.map { kid in candidates.filter { $0.kid == kid || $0.kid == nil } } ?? candidates
-        guard !matching.isEmpty else { throw .unknownKey }
+        guard !matching.isEmpty else {
+            onUnknownKey?()
+            throw .unknownKey
+        }
 
         let signingInput = Array(token.utf8[parts[0].startIndex..<parts[1].endIndex])
         var valid = false

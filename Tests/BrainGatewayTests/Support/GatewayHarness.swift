@@ -16,7 +16,7 @@ final class GatewayHarness: Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     static func start(
-        yaml: String, logger customLogger: Logger? = nil, signer: ProofOfOriginSigner = .generated(),
+        yaml: String, logger customLogger: Logger? = nil, signer: ProofOfOriginSigner = .generated(), useSecret: Bool = true,
         configure: (inout GatewaySettings) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let file = try ServiceFileLoader().load(yaml: yaml)
@@ -28,10 +28,10 @@ final class GatewayHarness: Sendable {
         configure(&settings)
         var logger = Logger(label: "test-gateway")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        let verifier = try await TokenVerifier.hs256(secret: TestTokens.secret, issuer: file.auth.issuer, audience: file.auth.audience)
+        let hs256Key = useSecret ? try await TokenVerifier.hs256Key(secret: TestTokens.secret) : nil
         let gateway = try BrainGateway(
             configuration: GatewayConfiguration(settings: settings, services: file.services, auth: file.auth),
-            tokenVerifier: verifier, signer: signer, logger: customLogger ?? logger, threads: 2)
+            hs256Key: hs256Key, signer: signer, logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             try await gateway.run { port in continuation.yield(port) }

@@ -35,6 +35,19 @@ final class TestBackend: @unchecked Sendable {
         var chunkWaiters: [@Sendable () -> Void] = []
         var closedBeforeResponse = 0
         var healthProbes = 0
+        var jwks = ""
+        var jwksFetches = 0
+    }
+
+    /// The document served at `.../jwks`; empty means answer 503 (the endpoint is "down").
+    var jwks: String {
+        get { state.withLockedValue { $0.jwks } }
+        set { state.withLockedValue { $0.jwks = newValue } }
+    }
+    var jwksFetches: Int { state.withLockedValue { $0.jwksFetches } }
+
+    fileprivate func takeJWKS() -> String {
+        state.withLockedValue { $0.jwksFetches += 1; return $0.jwks }
     }
 
     var healthProbes: Int { state.withLockedValue { $0.healthProbes } }
@@ -226,6 +239,9 @@ private final class BackendHandler: ChannelInboundHandler, @unchecked Sendable {
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else if path.hasSuffix("/jwks") {
+            let document = backend.takeJWKS()
+            send(context, status: document.isEmpty ? .serviceUnavailable : .ok, body: ByteBuffer(string: document), contentType: "application/json", requestHead: head)
         } else if path.hasSuffix("/health") {
             let ok = backend.healthy
             send(context, status: ok ? .ok : .serviceUnavailable, body: ByteBuffer(string: ok ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}"), contentType: "application/json", requestHead: head)
