@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import Testing
 
@@ -70,6 +71,33 @@ import Testing
         #expect(try await Self.status(gateway, token: try k2.token()) == 200)
         #expect(gateway.gateway.jwks?.fetchCount ?? 0 >= 3)
 
+        await gateway.stop()
+        await backend.shutdown()
+        await idp.shutdown()
+    }
+
+    @Test func rs256KeysWorkAndAlgorithmConfusionDoesNot() async throws {
+        let idp = try await TestBackend()
+        let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let primitives = try rsa.publicKey.getKeyPrimitives()
+        idp.jwks = String(decoding: TestTokens.json(["keys": [[
+            "kty": "RSA", "kid": "r1", "alg": "RS256",
+            "n": TestTokens.base64url(primitives.modulus), "e": TestTokens.base64url(primitives.publicExponent),
+        ]]]), as: UTF8.self)
+        let backend = try await TestBackend()
+        let gateway = try await GatewayHarness.start(yaml: oneService(backend), useSecret: false) {
+            $0.jwtJWKSURL = idp.url + "/jwks"
+        }
+        func rs256Token() throws -> String {
+            let header = TestTokens.base64url(TestTokens.json(["alg": "RS256", "typ": "JWT", "kid": "r1"]))
+            let claims = TestTokens.base64url(TestTokens.json(["sub": "r", "tenant_id": TestTokens.tenantA, "exp": Int(Date().timeIntervalSince1970 + 600)]))
+            let signature = try rsa.signature(for: Data("\(header).\(claims)".utf8), padding: .insecurePKCS1v1_5)
+            return "\(header).\(claims).\(TestTokens.base64url(signature.rawRepresentation))"
+        }
+        #expect(try await Self.status(gateway, token: try rs256Token()) == 200)
+        // The classic confusion: an HS256 token whose HMAC key is the RSA public key.
+        let confused = TestTokens.make(header: ["alg": "HS256", "kid": "r1"], secret: rsa.publicKey.pemRepresentation)
+        #expect(try await Self.status(gateway, token: confused) == 401)
         await gateway.stop()
         await backend.shutdown()
         await idp.shutdown()
