@@ -91,6 +91,12 @@ let package = Package(
         ),
         // Release-build micro-benchmark of registry lookup, run by scripts/bench.
         .executableTarget(name: "route-lookup-bench", dependencies: ["BrainDomain"], swiftSettings: swiftSettings),
+        // Release-build micro-benchmark of token verification and X-Brain-Token signing.
+        .executableTarget(
+            name: "identity-bench",
+            dependencies: ["BrainDomain", "BrainInfrastructure", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "BrainDomainTests", dependencies: ["BrainDomain"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrainGatewayTests",
