@@ -12,15 +12,18 @@ public struct ProofOfOriginSigner: Sendable {
 
     private let key: P256.Signing.PrivateKey
     public let keyID: String
+    /// The public key's coordinates, base64url (JWK `x` and `y`).
+    private let x: String
+    private let y: String
 
     public init(key: P256.Signing.PrivateKey) {
         self.key = key
-        // RFC 7638 thumbprint of the public key: stable for a key, different for the next one.
         let x963 = key.publicKey.x963Representation
-        let x = Base64URL.encode(Array(x963.dropFirst().prefix(32)))
-        let y = Base64URL.encode(Array(x963.suffix(32)))
+        x = Base64URL.encode(Array(x963.dropFirst().prefix(32)))
+        y = Base64URL.encode(Array(x963.suffix(32)))
+        // RFC 7638 thumbprint of the public key: stable for a key, different for the next one.
         let canonical = #"{"crv":"P-256","kty":"EC","x":""# + x + #"","y":""# + y + #""}"#
-        self.keyID = Base64URL.encode(Array(SHA256.hash(data: Data(canonical.utf8))))
+        keyID = Base64URL.encode(Array(SHA256.hash(data: Data(canonical.utf8))))
     }
 
     /// A key from PEM (PKCS#8 or SEC1), as `BRAIN_GATEWAY_SIGNING_KEY(_FILE)` hold it.
@@ -32,10 +35,7 @@ public struct ProofOfOriginSigner: Sendable {
 
     /// The public key set served at `/.well-known/jwks.json`.
     public var jwksJSON: String {
-        let x963 = key.publicKey.x963Representation
-        let x = Base64URL.encode(Array(x963.dropFirst().prefix(32)))
-        let y = Base64URL.encode(Array(x963.suffix(32)))
-        return #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":""# + keyID
+        #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":""# + keyID
             + #"","x":""# + x + #"","y":""# + y + #""}]}"#
     }
 
