@@ -48,15 +48,26 @@ import Testing
         // HS256 tokens have no key here.
         #expect(try await Self.status(gateway, token: TestTokens.user) == 401)
 
-        // The provider rotates to k2 while traffic flows: the first k2 token triggers a refresh.
+        // The provider rotates to k2 while traffic flows: k1 traffic keeps succeeding
+        // throughout, and the first k2 token triggers a refresh.
+        let k1Token = try k1.token()
+        let steady = Task {
+            var statuses: [Int] = []
+            for _ in 0..<40 {
+                statuses.append(try await Self.status(gateway, token: k1Token))
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return statuses
+        }
+        try await Task.sleep(for: .milliseconds(200))
         idp.jwks = Self.document([k1, k2])
         var k2Status = try await Self.status(gateway, token: try k2.token())
-        for _ in 0..<50 where k2Status != 200 {
+        for _ in 0..<80 where k2Status != 200 {
             try await Task.sleep(for: .milliseconds(100))
             k2Status = try await Self.status(gateway, token: try k2.token())
         }
         #expect(k2Status == 200)
-        #expect(try await Self.status(gateway, token: try k1.token()) == 200)
+        #expect(try await steady.value.allSatisfy { $0 == 200 })
 
         // Unknown kids do not cause a fetch per request.
         let fetchesBefore = idp.jwksFetches
