@@ -170,3 +170,34 @@ import Testing
         }
     }
 }
+
+/// The per-connection memory of the last verified token never outlives the token.
+@Suite struct RememberedTokenTests {
+    @Test func aRememberedTokenStillExpires() async throws {
+        try await withGateway(services: { oneService($0) }, configure: { $0.jwtLeewaySeconds = 0 }) { gateway, _ in
+            let shortLived = TestTokens.make(expiresIn: 2)
+            let connection = try await KeepAliveConnection(port: gateway.port)
+            let request = "GET /svc/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(shortLived)\r\n\r\n"
+            do { let r = try await connection.send(request); #expect(r.status == 200) }
+            do { let r = try await connection.send(request); #expect(r.status == 200) }
+            try await Task.sleep(for: .milliseconds(2600))
+            let expired = try await connection.send(request)
+            #expect(expired.status == 401)
+            #expect(expired.header("www-authenticate")?.contains("invalid_token") == true)
+            await connection.close()
+        }
+    }
+
+    @Test func anotherTokenOnTheSameConnectionIsVerifiedAfresh() async throws {
+        try await withGateway(services: { oneService($0) }) { gateway, _ in
+            let connection = try await KeepAliveConnection(port: gateway.port)
+            func get(_ token: String) async throws -> Int {
+                try await connection.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n").status
+            }
+            do { let s = try await get(TestTokens.user); #expect(s == 200) }
+            do { let s = try await get(TestTokens.make(secret: "wrong-secret-0123456789abcdef0123456789")); #expect(s == 401) }
+            do { let s = try await get(TestTokens.user); #expect(s == 200) }
+            await connection.close()
+        }
+    }
+}

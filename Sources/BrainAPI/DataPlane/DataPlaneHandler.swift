@@ -50,6 +50,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var context: ChannelHandlerContext?
     private var pool: UpstreamConnectionPool?
     private var proofOfOrigin: ProofOfOrigin?
+    /// This connection's last verified token (see `Authentication.RememberedToken`).
+    private var rememberedToken: Authentication.RememberedToken?
     private var clientAddress: String?
 
     private var clientReadsPaused = false
@@ -319,7 +321,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         // Authentication → tenant context.
         var principal: Principal?
         var tenant: TenantID?
-        switch environment.authentication.authenticate(head, now: Date().timeIntervalSince1970) {
+        switch environment.authentication.authenticate(head, now: Date().timeIntervalSince1970, remembered: &rememberedToken) {
         case .authenticated(let verified):
             principal = verified
             switch tenantResolution.resolve(verified, headers: head.headers) {

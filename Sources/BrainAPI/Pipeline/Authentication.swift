@@ -20,7 +20,21 @@ public struct Authentication: Sendable {
         self.publicPaths = publicPaths.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
+    /// The last token a connection presented, once verified. Clients send the same token on
+    /// every request of a keep-alive connection, so checking that it is byte-identical (and
+    /// still unexpired, under the same key set) replaces the signature check and JSON decoding.
+    public struct RememberedToken: Sendable {
+        let token: String
+        let principal: Principal
+        let keyGeneration: Int
+    }
+
     public func authenticate(_ head: HTTPRequestHead, now: Double) -> Outcome {
+        var remembered: RememberedToken?
+        return authenticate(head, now: now, remembered: &remembered)
+    }
+
+    public func authenticate(_ head: HTTPRequestHead, now: Double, remembered: inout RememberedToken?) -> Outcome {
         let authorization = head.headers.first(name: "authorization")
         if authorization == nil, isPublic(head.uri) { return .publicPath }
         guard let authorization else {
@@ -29,10 +43,18 @@ public struct Authentication: Sendable {
         guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
             return .rejected(.unauthenticated, challenge: #"Bearer realm="brain-gateway", error="invalid_request""#)
         }
+        if let last = remembered, last.token == authorization, last.keyGeneration == verifier.keyGeneration,
+           verifier.stillValid(last.principal, now: now) {
+            return .authenticated(last.principal)
+        }
         let token = authorization.dropFirst(7).drop(while: { $0 == " " })
         do {
-            return .authenticated(try verifier.verify(token, now: now))
+            let generation = verifier.keyGeneration
+            let principal = try verifier.verify(token, now: now)
+            remembered = RememberedToken(token: authorization, principal: principal, keyGeneration: generation)
+            return .authenticated(principal)
         } catch {
+            remembered = nil
             return .rejected(.invalidToken(error.description),
                              challenge: #"Bearer realm="brain-gateway", error="invalid_token", error_description=""# + error.description + #"""#)
         }

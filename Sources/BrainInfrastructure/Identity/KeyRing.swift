@@ -5,7 +5,11 @@ import Atomics
 public final class KeyRing: Sendable {
     private final class Published: AtomicReference, Sendable {
         let keys: [TokenVerifier.Key]
-        init(_ keys: [TokenVerifier.Key]) { self.keys = keys }
+        let generation: Int
+        init(_ keys: [TokenVerifier.Key], generation: Int) {
+            self.keys = keys
+            self.generation = generation
+        }
     }
 
     private let current: ManagedAtomic<Published>
@@ -14,13 +18,18 @@ public final class KeyRing: Sendable {
 
     public init(fixed: [TokenVerifier.Key] = []) {
         self.fixed = fixed
-        self.current = ManagedAtomic(Published(fixed))
+        self.current = ManagedAtomic(Published(fixed, generation: 0))
     }
 
     public var keys: [TokenVerifier.Key] { current.load(ordering: .acquiring).keys }
 
+    /// Changes whenever the key set does: anything remembered as verified under an older
+    /// generation must be verified again.
+    public var generation: Int { current.load(ordering: .acquiring).generation }
+
     /// Publishes a fetched key set (plus the fixed keys).
     public func replaceFetched(with fetched: [TokenVerifier.Key]) {
-        current.store(Published(fixed + fetched), ordering: .releasing)
+        let next = current.load(ordering: .acquiring).generation + 1
+        current.store(Published(fixed + fetched, generation: next), ordering: .releasing)
     }
 }

@@ -76,6 +76,14 @@ public struct TokenVerifier: Sendable {
         TokenVerifier(ring: KeyRing(fixed: [try await hs256Key(secret: secret)]), leewaySeconds: leewaySeconds, issuer: issuer, audience: audience)
     }
 
+    /// The key set's generation (see `KeyRing.generation`).
+    public var keyGeneration: Int { ring.generation }
+
+    /// Whether a principal verified earlier is still within its lifetime.
+    public func stillValid(_ principal: Principal, now: Double) -> Bool {
+        now < principal.expiresAt + leewaySeconds
+    }
+
     public func verify(_ token: Substring, now: Double) throws(Rejection) -> Principal {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty,

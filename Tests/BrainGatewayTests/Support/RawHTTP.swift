@@ -116,3 +116,41 @@ enum RawHTTP {
 }
 
 import Foundation
+
+/// One keep-alive client connection: several requests, one after another, on the same socket.
+final class KeepAliveConnection {
+    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var pending: [UInt8] = []
+
+    init(port: Int) async throws {
+        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        iterator = channel.inbound.makeAsyncIterator()
+    }
+
+    /// Sends a request and reads exactly one response (framed by Content-Length).
+    func send(_ request: String) async throws -> RawResponse {
+        try await channel.outbound.write(ByteBuffer(string: request))
+        while true {
+            if let end = RawHTTP.find([13, 10, 13, 10], in: pending, from: 0) {
+                let head = String(decoding: pending[..<end], as: UTF8.self).lowercased()
+                let length = head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if pending.count >= end + 4 + length {
+                    let message = Array(pending[..<(end + 4 + length)])
+                    pending.removeFirst(end + 4 + length)
+                    return try RawHTTP.parse(message)
+                }
+            }
+            guard let buffer = try await iterator.next() else { throw RawHTTP.ParseError(reason: "connection closed") }
+            pending.append(contentsOf: buffer.readableBytesView)
+        }
+    }
+
+    func close() async { try? await channel.channel.close() }
+}
