@@ -21,6 +21,8 @@ import Testing
         #expect(first.metadata["bytes_in"] == "5")
         #expect(first.metadata["bytes_out"] == "5")
         #expect(first.metadata["duration_ms"] != nil)
+        #expect(first.metadata["tenant_id"] == TestTokens.tenantA)
+        #expect(first.metadata["subject"] == "user-1")
         let second = try #require(lines.first { $0.metadata["request_id"] == "log-test-2" })
         #expect(second.metadata["status"] == "404")
         #expect(lines.filter { $0.metadata["request_id"] == "log-test-1" }.count == 1)

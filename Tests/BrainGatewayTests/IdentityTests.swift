@@ -80,6 +80,9 @@ import Testing
             #expect(backend.requests.isEmpty)
             let bad = try await Self.get(gateway, "/svc/inspect", token: TestTokens.user, headers: "X-Tenant-ID: acme\r\n")
             #expect(bad.status == 400)
+            let twice = "X-Tenant-ID: \(TestTokens.tenantA)\r\nX-Tenant-ID: \(TestTokens.tenantB)\r\n"
+            let ambiguous = try await Self.get(gateway, "/svc/inspect", token: TestTokens.admin, headers: twice)
+            #expect(ambiguous.status == 400)
             let admin = try await Self.get(gateway, "/svc/inspect", token: TestTokens.admin, headers: spoof)
             #expect(admin.status == 200)
             #expect(backend.requests.last?.headers["x-tenant-id"] == [TestTokens.tenantB])

@@ -656,7 +656,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         accessLog.record(
             requestID: exchange.requestID, method: exchange.clientHead.method, path: exchange.clientHead.uri,
             service: exchange.service.name.value, status: exchange.status,
-            durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, error: error)
+            durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, error: error,
+            tenant: exchange.tenant?.value, subject: exchange.principal?.subject)
     }
 
     private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError) {

@@ -2,7 +2,7 @@ import Logging
 import NIOHTTP1
 
 /// Access-log stage: one structured line per request at `info`, with request id, method, path,
-/// service, status, duration and bytes. Costs nothing when the level is above `info`.
+/// service, status, duration, bytes, and the caller's tenant and subject once authenticated. Costs nothing when the level is above `info`.
 public struct AccessLog: Sendable {
     public let logger: Logger
     public let isEnabled: Bool
@@ -14,7 +14,8 @@ public struct AccessLog: Sendable {
 
     public func record(
         requestID: String, method: HTTPMethod, path: String, service: String, status: UInt,
-        durationSeconds: Double, bytesIn: Int64, bytesOut: Int64, error: String? = nil
+        durationSeconds: Double, bytesIn: Int64, bytesOut: Int64, error: String? = nil,
+        tenant: String? = nil, subject: String? = nil
     ) {
         guard isEnabled else { return }
         // The query string is left out: it often carries tokens.
@@ -30,6 +31,8 @@ public struct AccessLog: Sendable {
             "bytes_out": .stringConvertible(bytesOut),
         ]
         if let error { metadata["error"] = .string(error) }
+        if let tenant { metadata["tenant_id"] = .string(tenant) }
+        if let subject { metadata["subject"] = .string(subject) }
         logger.info("request", metadata: metadata)
     }
 }

@@ -7,7 +7,12 @@ public struct TenantResolution: Sendable {
     public init() {}
 
     public func resolve(_ principal: Principal, headers: HTTPHeaders) -> Result<TenantID, GatewayError> {
-        switch TenantContext.resolve(principal: principal, requestedTenant: headers.first(name: "x-tenant-id")) {
+        let requested = headers[canonicalForm: "x-tenant-id"]
+        // Several values that disagree are refused: no component should pick a different one.
+        if requested.count > 1, Set(requested.map { $0.lowercased() }).count > 1 {
+            return .failure(.badRequest("X-Tenant-ID is given more than once with different values"))
+        }
+        return switch TenantContext.resolve(principal: principal, requestedTenant: requested.first.map(String.init)) {
         case .actFor(let tenant): .success(tenant)
         case .forbidden: .failure(.forbidden("X-Tenant-ID names another tenant; only platform-admin may act for other tenants"))
         case .invalidHeader: .failure(.badRequest("X-Tenant-ID is not a UUID"))
