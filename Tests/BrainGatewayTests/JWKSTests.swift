@@ -113,4 +113,26 @@ import Testing
         await backend.shutdown()
         await idp.shutdown()
     }
+
+    @Test func ed25519KeysWork() async throws {
+        let idp = try await TestBackend()
+        let ed = Curve25519.Signing.PrivateKey()
+        idp.jwks = String(decoding: TestTokens.json(["keys": [[
+            "kty": "OKP", "crv": "Ed25519", "kid": "e1", "x": TestTokens.base64url(ed.publicKey.rawRepresentation),
+        ]]]), as: UTF8.self)
+        let backend = try await TestBackend()
+        let gateway = try await GatewayHarness.start(yaml: oneService(backend), useSecret: false) {
+            $0.jwtJWKSURL = idp.url + "/jwks"
+        }
+        let header = TestTokens.base64url(TestTokens.json(["alg": "EdDSA", "typ": "JWT", "kid": "e1"]))
+        let claims = TestTokens.base64url(TestTokens.json(["sub": "ed", "tenant_id": TestTokens.tenantA, "exp": Int(Date().timeIntervalSince1970 + 600)]))
+        let signature = try ed.signature(for: Data("\(header).\(claims)".utf8))
+        let token = "\(header).\(claims).\(TestTokens.base64url(signature))"
+        #expect(try await Self.status(gateway, token: token) == 200)
+        let forged = "\(header).\(claims).\(TestTokens.base64url(try Curve25519.Signing.PrivateKey().signature(for: Data("\(header).\(claims)".utf8))))"
+        #expect(try await Self.status(gateway, token: forged) == 401)
+        await gateway.stop()
+        await backend.shutdown()
+        await idp.shutdown()
+    }
 }
