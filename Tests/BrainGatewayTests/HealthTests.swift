@@ -87,11 +87,12 @@ import Testing
     }
 
     @Test func aFailedRequestDegradesTheService() async throws {
-        let port = try await UpstreamFailureTests.closedPort()
-        let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: gone, url: http://127.0.0.1:\(port)}\n")
+        let dead = RefusingPort()
+        let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: gone, url: http://127.0.0.1:\(dead.port)}\n")
         _ = try await gateway.send("GET /gone/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let json = try await Self.health(gateway)
         #expect(Self.serviceStatus(json, "gone") == "degraded")
         await gateway.stop()
+        withExtendedLifetime(dead) {}
     }
 }

@@ -10,23 +10,16 @@ import Testing
         (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: String]) ?? [:]
     }
 
-    /// A port nothing listens on (bound, then closed).
-    static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
-
     @Test func connectFailureIs502() async throws {
-        let port = try await Self.closedPort()
-        let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: gone, url: http://127.0.0.1:\(port)}\n")
+        let dead = RefusingPort()
+        let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: gone, url: http://127.0.0.1:\(dead.port)}\n")
         defer { Task { await gateway.stop() } }
         let r = try await gateway.send("GET /gone/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(r.status == 502)
         #expect(Self.json(r)["error"] == "bad_gateway")
         #expect(Self.json(r)["request_id"] == r.header("x-request-id"))
         await gateway.stop()
+        withExtendedLifetime(dead) {}
     }
 
     @Test func resetBeforeResponseIs502() async throws {
@@ -41,8 +34,8 @@ import Testing
 
     @Test func idempotentRequestsAreRetriedOnceOnAnotherInstance() async throws {
         let good = try await TestBackend()
-        let deadPort = try await Self.closedPort()
-        let yaml = "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(deadPort), \(good.url)]\n"
+        let dead = RefusingPort()
+        let yaml = "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(dead.port), \(good.url)]\n"
         let gateway = try await GatewayHarness.start(yaml: yaml)
         for _ in 0..<6 {
             let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -62,12 +55,13 @@ import Testing
         }
         await gateway.stop()
         await good.shutdown()
+        withExtendedLifetime(dead) {}
     }
 
     @Test func retriedRequestResendsItsBody() async throws {
         let good = try await TestBackend()
-        let deadPort = try await Self.closedPort()
-        let gateway = try await GatewayHarness.start(yaml: "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(deadPort), \(good.url)]\n")
+        let dead = RefusingPort()
+        let gateway = try await GatewayHarness.start(yaml: "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(dead.port), \(good.url)]\n")
         for _ in 0..<4 {
             let r = try await gateway.send("PUT /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world")
             #expect(r.status == 200)
@@ -75,6 +69,7 @@ import Testing
         }
         await gateway.stop()
         await good.shutdown()
+        withExtendedLifetime(dead) {}
     }
 
     @Test func timeoutIs504AndTheUpstreamRequestIsAbandoned() async throws {
