@@ -17,17 +17,8 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     static func freePort() -> Int {
-        // Let the kernel choose: bind port 0, read it back, release it.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        // Let the kernel choose (bind port 0), read it back, release it.
+        RefusingPort().port
     }
 
     /// Starts the gateway with `environment` (plus a free port) and waits until it is ready.
