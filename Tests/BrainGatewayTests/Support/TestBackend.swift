@@ -218,27 +218,15 @@ private final class BackendHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
         } else if path.hasSuffix("/cookies") {
-            var headers = HTTPHeaders()
-            headers.add(name: "Set-Cookie", value: "a=1; Path=/")
-            headers.add(name: "Set-Cookie", value: "b=2; HttpOnly")
-            headers.add(name: "Set-Cookie", value: "c=3, with comma; Expires=Wed, 21 Oct 2015 07:28:00 GMT")
-            headers.add(name: "Content-Length", value: "2")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            sendOK(context, headers: [
+                ("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; HttpOnly"),
+                ("Set-Cookie", "c=3, with comma; Expires=Wed, 21 Oct 2015 07:28:00 GMT"),
+            ])
         } else if path.hasSuffix("/hop") {
-            var headers = HTTPHeaders()
-            headers.add(name: "Connection", value: "X-Private")
-            headers.add(name: "X-Private", value: "secret")
-            headers.add(name: "Keep-Alive", value: "timeout=5")
-            headers.add(name: "Proxy-Connection", value: "keep-alive")
-            headers.add(name: "Trailer", value: "X-Trail")
-            headers.add(name: "Upgrade", value: "h2c")
-            headers.add(name: "X-Public", value: "visible")
-            headers.add(name: "Content-Length", value: "2")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            sendOK(context, headers: [
+                ("Connection", "X-Private"), ("X-Private", "secret"), ("Keep-Alive", "timeout=5"),
+                ("Proxy-Connection", "keep-alive"), ("Trailer", "X-Trail"), ("Upgrade", "h2c"), ("X-Public", "visible"),
+            ])
         } else if path.hasSuffix("/jwks") {
             let document = backend.takeJWKS()
             send(context, status: document.isEmpty ? .serviceUnavailable : .ok, body: ByteBuffer(string: document), contentType: "application/json", requestHead: head)
@@ -275,6 +263,15 @@ private final class BackendHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { pump(context) }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Answers `200 ok` with exactly these header fields (in order) plus Content-Length.
+    private func sendOK(_ context: ChannelHandlerContext, headers fields: [(String, String)]) {
+        var headers = HTTPHeaders(fields)
+        headers.add(name: "Content-Length", value: "2")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     private func send(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: ByteBuffer, contentType: String, requestHead: HTTPRequestHead) {
