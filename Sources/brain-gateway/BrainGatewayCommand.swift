@@ -116,6 +116,7 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         if let config { settings.configPath = config }
         var services: [ServiceRoute] = []
         var auth = AuthSettings()
+        var tenantRateLimits = TenantRateLimits()
         if let path = settings.configPath {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError(field: "BRAIN_GATEWAY_CONFIG", reason: "cannot read '\(path)'")
@@ -123,7 +124,8 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             let file = try ServiceFileLoader().load(yaml: text)
             services = file.services
             auth = file.auth
+            tenantRateLimits = file.tenantRateLimits
         }
-        return GatewayConfiguration(settings: settings, services: services, auth: auth)
+        return GatewayConfiguration(settings: settings, services: services, auth: auth, tenantRateLimits: tenantRateLimits)
     }
 }

@@ -73,11 +73,11 @@ import Testing
         #expect(!policy.isRetryable(method: .POST, headers: [:]))
         #expect(!policy.isRetryable(method: .PATCH, headers: [:]))
         #expect(policy.isRetryable(method: .POST, headers: ["Idempotency-Key": "k"]))
-        #expect(policy.shouldRetry(failure: .connectFailed, attempt: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
-        #expect(!policy.shouldRetry(failure: .connectFailed, attempt: 2, retryableRequest: true, responseStarted: false, bodyReplayable: true))
-        #expect(!policy.shouldRetry(failure: .timedOut, attempt: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
-        #expect(!policy.shouldRetry(failure: .connectionClosed, attempt: 1, retryableRequest: true, responseStarted: true, bodyReplayable: true))
-        #expect(!policy.shouldRetry(failure: .connectionClosed, attempt: 1, retryableRequest: true, responseStarted: false, bodyReplayable: false))
+        #expect(policy.shouldRetry(failure: .connectFailed, attempt: 1, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .connectFailed, attempt: 2, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .timedOut, attempt: 1, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .connectionClosed, attempt: 1, maxRetries: 1, retryableRequest: true, responseStarted: true, bodyReplayable: true))
+        #expect(!policy.shouldRetry(failure: .connectionClosed, attempt: 1, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: false))
     }
 
     @Test func bodyLimitChecksDeclaredAndStreamedSizes() {

@@ -15,13 +15,22 @@ public struct DataPlaneEnvironment: Sendable {
     public let retryPolicy: RetryPolicy
     public let authentication: Authentication
     public let proofOfOrigin: ProofOfOriginCaches
+    public let rateLimiting: RateLimiting
+    let caching: ResponseCaching
+    public let traffic: TrafficStates
+    public let counters: TrafficCounters
     /// Hard deadline for in-flight requests after a graceful shutdown starts.
     public let drainTime: TimeAmount
 
     public init(
         registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits,
-        authentication: Authentication, proofOfOrigin: ProofOfOriginCaches, logger: Logger, drainTime: TimeAmount
+        authentication: Authentication, proofOfOrigin: ProofOfOriginCaches, rateLimiting: RateLimiting, cache: ResponseCache,
+        traffic: TrafficStates, counters: TrafficCounters, logger: Logger, drainTime: TimeAmount
     ) {
+        self.rateLimiting = rateLimiting
+        self.caching = ResponseCaching(cache: cache)
+        self.traffic = traffic
+        self.counters = counters
         self.proofOfOrigin = proofOfOrigin
         self.authentication = authentication
         self.registry = registry

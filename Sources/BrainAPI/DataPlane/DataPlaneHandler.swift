@@ -11,7 +11,8 @@ import NIOHTTP1
 /// Sees every request head first. Control-plane requests (reserved first segments) pass on,
 /// untouched, to Hummingbird further down the pipeline. Every `/{service}/…` request runs the
 /// pipeline stages (request id → head validation → body limit → authentication → tenant →
-/// route match → permission → instance pick → header rewrite) and
+/// route match → permission → rate limit → cache lookup → circuit breaker → load-balancer pick
+/// → header rewrite → upstream call → cache store) and
 /// is streamed to an upstream connection taken from this event loop's pool: no thread hop and
 /// no Swift task per request. Backpressure: the client socket is read only while the upstream
 /// can take writes, and the upstream socket only while the client can.
@@ -50,6 +51,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var context: ChannelHandlerContext?
     private var pool: UpstreamConnectionPool?
     private var proofOfOrigin: ProofOfOrigin?
+    private var traffic: LoopTraffic?
     /// This connection's last verified token (see `Authentication.RememberedToken`).
     private var rememberedToken: Authentication.RememberedToken?
     private var clientAddress: String?
@@ -85,6 +87,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         self.context = context
         self.pool = environment.pools.pool(for: context.eventLoop)
         self.proofOfOrigin = environment.proofOfOrigin.cache(for: context.eventLoop)
+        self.traffic = environment.traffic.traffic(for: context.eventLoop)
         if context.channel.isActive { connectionBecameActive(context: context) }
     }
 
@@ -339,7 +342,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         // Route match → permission.
         let method = HttpMethod(head.method.rawValue)
         let resolved: RouteResolution.Resolved
-        switch routeResolution.resolve(uri: head.uri, method: method, tenant: tenant, in: environment.registry.directory) {
+        let directory = environment.registry.directory
+        switch routeResolution.resolve(uri: head.uri, method: method, tenant: tenant, in: directory) {
         case .success(let r):
             resolved = r
             if let principal, let error = permission.check(principal, service: r.entry.service, route: r.route) {
@@ -350,10 +354,46 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
             return
         }
+        let service = resolved.entry.service
+        let now = Self.policyNow()
+        // Rate limit.
+        let verdict = environment.rateLimiting.check(service: service, tenant: tenant, now: now)
+        guard verdict.allowed else {
+            environment.counters.requestRateLimited()
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .rateLimited, extraHeaders: verdict.headers)
+            return
+        }
+        // Cache lookup.
+        let lookup = environment.caching.lookup(head, service: service, tenant: tenant, now: now)
+        if case .hit(_, let stored) = lookup {
+            environment.counters.cacheHit()
+            serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now)
+            return
+        }
+        if head.method != .GET && head.method != .HEAD && head.method != .OPTIONS && environment.caching.cache.count > 0 {
+            // An unsafe method changes the resource: what was stored for it is stale now.
+            environment.caching.cache.invalidate(.init(tenant: tenant, service: service.name, method: "GET", target: head.uri))
+            environment.caching.cache.invalidate(.init(tenant: tenant, service: service.name, method: "HEAD", target: head.uri))
+        }
+        guard let loopTraffic = traffic else {
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .noInstance)
+            return
+        }
+        let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: directory)
+        serviceTraffic.retryBudget.recordRequest(now: now)
         let exchange = ProxyExchange(
-            clientHead: head, requestID: requestID, service: resolved.entry.service, upstreamURI: resolved.upstreamURI,
+            clientHead: head, requestID: requestID, service: service, upstreamURI: resolved.upstreamURI,
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
-            startedAt: .now(), tenant: tenant, principal: principal)
+            startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
+        switch lookup {
+        case .miss(let key):
+            exchange.cacheKey = key
+        case .revalidate(let key, let stored):
+            exchange.cacheKey = key
+            exchange.revalidating = stored
+        case .hit, .bypass:
+            break
+        }
         state = .proxying(exchange)
         if let expect = head.headers.first(name: "expect"), expect.equalsIgnoringASCIICase("100-continue") {
             // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
@@ -364,7 +404,34 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             guard let self, let exchange else { return }
             self.upstreamTimedOut(exchange)
         }
-        attemptUpstream(exchange, excluding: nil)
+        attemptUpstream(exchange, retry: false)
+    }
+
+    /// The traffic policies' clock: monotonic seconds.
+    @inline(__always)
+    static func policyNow() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
+
+    /// Answers a GET/HEAD from the cache, like a refusal: nothing goes upstream.
+    private func serveStored(
+        _ stored: ResponseCache.StoredResponse, head: HTTPRequestHead, requestID: String, keepAlive: Bool,
+        verdict: RateLimiting.Verdict, now: Double
+    ) {
+        guard let context else { return }
+        let contentLength = head.headers.first(name: "content-length")
+        let hasBody = (contentLength != nil && contentLength != "0") || head.headers.contains(name: "transfer-encoding")
+        let keep = keepAlive && !hasBody
+        let responseHead = ResponseCaching.hitHead(
+            stored, version: head.version, requestID: requestID, keepAlive: keep, now: now, isHead: head.method == .HEAD,
+            extra: verdict.headers)
+        state = keep ? .answered : .closing
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(stored.body))), promise: nil) }
+        let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+        environment.accessLog.record(
+            requestID: requestID, method: head.method, path: head.uri, service: "cache", status: stored.status.code,
+            durationSeconds: 0, bytesIn: 0, bytesOut: Int64(stored.body.readableBytes), error: nil)
     }
 
     /// Answers a request refused by a stage before any of its body was read. Its body (if any)
@@ -379,14 +446,27 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         logRejected(head, requestID: requestID, error: error)
     }
 
-    private func attemptUpstream(_ exchange: ProxyExchange, excluding failed: UpstreamInstance?) {
-        guard let pool else {
+    private func attemptUpstream(_ exchange: ProxyExchange, retry: Bool) {
+        guard let pool, let loopTraffic = traffic else {
             respond(with: .noInstance, to: exchange)
             return
         }
+        // Circuit breaker → load-balancer pick.
+        let now = Self.policyNow()
+        let choice = exchange.traffic.choose(now: now, excluding: retry ? exchange.instanceIndex : nil, random: &loopTraffic.random)
+        guard case .instance(let index, _) = choice else {
+            if case .noneAdmitted(let after) = choice {
+                respond(with: .circuitOpen, to: exchange, extraHeaders: [("Retry-After", String(RateLimiting.wholeSecondsUp(after)))])
+            }
+            return
+        }
         exchange.attempt += 1
-        let instance = pool.picker.pick(from: exchange.service.instances, excluding: failed)
+        let instance = exchange.service.instances[index]
         exchange.instance = instance
+        exchange.instanceIndex = index
+        exchange.outcomeRecorded = false
+        exchange.attemptStartedAt = .now()
+        exchange.traffic.balancer.requestStarted(index)
         switch pool.acquire(instance) {
         case .ready(let connection):
             attach(connection, to: exchange)
@@ -415,12 +495,15 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         guard let instance = exchange.instance else { return }
         exchange.connection = connection
         connection.receiver = self
-        let head = upstreamHeaders.build(
+        var head = upstreamHeaders.build(
             from: exchange.clientHead, uri: exchange.upstreamURI, instance: instance,
             requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant,
             proofToken: proofOfOrigin?.token(
                 service: exchange.service.name.value, principal: exchange.principal, tenant: exchange.tenant,
                 now: Date().timeIntervalSince1970))
+        if let stored = exchange.revalidating {
+            exchange.validatorsSent = ResponseCaching.addValidators(of: stored, to: &head.headers)
+        }
         connection.write(.head(head), flush: false)
         if exchange.attempt > 1, let replay = exchange.replay {
             for part in replay { connection.write(.body(.byteBuffer(part)), flush: false) }
@@ -467,16 +550,59 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.timeout?.cancel()
         exchange.timeout = nil
         exchange.responseStarted = true
+        let status = Int(head.status.code)
+        let latency = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
+        recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency)
+        if exchange.validatorsSent, status == 304, let stored = exchange.revalidating, let key = exchange.cacheKey {
+            // The upstream confirmed the stored response: serve it, fresh again.
+            let now = Self.policyNow()
+            environment.caching.cache.refresh(key, request: exchange.clientHead.headers, now: now, lifetime: stored.lifetime)
+            environment.counters.cacheHit()
+            exchange.servingStored = true
+            exchange.status = stored.status.code
+            let hit = ResponseCaching.hitHead(
+                stored, version: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive, now: now,
+                isHead: exchange.clientHead.method == .HEAD, extra: exchange.rateLimit.headers)
+            context?.write(wrapOutboundOut(.head(hit)), promise: nil)
+            if exchange.clientHead.method != .HEAD {
+                exchange.bytesOut += Int64(stored.body.readableBytes)
+                context?.write(wrapOutboundOut(.body(.byteBuffer(stored.body))), promise: nil)
+            }
+            clientNeedsFlush = true
+            return
+        }
         exchange.status = head.status.code
+        var cacheStatus: String?
+        if exchange.cacheKey != nil {
+            cacheStatus = "MISS"
+            if let lifetime = environment.caching.lifetime(of: head, policy: exchange.service.cache) {
+                exchange.cacheFill = []
+                exchange.cacheLifetime = lifetime
+            }
+        }
         // A response that ends before the request body is fully read closes the connection.
-        let clientHead = responseHeaders.build(from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive)
+        let clientHead = responseHeaders.build(
+            from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
+            rateLimit: exchange.rateLimit, cacheStatus: cacheStatus)
+        if exchange.cacheFill != nil {
+            exchange.cacheHead = HTTPResponseHead(
+                version: .http1_1, status: head.status, headers: ResponseCaching.storableHeaders(clientHead))
+        }
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         clientNeedsFlush = true
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {
-        guard case .proxying(let exchange) = state, !exchange.finished, let context else { return }
+        guard case .proxying(let exchange) = state, !exchange.finished, !exchange.servingStored, let context else { return }
         exchange.bytesOut += Int64(body.readableBytes)
+        if exchange.cacheFill != nil {
+            exchange.cacheFillBytes += body.readableBytes
+            if exchange.cacheFillBytes > exchange.service.cache.maxBodyBytes {
+                exchange.cacheFill = nil
+            } else {
+                exchange.cacheFill?.append(body)
+            }
+        }
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         clientNeedsFlush = true
         if !context.channel.isWritable {
@@ -503,6 +629,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             exchange.connection = nil
             pool?.release(connection, reusable: exchange.requestEnded)
         }
+        if exchange.requestEnded { storeInCache(exchange, allocator: context.channel.allocator) }
         clientNeedsFlush = false
         if exchange.requestEnded {
             // completeExchange sets the state before it writes `.end`, and only then lets a
@@ -535,6 +662,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if let instance = exchange.instance {
             environment.health.recordRequestFailure(service: exchange.service, instance: instance, error: failure.description)
         }
+        if exchange.outcomeRecorded, let index = exchange.instanceIndex {
+            // The response had started (and counted as a success): the cut still counts against the instance.
+            exchange.traffic.breakers.record(.failure, instance: index, now: Self.policyNow())
+        } else {
+            recordOutcome(exchange, .failure, latencySeconds: nil)
+        }
         if exchange.responseStarted {
             // Part of the response is already with the client: all we can do is cut it short.
             finish(exchange, error: failure.description)
@@ -548,12 +681,26 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .timedOut: .timedOut
         }
         if environment.retryPolicy.shouldRetry(
-            failure: kind, attempt: exchange.attempt, retryableRequest: exchange.retryable,
+            failure: kind, attempt: exchange.attempt, maxRetries: exchange.service.retry.retries, retryableRequest: exchange.retryable,
             responseStarted: exchange.responseStarted, bodyReplayable: exchange.replay != nil)
         {
-            environment.logger.debug("retrying upstream request", metadata: ["request_id": .string(exchange.requestID), "error": .string(failure.description)])
-            attemptUpstream(exchange, excluding: exchange.instance)
-            return
+            if exchange.traffic.retryBudget.withdrawRetry(now: Self.policyNow()), let context, let loopTraffic = traffic {
+                environment.counters.retrySent()
+                let delay = environment.retryPolicy.backoff(retry: exchange.attempt, settings: exchange.service.retry, using: &loopTraffic.random)
+                environment.logger.debug("retrying upstream request", metadata: [
+                    "request_id": .string(exchange.requestID), "error": .string(failure.description), "backoff_us": .stringConvertible(delay.nanoseconds / 1000),
+                ])
+                // Nothing more is read from the client until the retry has a connection.
+                pauseClientReads()
+                exchange.backoff = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self, weak exchange] in
+                    guard let self, let exchange, !exchange.finished else { return }
+                    exchange.backoff = nil
+                    self.attemptUpstream(exchange, retry: true)
+                }
+                return
+            }
+            environment.counters.retryRefused()
+            environment.logger.debug("retry refused by the retry budget", metadata: ["request_id": .string(exchange.requestID)])
         }
         let error: GatewayError = switch failure {
         case .timedOut: .gatewayTimeout
@@ -575,6 +722,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func abandonUpstream(_ exchange: ProxyExchange) {
         exchange.timeout?.cancel()
         exchange.timeout = nil
+        exchange.backoff?.cancel()
+        exchange.backoff = nil
         if let connection = exchange.connection {
             exchange.connection = nil
             connection.receiver = nil
@@ -584,7 +733,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     // MARK: Responses the gateway writes itself
 
-    private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil) {
+    private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil, extraHeaders: [(String, String)] = []) {
         exchange.status = error.status.code
         let keepAlive = exchange.keepAlive && exchange.requestEnded && !shuttingDown
         exchange.responseStarted = true
@@ -597,7 +746,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         } else {
             state = .closing
         }
-        writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version)
+        writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version, extraHeaders: extraHeaders)
         if keepAlive { schedulePipelineDrain() }
     }
 
@@ -649,6 +798,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.finished = true
         exchange.timeout?.cancel()
         exchange.timeout = nil
+        exchange.backoff?.cancel()
+        exchange.backoff = nil
+        if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
         resumeClientReads()
         let accessLog = environment.accessLog
         guard accessLog.isEnabled else { return }
@@ -658,6 +810,32 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             service: exchange.service.name.value, status: exchange.status,
             durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, error: error,
             tenant: exchange.tenant?.value, subject: exchange.principal?.subject)
+    }
+
+    /// Tells the breaker and the balancer how the current attempt ended (once per attempt).
+    private func recordOutcome(_ exchange: ProxyExchange, _ outcome: ServiceBreakers.Outcome, latencySeconds: Double?) {
+        guard !exchange.outcomeRecorded, let index = exchange.instanceIndex else { return }
+        exchange.outcomeRecorded = true
+        let now = Self.policyNow()
+        switch outcome {
+        case .abandoned: exchange.traffic.balancer.requestAbandoned(index)
+        case .success, .failure: exchange.traffic.balancer.requestFinished(index, latencySeconds: latencySeconds, now: now)
+        }
+        exchange.traffic.breakers.record(outcome, instance: index, now: now)
+    }
+
+    /// Cache-store stage: the complete response goes into the cache in one contiguous buffer.
+    private func storeInCache(_ exchange: ProxyExchange, allocator: ByteBufferAllocator) {
+        guard let key = exchange.cacheKey, let parts = exchange.cacheFill, let head = exchange.cacheHead else { return }
+        exchange.cacheFill = nil
+        var body = allocator.buffer(capacity: exchange.cacheFillBytes)
+        for var part in parts { body.writeBuffer(&part) }
+        let varyNames = ResponseCaching.varyNames(head)
+        let requestHeaders = exchange.clientHead.headers
+        let stored = ResponseCache.StoredResponse(
+            status: head.status, headers: head.headers, body: body, storedAt: Self.policyNow(), lifetime: exchange.cacheLifetime,
+            varyNames: varyNames, varyValues: varyNames.map { ResponseCache.StoredResponse.joined(requestHeaders, $0) })
+        environment.caching.cache.store(key, stored, request: requestHeaders)
     }
 
     private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError) {

@@ -19,9 +19,36 @@ final class ProxyExchange {
     /// The verified caller (nil on a public path).
     let principal: Principal?
 
+    /// This loop's balancer, budget and the service's breakers.
+    let traffic: ServiceTraffic
+    /// The rate-limit stage's verdict, echoed in `RateLimit-*` response fields.
+    let rateLimit: RateLimiting.Verdict
+
     /// Attempts made so far (1 after the first).
     var attempt = 0
     var instance: UpstreamInstance?
+    /// Index of `instance` in the service's instance list.
+    var instanceIndex: Int?
+    /// The current attempt's outcome was told to the breaker and balancer.
+    var outcomeRecorded = true
+    var attemptStartedAt = NIODeadline.uptimeNanoseconds(0)
+    /// A retry waiting out its backoff.
+    var backoff: Scheduled<Void>?
+
+    /// Set for a cacheable request: where its response is stored.
+    var cacheKey: ResponseCache.Key?
+    /// A stored response being revalidated with the upstream.
+    var revalidating: ResponseCache.StoredResponse?
+    /// The stored response's validators went upstream (so a 304 is the cache's to handle).
+    var validatorsSent = false
+    /// The upstream confirmed the stored response (304): it is being served; the upstream's
+    /// own (empty) body is ignored.
+    var servingStored = false
+    /// The response being stored while it streams to the client (nil: not stored).
+    var cacheFill: [ByteBuffer]?
+    var cacheFillBytes = 0
+    var cacheLifetime = 0.0
+    var cacheHead: HTTPResponseHead?
     var connection: UpstreamConnection?
     /// A connection is being opened for this exchange.
     var connecting = false
@@ -45,8 +72,11 @@ final class ProxyExchange {
 
     init(
         clientHead: HTTPRequestHead, requestID: String, service: ServiceRoute, upstreamURI: String, keepAlive: Bool,
-        retryable: Bool, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?
+        retryable: Bool, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?, traffic: ServiceTraffic,
+        rateLimit: RateLimiting.Verdict
     ) {
+        self.traffic = traffic
+        self.rateLimit = rateLimit
         self.tenant = tenant
         self.principal = principal
         self.clientHead = clientHead

@@ -26,6 +26,10 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static func badGateway(_ detail: String) -> Self { .init(status: .badGateway, code: "bad_gateway", detail: detail) }
     public static let gatewayTimeout = GatewayError(status: .gatewayTimeout, code: "gateway_timeout", detail: "the upstream service did not answer in time")
     public static let noInstance = GatewayError(status: .serviceUnavailable, code: "service_unavailable", detail: "no instance of the service is available")
+    public static let circuitOpen = GatewayError(
+        status: .serviceUnavailable, code: "service_unavailable", detail: "every instance of the service is failing (circuit open); retry later")
+    public static let rateLimited = GatewayError(
+        status: .tooManyRequests, code: "rate_limited", detail: "the rate limit for this tenant and service is exhausted; retry later")
 
     /// The JSON body for this error.
     public func body(requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {

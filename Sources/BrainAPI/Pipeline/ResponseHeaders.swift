@@ -6,7 +6,10 @@ import NIOHTTP1
 public struct ResponseHeaders: Sendable {
     public init() {}
 
-    public func build(from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
+    public func build(
+        from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
+        rateLimit: RateLimiting.Verdict? = nil, cacheStatus: String? = nil
+    ) -> HTTPResponseHead {
         let listed = HopByHopHeaders.connectionListed(upstream.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.headers.count + 2)
@@ -21,6 +24,10 @@ public struct ResponseHeaders: Sendable {
             }
         }
         headers.add(name: "X-Request-ID", value: requestID)
+        if let rateLimit {
+            for (name, value) in rateLimit.headers { headers.add(name: name, value: value) }
+        }
+        if let cacheStatus { headers.add(name: "X-Cache", value: cacheStatus) }
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
         }

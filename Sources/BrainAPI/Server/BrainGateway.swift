@@ -27,6 +27,16 @@ public final class BrainGateway: Sendable {
     private let proofOfOrigin: ProofOfOriginCaches
     /// Present when `JWT_JWKS_URL` is set.
     public let jwks: JWKSRefresher?
+    /// Every service's circuit breakers, shared by the data plane and the health monitor.
+    public let breakers: BreakerBoard
+    public let counters: TrafficCounters
+    public let rateLimits: InProcessRateLimitStore
+    public let responseCache: ResponseCache
+    private let traffic: TrafficStates
+
+    /// The clock of every traffic policy: monotonic seconds (wall-clock jumps must not open or
+    /// close breakers, or reset rate-limit windows).
+    public static let policyClock: @Sendable () -> Double = { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
     /// - Parameter hs256Key: the `JWT_SECRET` key, if any; JWKS keys come from the settings' URL.
     public init(
@@ -47,6 +57,12 @@ public final class BrainGateway: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let connector = try UpstreamConnector(extraTrustRootsFile: configuration.settings.upstreamCAFile)
         self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
+        let counters = TrafficCounters()
+        self.counters = counters
+        self.breakers = BreakerBoard(health: health, events: events, counters: counters, now: now)
+        self.rateLimits = InProcessRateLimitStore()
+        self.responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
+        self.traffic = TrafficStates(loops: group.makeIterator().map { $0 as AnyObject }, breakerBoard: breakers)
         self.proofOfOrigin = ProofOfOriginCaches(signer: signer, loops: group.makeIterator().map { $0 as AnyObject }, logger: logger)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
         clientConfiguration.connectionPool.idleTimeout = .seconds(60)
@@ -75,6 +91,8 @@ public final class BrainGateway: Sendable {
             registry: registry, health: health, pools: pools, limits: settings.limits,
             authentication: Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths),
             proofOfOrigin: proofOfOrigin,
+            rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits),
+            cache: responseCache, traffic: traffic, counters: counters,
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
         let storage: any StorageProbe = switch settings.storage {
         case .sqlite(let path): SQLiteFileProbe(path: path)
@@ -114,7 +132,7 @@ public final class BrainGateway: Sendable {
 
         let monitor = HealthMonitor(
             registry: registry, board: health, probe: HTTPHealthProbe(client: httpClient),
-            intervalSeconds: settings.healthCheckIntervalSeconds, logger: logger)
+            intervalSeconds: settings.healthCheckIntervalSeconds, breakers: breakers, now: Self.policyClock, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor)]
         if let jwks {

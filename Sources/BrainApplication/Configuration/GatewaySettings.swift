@@ -56,6 +56,8 @@ public struct GatewaySettings: Sendable {
     public var eventLoopThreads: Int = 0
     /// Idle keep-alive connections kept per instance and event loop.
     public var upstreamMaxIdleConnections: Int = 64
+    /// Bytes of response bodies the response cache may hold (LRU beyond); 0 turns caching off.
+    public var responseCacheBytes: Int = 64 << 20
 
     public init() {}
 }
@@ -81,11 +83,14 @@ public struct GatewayConfiguration: Sendable {
     public var settings: GatewaySettings
     public var services: [ServiceRoute]
     public var auth: AuthSettings
+    /// Per-tenant rate limits (the YAML's `tenants:`).
+    public var tenantRateLimits: TenantRateLimits
 
-    public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings()) {
+    public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings(), tenantRateLimits: TenantRateLimits = TenantRateLimits()) {
         self.settings = settings
         self.services = services
         self.auth = auth
+        self.tenantRateLimits = tenantRateLimits
     }
 }
 

@@ -40,12 +40,15 @@ public final class HealthBoard: Sendable {
 
     /// Records a probe result for one instance and derives its service's status:
     /// healthy → degraded on a failure → down after `failureThreshold` failures in a row.
+    /// Returns whether the instance is now `down` by its probes.
+    @discardableResult
     public func recordProbe(
         service: ServiceRoute, instance: UpstreamInstance, succeeded: Bool,
         responseTimeMilliseconds: Double?, error: String?
-    ) {
+    ) -> Bool {
         let key = Key(service: service.name.value, instance: instance.description)
         let threshold = service.circuitBreaker.failureThreshold
+        var down = false
         update(service: service) { state in
             var health = state.instances[key] ?? InstanceHealth()
             health.probed = true
@@ -59,8 +62,10 @@ public final class HealthBoard: Sendable {
                 health.status = health.consecutiveFailures >= threshold ? .down : .degraded
                 health.lastError = error
             }
+            down = health.consecutiveFailures >= threshold
             state.instances[key] = health
         }
+        return down
     }
 
     /// A live request to this instance failed (connect error, reset, timeout): the instance is
@@ -71,6 +76,22 @@ public final class HealthBoard: Sendable {
             var health = state.instances[key] ?? InstanceHealth()
             if health.status == .healthy { health.status = .degraded }
             health.lastError = error
+            state.instances[key] = health
+        }
+    }
+
+    /// An instance's breaker opened (it is `down`: ejected) or closed (`healthy` again).
+    public func recordBreaker(service: ServiceRoute, instance: UpstreamInstance, open: Bool) {
+        let key = Key(service: service.name.value, instance: instance.description)
+        update(service: service) { state in
+            var health = state.instances[key] ?? InstanceHealth()
+            if open {
+                health.status = .down
+            } else {
+                health.status = .healthy
+                health.consecutiveFailures = 0
+                health.lastError = nil
+            }
             state.instances[key] = health
         }
     }

@@ -18,8 +18,16 @@ public struct HealthMonitor: Service {
     private let intervalSeconds: Int
     private let timeoutSeconds: Int
     private let logger: Logger
+    /// Told each verdict, so probes eject and restore instances alongside live traffic.
+    private let breakers: BreakerBoard?
+    private let now: @Sendable () -> Double
 
-    public init(registry: ServiceRegistry, board: HealthBoard, probe: any HealthProbe, intervalSeconds: Int, timeoutSeconds: Int = 2, logger: Logger) {
+    public init(
+        registry: ServiceRegistry, board: HealthBoard, probe: any HealthProbe, intervalSeconds: Int, timeoutSeconds: Int = 2,
+        breakers: BreakerBoard? = nil, now: @escaping @Sendable () -> Double = { 0 }, logger: Logger
+    ) {
+        self.breakers = breakers
+        self.now = now
         self.registry = registry
         self.board = board
         self.probe = probe
@@ -48,15 +56,22 @@ public struct HealthMonitor: Service {
                         do {
                             let time = try await self.probe.probe(instance, path: service.healthPath, timeoutSeconds: self.timeoutSeconds)
                             self.board.recordProbe(service: service, instance: instance, succeeded: true, responseTimeMilliseconds: time, error: nil)
+                            self.tellBreakers(service: service, instance: instance, up: true)
                         } catch {
                             self.logger.debug("health probe failed", metadata: [
                                 "service": "\(service.name)", "instance": "\(instance)", "error": "\(error)",
                             ])
-                            self.board.recordProbe(service: service, instance: instance, succeeded: false, responseTimeMilliseconds: nil, error: "\(error)")
+                            let down = self.board.recordProbe(service: service, instance: instance, succeeded: false, responseTimeMilliseconds: nil, error: "\(error)")
+                            if down { self.tellBreakers(service: service, instance: instance, up: false) }
                         }
                     }
                 }
             }
         }
+    }
+
+    private func tellBreakers(service: ServiceRoute, instance: UpstreamInstance, up: Bool) {
+        guard let breakers = breakers?.breakers(for: service), let index = service.instances.firstIndex(of: instance) else { return }
+        breakers.healthProbe(instance: index, up: up, now: now())
     }
 }

@@ -21,7 +21,9 @@ public struct CircuitBreaker: Sendable, Equatable {
         }
 
         public init(_ thresholds: CircuitBreakerThresholds) {
-            self.init(failureThreshold: thresholds.failureThreshold, openSeconds: Double(thresholds.openSeconds))
+            self.init(
+                failureThreshold: thresholds.failureThreshold, openSeconds: Double(thresholds.openSeconds),
+                maxOpenSeconds: Double(thresholds.maxOpenSeconds), halfOpenProbes: thresholds.halfOpenRequests)
         }
     }
 
@@ -107,6 +109,38 @@ public struct CircuitBreaker: Sendable, Equatable {
         case .halfOpen(_, _, let openings):
             return open(now: now, openings: openings + 1)
         }
+    }
+
+    /// An admitted request ended with no verdict (the client left, or the gateway gave up
+    /// before the upstream answered for reasons of its own): frees its half-open probe slot.
+    public mutating func recordAbandoned() {
+        if case .halfOpen(let inFlight, let successes, let openings) = state {
+            state = .halfOpen(inFlight: max(0, inFlight - 1), successes: successes, openings: openings)
+        }
+    }
+
+    /// The active health monitor saw the instance answer: an open breaker stops waiting and
+    /// lets the next request probe at once (live traffic then decides), so recovery never
+    /// depends on the open timer alone.
+    public mutating func healthProbeSucceeded(now: Double) {
+        if case .open(let until, let openings) = state, until > now {
+            state = .open(until: now, openings: openings)
+        }
+    }
+
+    /// Whether the next failure would open a closed breaker.
+    public var opensOnNextFailure: Bool {
+        if case .closed(let failures) = state { return failures + 1 >= configuration.failureThreshold }
+        return false
+    }
+
+    /// Closed with no failures counted: successes change nothing.
+    public var isCalm: Bool { state == .closed(consecutiveFailures: 0) }
+
+    /// Open or half-open: out of normal rotation.
+    public var isEjected: Bool {
+        if case .closed = state { return false }
+        return true
     }
 
     /// Open time for the n-th consecutive opening: `openSeconds × 2^(n-1)`, capped.

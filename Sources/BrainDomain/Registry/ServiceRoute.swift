@@ -15,6 +15,11 @@ public struct ServiceRoute: Sendable, Hashable {
     public private(set) var status: ServiceStatus
     public private(set) var circuitBreaker: CircuitBreakerThresholds
     public var rateLimit: RateLimitPolicy
+    public var loadBalancing: LoadBalancingAlgorithm
+    public var retry: RetrySettings
+    public var cache: CachePolicy
+    /// Relative share of traffic per instance (same order as `instances`; default 1 each).
+    public private(set) var weights: [Int]
     /// Roles a caller needs (any one of) for routes that list none themselves; empty = any caller.
     public var defaultRoles: [String]
     public private(set) var pendingEvents: [DomainEvent] = []
@@ -40,7 +45,11 @@ public struct ServiceRoute: Sendable, Hashable {
         circuitBreaker: CircuitBreakerThresholds = .default,
         rateLimit: RateLimitPolicy = .default,
         defaultRoles: [String] = [],
-        routes: [RouteDefinition] = []
+        routes: [RouteDefinition] = [],
+        loadBalancing: LoadBalancingAlgorithm = .peakEWMA,
+        retry: RetrySettings = .default,
+        cache: CachePolicy = .default,
+        weights: [Int]? = nil
     ) throws(InvariantViolation) {
         guard !instances.isEmpty else { throw .invalid(field: "instances", reason: "at least one instance is required") }
         guard Set(instances).count == instances.count else { throw .invalid(field: "instances", reason: "instances must be distinct") }
@@ -50,6 +59,16 @@ public struct ServiceRoute: Sendable, Hashable {
         guard circuitBreaker.openSeconds > 0 else { throw .invalid(field: "circuit_breaker.open_seconds", reason: "must be positive") }
         guard rateLimit.requests > 0 else { throw .invalid(field: "rate_limit.requests", reason: "must be positive") }
         guard rateLimit.windowSeconds > 0 else { throw .invalid(field: "rate_limit.window_seconds", reason: "must be positive") }
+        guard circuitBreaker.halfOpenRequests > 0 else { throw .invalid(field: "circuit_breaker.half_open_requests", reason: "must be positive") }
+        guard (0...100).contains(circuitBreaker.maxEjectionPercent) else { throw .invalid(field: "circuit_breaker.max_ejection_percent", reason: "must be 0-100") }
+        guard retry.retries >= 0 else { throw .invalid(field: "retry.retries", reason: "must not be negative") }
+        guard retry.budgetPercent >= 0 else { throw .invalid(field: "retry.budget_percent", reason: "must not be negative") }
+        guard cache.maxBodyBytes >= 0 else { throw .invalid(field: "cache.max_body_bytes", reason: "must not be negative") }
+        let weights = weights ?? Array(repeating: 1, count: instances.count)
+        guard weights.count == instances.count else { throw .invalid(field: "instances", reason: "one weight per instance") }
+        for (i, w) in weights.enumerated() where w < 1 || w > 1000 {
+            throw .invalid(field: "instances[\(i)].weight", reason: "must be 1-1000")
+        }
         self.name = name
         self.tenant = tenant
         self.instances = instances
@@ -59,6 +78,10 @@ public struct ServiceRoute: Sendable, Hashable {
         self.circuitBreaker = circuitBreaker
         self.rateLimit = rateLimit
         self.defaultRoles = defaultRoles
+        self.loadBalancing = loadBalancing
+        self.retry = retry
+        self.cache = cache
+        self.weights = weights
         self.routes = []
         self.status = .healthy
         self.pendingEvents = [.serviceRegistered(service: name, tenant: tenant)]
@@ -77,6 +100,13 @@ public struct ServiceRoute: Sendable, Hashable {
         }
         routes.append(route)
         pendingEvents.append(.routeRegistered(service: name, tenant: tenant, pattern: route.pattern, methods: route.methods.map(\.description).sorted().map(HttpMethod.init)))
+    }
+
+    /// Changes one instance's share of traffic at runtime (the optimiser's lever).
+    public mutating func setWeight(_ weight: Int, for instance: UpstreamInstance) throws(InvariantViolation) {
+        guard let index = instances.firstIndex(of: instance) else { throw .invalid(field: "instance", reason: "\(instance) is not an instance of \(name)") }
+        guard (1...1000).contains(weight) else { throw .invalid(field: "weight", reason: "must be 1-1000") }
+        weights[index] = weight
     }
 
     /// Records a health transition; no event when nothing changed.

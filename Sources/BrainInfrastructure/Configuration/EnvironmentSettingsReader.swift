@@ -44,6 +44,7 @@ public struct EnvironmentSettingsReader: Sendable {
         s.shutdownDrainSeconds = try integer("BRAIN_GATEWAY_SHUTDOWN_DRAIN", default: s.shutdownDrainSeconds, range: 0...3_600)
         s.upstreamMaxIdleConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_IDLE", default: s.upstreamMaxIdleConnections, range: 0...100_000)
         s.upstreamCAFile = value("BRAIN_GATEWAY_UPSTREAM_CA_FILE")
+        s.responseCacheBytes = try integer("BRAIN_GATEWAY_CACHE_BYTES", default: s.responseCacheBytes, range: 0...(1 << 40))
         s.eventLoopThreads = try integer("BRAIN_GATEWAY_THREADS", default: 0, range: 0...1024)
         if let secret = value("JWT_SECRET") {
             // HS256 keys shorter than the hash (256 bits) are guessable offline from one token.

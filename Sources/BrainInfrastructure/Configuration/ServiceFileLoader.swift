@@ -6,6 +6,7 @@ import Yams
 public struct ServiceFile: Sendable {
     public var services: [ServiceRoute]
     public var auth: AuthSettings
+    public var tenantRateLimits = TenantRateLimits()
 }
 
 /// Loads the YAML file of service documents. Every value is checked; the first problem is
@@ -23,7 +24,7 @@ public struct ServiceFileLoader: Sendable {
         }
         guard let root else { return ServiceFile(services: [], auth: AuthSettings()) }
         let top = try mapping(root, at: "")
-        try onlyKeys(top, ["services", "defaults", "auth"], at: "")
+        try onlyKeys(top, ["services", "defaults", "auth", "tenants"], at: "")
 
         var defaults = Defaults()
         if let node = top["defaults"] { defaults = try parseDefaults(node) }
@@ -43,22 +44,62 @@ public struct ServiceFileLoader: Sendable {
                 services.append(service)
             }
         }
-        return ServiceFile(services: services, auth: auth)
+        var file = ServiceFile(services: services, auth: auth)
+        if let node = top["tenants"] { file.tenantRateLimits = try parseTenants(node, services: services) }
+        return file
+    }
+
+    /// `tenants:` — a list of `{id, rate_limit?, services?: {<name>: {rate_limit}}}`.
+    private func parseTenants(_ node: Node, services: [ServiceRoute]) throws(ConfigurationError) -> TenantRateLimits {
+        guard case .sequence(let sequence) = node else { throw ConfigurationError(field: "tenants", reason: "must be a list") }
+        var limits = TenantRateLimits()
+        let names = Set(services.map(\.name.value))
+        for (index, item) in sequence.enumerated() {
+            let path = "tenants[\(index)]"
+            let map = try mapping(item, at: path)
+            try onlyKeys(map, ["id", "rate_limit", "services"], at: path)
+            guard let idNode = map["id"] else { throw ConfigurationError(field: "\(path).id", reason: "is required") }
+            let tenant: TenantID
+            do { tenant = try TenantID(try string(idNode, at: "\(path).id")) } catch let error as ConfigurationError { throw error } catch {
+                throw ConfigurationError(field: "\(path).id", reason: "\(error)")
+            }
+            guard limits.overrides[tenant] == nil else { throw ConfigurationError(field: "\(path).id", reason: "tenant is listed twice") }
+            var override = TenantRateLimits.Override()
+            if let n = map["rate_limit"] { override.all = try parseRateLimit(n, at: "\(path).rate_limit") }
+            if let n = map["services"] {
+                let perService = try mapping(n, at: "\(path).services")
+                for (name, value) in perService.sorted(by: { $0.key < $1.key }) {
+                    let at = "\(path).services.\(name)"
+                    guard names.contains(name) else { throw ConfigurationError(field: at, reason: "no service named '\(name)' is declared") }
+                    let entry = try mapping(value, at: at)
+                    try onlyKeys(entry, ["rate_limit"], at: at)
+                    if let r = entry["rate_limit"] { override.services[name] = try parseRateLimit(r, at: "\(at).rate_limit") }
+                }
+            }
+            limits.overrides[tenant] = override
+        }
+        return limits
     }
 
     private struct Defaults {
         var timeoutMilliseconds = 30_000
         var rateLimit = RateLimitPolicy.default
         var circuitBreaker = CircuitBreakerThresholds.default
+        var loadBalancing = LoadBalancingAlgorithm.peakEWMA
+        var retry = RetrySettings.default
+        var cache = CachePolicy.default
     }
 
     private func parseDefaults(_ node: Node) throws(ConfigurationError) -> Defaults {
         let map = try mapping(node, at: "defaults")
-        try onlyKeys(map, ["rate_limit", "circuit_breaker", "timeout_ms"], at: "defaults")
+        try onlyKeys(map, ["rate_limit", "circuit_breaker", "timeout_ms", "load_balancing", "retry", "cache"], at: "defaults")
         var d = Defaults()
         if let n = map["timeout_ms"] { d.timeoutMilliseconds = try integer(n, at: "defaults.timeout_ms", min: 1) }
         if let n = map["rate_limit"] { d.rateLimit = try parseRateLimit(n, at: "defaults.rate_limit") }
         if let n = map["circuit_breaker"] { d.circuitBreaker = try parseBreaker(n, at: "defaults.circuit_breaker") }
+        if let n = map["load_balancing"] { d.loadBalancing = try parseBalancing(n, at: "defaults.load_balancing") }
+        if let n = map["retry"] { d.retry = try parseRetry(n, at: "defaults.retry", base: d.retry) }
+        if let n = map["cache"] { d.cache = try parseCache(n, at: "defaults.cache", base: d.cache) }
         return d
     }
 
@@ -81,7 +122,10 @@ public struct ServiceFileLoader: Sendable {
 
     private func parseService(_ node: Node, at path: String, defaults: Defaults) throws(ConfigurationError) -> ServiceRoute {
         let map = try mapping(node, at: path)
-        try onlyKeys(map, ["name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes", "roles", "status"], at: path)
+        try onlyKeys(map, [
+            "name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes",
+            "roles", "status", "load_balancing", "retry", "cache",
+        ], at: path)
 
         guard let nameNode = map["name"] else { throw ConfigurationError(field: "\(path).name", reason: "is required") }
         let nameText = try string(nameNode, at: "\(path).name")
@@ -89,14 +133,29 @@ public struct ServiceFileLoader: Sendable {
         do { name = try ServiceName(nameText) } catch { throw ConfigurationError(field: "\(path).name", reason: error.description) }
 
         var instances: [UpstreamInstance] = []
+        var weights: [Int] = []
         switch (map["url"], map["instances"]) {
         case (.some, .some):
             throw ConfigurationError(field: "\(path).url", reason: "give either url or instances, not both")
         case (.some(let n), nil):
             instances = [try instance(n, at: "\(path).url")]
+            weights = [1]
         case (nil, .some(let n)):
             guard case .sequence(let seq) = n else { throw ConfigurationError(field: "\(path).instances", reason: "must be a list of URLs") }
-            for (i, item) in seq.enumerated() { instances.append(try instance(item, at: "\(path).instances[\(i)]")) }
+            for (i, item) in seq.enumerated() {
+                let at = "\(path).instances[\(i)]"
+                if case .mapping = item {
+                    // `{url: …, weight: n}`: the instance's share of traffic.
+                    let entry = try mapping(item, at: at)
+                    try onlyKeys(entry, ["url", "weight"], at: at)
+                    guard let u = entry["url"] else { throw ConfigurationError(field: "\(at).url", reason: "is required") }
+                    instances.append(try instance(u, at: "\(at).url"))
+                    weights.append(try entry["weight"].map { n throws(ConfigurationError) in try integer(n, at: "\(at).weight", min: 1) } ?? 1)
+                } else {
+                    instances.append(try instance(item, at: at))
+                    weights.append(1)
+                }
+            }
         case (nil, nil):
             throw ConfigurationError(field: "\(path).instances", reason: "is required (or url)")
         }
@@ -120,6 +179,12 @@ public struct ServiceFileLoader: Sendable {
         if let n = map["rate_limit"] { rateLimit = try parseRateLimit(n, at: "\(path).rate_limit") }
         var breaker = defaults.circuitBreaker
         if let n = map["circuit_breaker"] { breaker = try parseBreaker(n, at: "\(path).circuit_breaker") }
+        var balancing = defaults.loadBalancing
+        if let n = map["load_balancing"] { balancing = try parseBalancing(n, at: "\(path).load_balancing") }
+        var retry = defaults.retry
+        if let n = map["retry"] { retry = try parseRetry(n, at: "\(path).retry", base: defaults.retry) }
+        var cache = defaults.cache
+        if let n = map["cache"] { cache = try parseCache(n, at: "\(path).cache", base: defaults.cache) }
 
         var defaultRoles: [String] = []
         if let n = map["roles"] {
@@ -134,7 +199,8 @@ public struct ServiceFileLoader: Sendable {
         do {
             return try ServiceRoute(
                 name: name, tenant: tenant, instances: instances, basePath: basePath, healthPath: healthPath,
-                timeoutMilliseconds: timeout, circuitBreaker: breaker, rateLimit: rateLimit, defaultRoles: defaultRoles, routes: routes)
+                timeoutMilliseconds: timeout, circuitBreaker: breaker, rateLimit: rateLimit, defaultRoles: defaultRoles, routes: routes,
+                loadBalancing: balancing, retry: retry, cache: cache, weights: weights)
         } catch {
             throw ConfigurationError(field: "\(path).\(error.field)", reason: error.reason)
         }
@@ -177,11 +243,64 @@ public struct ServiceFileLoader: Sendable {
 
     private func parseBreaker(_ node: Node, at path: String) throws(ConfigurationError) -> CircuitBreakerThresholds {
         let map = try mapping(node, at: path)
-        try onlyKeys(map, ["failure_threshold", "open_seconds"], at: path)
+        try onlyKeys(map, ["failure_threshold", "open_seconds", "max_open_seconds", "half_open_requests", "failure_statuses", "max_ejection_percent"], at: path)
         var b = CircuitBreakerThresholds.default
         if let n = map["failure_threshold"] { b.failureThreshold = try integer(n, at: "\(path).failure_threshold", min: 1) }
         if let n = map["open_seconds"] { b.openSeconds = try integer(n, at: "\(path).open_seconds", min: 1) }
+        b.maxOpenSeconds = max(b.openSeconds, b.maxOpenSeconds)
+        if let n = map["max_open_seconds"] {
+            b.maxOpenSeconds = try integer(n, at: "\(path).max_open_seconds", min: b.openSeconds)
+        }
+        if let n = map["half_open_requests"] { b.halfOpenRequests = try integer(n, at: "\(path).half_open_requests", min: 1) }
+        if let n = map["max_ejection_percent"] {
+            b.maxEjectionPercent = try integer(n, at: "\(path).max_ejection_percent", min: 0)
+            guard b.maxEjectionPercent <= 100 else { throw ConfigurationError(field: "\(path).max_ejection_percent", reason: "must be at most 100") }
+        }
+        if let n = map["failure_statuses"] {
+            guard case .sequence(let seq) = n else { throw ConfigurationError(field: "\(path).failure_statuses", reason: "must be a list of status codes") }
+            var statuses = Set<Int>()
+            for (i, item) in seq.enumerated() {
+                let code = try integer(item, at: "\(path).failure_statuses[\(i)]", min: 100)
+                guard code <= 599 else { throw ConfigurationError(field: "\(path).failure_statuses[\(i)]", reason: "must be an HTTP status (100-599)") }
+                statuses.insert(code)
+            }
+            b.failureStatuses = statuses
+        }
         return b
+    }
+
+    private func parseBalancing(_ node: Node, at path: String) throws(ConfigurationError) -> LoadBalancingAlgorithm {
+        let text = try string(node, at: path)
+        guard let algorithm = LoadBalancingAlgorithm(rawValue: text) else {
+            throw ConfigurationError(field: path, reason: "must be one of \(LoadBalancingAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return algorithm
+    }
+
+    private func parseRetry(_ node: Node, at path: String, base: RetrySettings) throws(ConfigurationError) -> RetrySettings {
+        let map = try mapping(node, at: path)
+        try onlyKeys(map, ["retries", "backoff_ms", "max_backoff_ms", "budget_percent", "budget_min_per_second"], at: path)
+        var r = base
+        if let n = map["retries"] { r.retries = try integer(n, at: "\(path).retries", min: 0) }
+        if let n = map["backoff_ms"] { r.backoffBaseMilliseconds = try integer(n, at: "\(path).backoff_ms", min: 0) }
+        if let n = map["max_backoff_ms"] { r.backoffCapMilliseconds = try integer(n, at: "\(path).max_backoff_ms", min: r.backoffBaseMilliseconds) }
+        r.backoffCapMilliseconds = max(r.backoffCapMilliseconds, r.backoffBaseMilliseconds)
+        if let n = map["budget_percent"] { r.budgetPercent = try integer(n, at: "\(path).budget_percent", min: 0) }
+        if let n = map["budget_min_per_second"] { r.budgetMinPerSecond = try integer(n, at: "\(path).budget_min_per_second", min: 0) }
+        return r
+    }
+
+    private func parseCache(_ node: Node, at path: String, base: CachePolicy) throws(ConfigurationError) -> CachePolicy {
+        let map = try mapping(node, at: path)
+        try onlyKeys(map, ["enabled", "ttl_seconds", "max_body_bytes"], at: path)
+        var c = base
+        if let n = map["enabled"] {
+            guard let s = n.scalar?.string, let flag = Bool(s) else { throw ConfigurationError(field: "\(path).enabled", reason: "must be true or false") }
+            c.enabled = flag
+        }
+        if let n = map["ttl_seconds"] { c.ttlSeconds = try integer(n, at: "\(path).ttl_seconds", min: 1) }
+        if let n = map["max_body_bytes"] { c.maxBodyBytes = try integer(n, at: "\(path).max_body_bytes", min: 0) }
+        return c
     }
 
     // MARK: Node access

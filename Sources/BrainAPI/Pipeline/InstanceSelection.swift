@@ -1,0 +1,71 @@
+import BrainApplication
+import BrainDomain
+import NIOCore
+
+/// Circuit-breaker and load-balancer stages of one service, as one event loop sees it: the
+/// service's breakers (shared by all loops), and this loop's balancer and retry budget (its
+/// own, so a pick takes no lock). Lives as long as the registry snapshot it was built for.
+final class ServiceTraffic {
+    let service: ServiceRoute
+    let breakers: ServiceBreakers
+    var balancer: LoadBalancer
+    var retryBudget: RetryBudget
+
+    init(service: ServiceRoute, breakers: ServiceBreakers) {
+        self.service = service
+        self.breakers = breakers
+        self.balancer = LoadBalancer(algorithm: service.loadBalancing, weights: service.weights)
+        self.retryBudget = RetryBudget(service.retry)
+    }
+
+    /// Breaker admission, then the balancer's pick among the admitted instances.
+    func choose(now: Double, excluding excluded: Int?, random: inout SplitMix64) -> ServiceBreakers.Choice {
+        breakers.choose(now: now) { admitted in
+            balancer.pick(now: now, excluding: excluded, using: &random, admitted: admitted)
+        }
+    }
+}
+
+/// Every service's `ServiceTraffic` for one event loop. Rebuilt lazily when the registry
+/// publishes a new snapshot (breaker state survives: it lives in the shared `BreakerBoard`).
+final class LoopTraffic {
+    private let breakerBoard: BreakerBoard
+    private var directory: ObjectIdentifier?
+    private var byEntry: [ObjectIdentifier: ServiceTraffic] = [:]
+    /// This loop's random source for balancing and retry jitter (no system call per use).
+    var random: SplitMix64 = {
+        var system = SystemRandomNumberGenerator()
+        return SplitMix64(seed: system.next())
+    }()
+
+    init(breakerBoard: BreakerBoard) {
+        self.breakerBoard = breakerBoard
+    }
+
+    func traffic(for entry: ServiceDirectory.Entry, in directory: ServiceDirectory) -> ServiceTraffic {
+        let snapshot = ObjectIdentifier(directory)
+        if self.directory != snapshot {
+            self.directory = snapshot
+            byEntry.removeAll(keepingCapacity: true)
+        }
+        let id = ObjectIdentifier(entry)
+        if let known = byEntry[id] { return known }
+        let traffic = ServiceTraffic(service: entry.service, breakers: breakerBoard.breakers(for: entry.service))
+        byEntry[id] = traffic
+        return traffic
+    }
+}
+
+/// One `LoopTraffic` per event loop, like the upstream pools; built before serving.
+public final class TrafficStates: @unchecked Sendable {
+    // Each value is touched only from its own loop; the dictionary itself never changes.
+    private let byLoop: [ObjectIdentifier: LoopTraffic]
+
+    public init(loops: [AnyObject], breakerBoard: BreakerBoard) {
+        var byLoop: [ObjectIdentifier: LoopTraffic] = [:]
+        for loop in loops { byLoop[ObjectIdentifier(loop)] = LoopTraffic(breakerBoard: breakerBoard) }
+        self.byLoop = byLoop
+    }
+
+    func traffic(for eventLoop: any EventLoop) -> LoopTraffic? { byLoop[ObjectIdentifier(eventLoop as AnyObject)] }
+}

@@ -1,0 +1,96 @@
+import BrainDomain
+import BrainInfrastructure
+import NIOCore
+import NIOHTTP1
+
+/// Cache-lookup and cache-store stages (design.md "Caching"): GET and HEAD responses kept per
+/// (tenant, service, method, target, `Vary` values). The rules themselves (`CacheRules`) are
+/// pure domain code; this stage reads and writes the HTTP fields around them.
+struct ResponseCaching: Sendable {
+    let cache: ResponseCache
+
+    enum Lookup {
+        /// Not a cacheable request (method, policy, `no-store`): straight upstream, nothing stored.
+        case bypass
+        /// Go upstream and store what comes back if it may be stored.
+        case miss(ResponseCache.Key)
+        /// A fresh stored response: answer with it.
+        case hit(ResponseCache.Key, ResponseCache.StoredResponse)
+        /// A stored response that needs the upstream's confirmation first (stale with
+        /// validators, `no-cache`): go upstream with its validators.
+        case revalidate(ResponseCache.Key, ResponseCache.StoredResponse)
+    }
+
+    func lookup(_ head: HTTPRequestHead, service: ServiceRoute, tenant: TenantID?, now: Double) -> Lookup {
+        guard cache.isEnabled, service.cache.enabled, head.method == .GET || head.method == .HEAD else { return .bypass }
+        let mode = CacheRules.requestMode(
+            CacheDirectives(values: head.headers["cache-control"]),
+            pragmaNoCache: head.headers.first(name: "pragma")?.lowercased().contains("no-cache") ?? false)
+        if mode == .bypass { return .bypass }
+        let key = ResponseCache.Key(tenant: tenant, service: service.name, method: head.method.rawValue, target: head.uri)
+        guard let stored = cache.lookup(key, request: head.headers) else { return .miss(key) }
+        if mode == .lookup && stored.isFresh(now: now) { return .hit(key, stored) }
+        if stored.etag != nil || stored.lastModified != nil { return .revalidate(key, stored) }
+        return .miss(key)
+    }
+
+    /// Adds the stored response's validators to the upstream request, unless the client sent
+    /// its own conditionals (then its 304 is the client's, not the cache's).
+    static func addValidators(of stored: ResponseCache.StoredResponse, to headers: inout HTTPHeaders) -> Bool {
+        guard !headers.contains(name: "if-none-match"), !headers.contains(name: "if-modified-since") else { return false }
+        if let etag = stored.etag { headers.add(name: "If-None-Match", value: etag) }
+        if let lastModified = stored.lastModified { headers.add(name: "If-Modified-Since", value: lastModified) }
+        return true
+    }
+
+    /// Seconds the upstream's response may be served from the cache, or nil when it may not be stored.
+    func lifetime(of head: HTTPResponseHead, policy: CachePolicy) -> Double? {
+        CacheRules.freshnessLifetime(
+            status: Int(head.status.code), directives: CacheDirectives(values: head.headers["cache-control"]),
+            varyAll: head.headers["vary"].contains { $0.contains("*") }, setsCookie: head.headers.contains(name: "set-cookie"),
+            policy: policy)
+    }
+
+    /// The header names the response varies on, lowercased.
+    static func varyNames(_ head: HTTPResponseHead) -> [String] {
+        head.headers["vary"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: " \t").lowercased() }.filter { !$0.isEmpty }
+    }
+
+    /// The client-facing head of a stored response: stored fields plus this request's own.
+    static func hitHead(
+        _ stored: ResponseCache.StoredResponse, version: HTTPVersion, requestID: String, keepAlive: Bool, now: Double,
+        isHead: Bool, extra: [(String, String)]
+    ) -> HTTPResponseHead {
+        var headers = stored.headers
+        // The stored body is complete: its length is known even when the upstream streamed it.
+        if !isHead { headers.replaceOrAdd(name: "Content-Length", value: String(stored.body.readableBytes)) }
+        headers.replaceOrAdd(name: "Age", value: String(Int(max(0, now - stored.storedAt))))
+        headers.add(name: "X-Cache", value: "HIT")
+        headers.add(name: "X-Request-ID", value: requestID)
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(version: version, status: stored.status, headers: headers)
+    }
+
+    /// The headers worth storing from a client-facing head: all but the per-request ones.
+    static func storableHeaders(_ clientHead: HTTPResponseHead) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for (name, value) in clientHead.headers {
+            let lower = name.lowercased()
+            if lower == "x-request-id" || lower == "connection" || lower == "x-cache" || lower.hasPrefix("ratelimit-") || lower == "age" {
+                continue
+            }
+            headers.add(name: name, value: value)
+        }
+        return headers
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
