@@ -35,7 +35,15 @@ import Testing
     @Test func idempotentRequestsAreRetriedOnceOnAnotherInstance() async throws {
         let good = try await TestBackend()
         let dead = RefusingPort()
-        let yaml = "services:\n  - name: svc\n    instances: [http://127.0.0.1:\(dead.port), \(good.url)]\n"
+        // Round robin and a breaker that never opens keep sending requests to the dead
+        // instance (the defaults would learn to avoid it; other tests cover that).
+        let yaml = """
+            services:
+              - name: svc
+                instances: [http://127.0.0.1:\(dead.port), \(good.url)]
+                load_balancing: round_robin
+                circuit_breaker: {failure_threshold: 1000}
+            """
         let gateway = try await GatewayHarness.start(yaml: yaml)
         for _ in 0..<6 {
             let r = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

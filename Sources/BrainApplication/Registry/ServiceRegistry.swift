@@ -1,5 +1,6 @@
 import Atomics
 import BrainDomain
+import Synchronization
 
 /// The live service registry.
 ///
@@ -23,8 +24,31 @@ public final class ServiceRegistry: Sendable {
         current.load(ordering: .acquiring).directory
     }
 
+    /// Serialises writers (readers never wait): each change is read-modify-publish.
+    private let writer = Mutex(())
+
     /// Publishes a new set of services.
     public func replace(with services: [ServiceRoute]) {
-        current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
+        writer.withLock { _ in
+            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
+        }
+    }
+
+    public struct UnknownService: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "no service named '\(name)' is registered" }
+    }
+
+    /// Changes one instance's load-balancing weight at runtime (the optimiser's lever). Requests
+    /// already routed keep their instance; new picks use the new weight at once.
+    public func setWeight(_ weight: Int, of instance: UpstreamInstance, service name: ServiceName, tenant: TenantID? = nil) throws {
+        try writer.withLock { _ in
+            var services = current.load(ordering: .acquiring).directory.services
+            guard let index = services.firstIndex(where: { $0.name == name && $0.tenant == tenant }) else {
+                throw UnknownService(name: name.value)
+            }
+            try services[index].setWeight(weight, for: instance)
+            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
+        }
     }
 }

@@ -137,11 +137,11 @@ public struct LoadBalancer: Sendable {
         guard x < 40 else { return 0 }
         var y = x
         var squarings = 0
-        while y > 0.25 {
+        while y > 0.0625 {
             y /= 2
             squarings += 1
         }
-        var e = 1 + y * (1 + y / 2 * (1 + y / 3 * (1 + y / 4 * (1 + y / 5))))
+        var e = 1 + y * (1 + y / 2 * (1 + y / 3 * (1 + y / 4 * (1 + y / 5 * (1 + y / 6)))))
         for _ in 0..<squarings { e *= e }
         return 1 / e
     }

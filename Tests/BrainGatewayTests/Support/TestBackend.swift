@@ -19,8 +19,12 @@ import NIOSSL
 /// - `.../cookies`  answers with three `Set-Cookie` fields
 /// - `.../hop`      answers with hop-by-hop fields that must not reach the client
 /// - `.../health`   200, or 503 while `healthy` is false
-/// - anything else  200 with `{"path": "<uri>"}`
+/// - `.../cacheable?cc=…&vary=…&etag=…` answers `{"n": <count>, "vary": <value>}` with those
+///   `Cache-Control`/`Vary`/`ETag` fields; 304 when `If-None-Match` matches `etag`
+/// - anything else  200 with `{"path": "<uri>"}` — after `delayMilliseconds`, or failing as
+///   `failure` says (reset, or a 500) while it is set
 final class TestBackend: @unchecked Sendable {
+    enum Failure: Sendable { case reset, status500 }
     let group: MultiThreadedEventLoopGroup
     private(set) var channel: (any Channel)!
     var port: Int { channel.localAddress!.port! }
@@ -37,7 +41,22 @@ final class TestBackend: @unchecked Sendable {
         var healthProbes = 0
         var jwks = ""
         var jwksFetches = 0
+        var failure: Failure?
+        var delayMilliseconds = 0
+        var cacheableServed = 0
     }
+
+    /// How the default endpoint fails (nil: it answers normally).
+    var failure: Failure? {
+        get { state.withLockedValue { $0.failure } }
+        set { state.withLockedValue { $0.failure = newValue } }
+    }
+    /// Delay before the default endpoint answers.
+    var delayMilliseconds: Int {
+        get { state.withLockedValue { $0.delayMilliseconds } }
+        set { state.withLockedValue { $0.delayMilliseconds = newValue } }
+    }
+    fileprivate func nextCacheable() -> Int { state.withLockedValue { $0.cacheableServed += 1; return $0.cacheableServed } }
 
     /// The document served at `.../jwks`; empty means answer 503 (the endpoint is "down").
     var jwks: String {
@@ -235,8 +254,50 @@ private final class BackendHandler: ChannelInboundHandler, @unchecked Sendable {
             send(context, status: ok ? .ok : .serviceUnavailable, body: ByteBuffer(string: ok ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}"), contentType: "application/json", requestHead: head)
         } else if let range = path.range(of: "/status/"), let code = Int(path[range.upperBound...]) {
             send(context, status: HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "{\"status\":\(code)}"), contentType: "application/json", requestHead: head)
+        } else if path.hasSuffix("/cacheable") {
+            let query = URLComponents(string: head.uri)?.queryItems ?? []
+            func item(_ name: String) -> String? { query.first { $0.name == name }?.value }
+            var headers = HTTPHeaders()
+            if let cc = item("cc") { headers.add(name: "Cache-Control", value: cc) }
+            if let vary = item("vary") { headers.add(name: "Vary", value: vary) }
+            if let etag = item("etag") {
+                headers.add(name: "ETag", value: "\"\(etag)\"")
+                if head.headers.first(name: "if-none-match") == "\"\(etag)\"" {
+                    headers.add(name: "Content-Length", value: "0")
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .notModified, headers: headers))), promise: nil)
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                    return
+                }
+            }
+            let varyValue = item("vary").flatMap { head.headers.first(name: $0) } ?? ""
+            let body = ByteBuffer(string: "{\"n\":\(backend.nextCacheable()),\"vary\":\"\(varyValue)\"}")
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
-            send(context, status: .ok, body: ByteBuffer(string: "{\"path\":\"\(head.uri)\"}"), contentType: "application/json", requestHead: head)
+            switch backend.failure {
+            case .reset:
+                context.close(promise: nil)
+                return
+            case .status500:
+                send(context, status: .internalServerError, body: ByteBuffer(string: "{\"status\":500}"), contentType: "application/json", requestHead: head)
+                return
+            case nil:
+                break
+            }
+            let body = ByteBuffer(string: "{\"path\":\"\(head.uri)\"}")
+            let delay = backend.delayMilliseconds
+            guard delay > 0 else {
+                send(context, status: .ok, body: body, contentType: "application/json", requestHead: head)
+                return
+            }
+            pendingAnswer = true
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) { [self] in
+                pendingAnswer = false
+                send(context, status: .ok, body: body, contentType: "application/json", requestHead: head)
+            }
         }
     }
 
