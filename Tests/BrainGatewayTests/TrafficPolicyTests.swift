@@ -1,0 +1,253 @@
+import BrainApplication
+import BrainDomain
+import Foundation
+import Testing
+
+/// Circuit breakers, ejection, balancing and retries, end to end through real sockets.
+@Suite struct CircuitBreakerEndToEndTests {
+    static func get(_ gateway: GatewayHarness, _ path: String, token: String = TestTokens.user) async throws -> RawResponse {
+        try await gateway.send("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", token: token)
+    }
+
+    static func post(_ gateway: GatewayHarness, _ path: String) async throws -> RawResponse {
+        try await gateway.send("POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    }
+
+    static func json(_ r: RawResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]) ?? [:]
+    }
+
+    static func eventTypes(_ gateway: GatewayHarness) -> [String] {
+        gateway.gateway.events.events(limit: 1000).map(\.event.typeName).filter { $0.hasPrefix("Circuit") }
+    }
+
+    @Test func opensAfterConsecutiveFailuresProbesHalfOpenAndCloses() async throws {
+        try await withGateway(services: { b in
+            "services:\n  - {name: svc, url: \(b.url), circuit_breaker: {failure_threshold: 3, open_seconds: 1}}\n"
+        }) { gateway, backend in
+            // Two failures, a success (resets the count), then three in a row.
+            for path in ["/svc/status/500", "/svc/status/503", "/svc/ok", "/svc/status/500", "/svc/status/502", "/svc/status/500"] {
+                let r = try await Self.get(gateway, path)
+                #expect(r.status == (path == "/svc/ok" ? 200 : Int(path.split(separator: "/").last!)!))
+            }
+            #expect(backend.requests.count == 6)
+            // Open: answered by the gateway, the upstream is not touched.
+            let refused = try await Self.get(gateway, "/svc/ok")
+            #expect(refused.status == 503)
+            #expect(refused.header("Retry-After") == "1")
+            #expect(Self.json(refused)["error"] as? String == "service_unavailable")
+            #expect(Self.json(refused)["request_id"] as? String == refused.header("X-Request-ID"))
+            #expect(backend.requests.count == 6)
+            #expect(Self.eventTypes(gateway) == ["CircuitOpened"])
+            #expect(gateway.gateway.counters.circuitBreakerActivations == 1)
+            let health = try await HealthTests.health(gateway)
+            #expect(HealthTests.serviceStatus(health, "svc") == "down")
+
+            // Half-open after the open time: one probe; it fails, so the breaker reopens for twice as long.
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await Self.get(gateway, "/svc/status/500").status == 500)
+            let reopened = try await Self.get(gateway, "/svc/ok")
+            #expect(reopened.status == 503)
+            #expect(reopened.header("Retry-After") == "2")
+            #expect(gateway.gateway.counters.circuitBreakerActivations == 2)
+
+            // The next probe succeeds: closed, healthy, events recorded.
+            try await Task.sleep(for: .milliseconds(2100))
+            #expect(try await Self.get(gateway, "/svc/ok").status == 200)
+            #expect(try await Self.get(gateway, "/svc/ok").status == 200)
+            #expect(Self.eventTypes(gateway) == ["CircuitOpened", "CircuitOpened", "CircuitClosed"])
+            let healed = try await HealthTests.health(gateway)
+            #expect(HealthTests.serviceStatus(healed, "svc") == "healthy")
+        }
+    }
+
+    @Test func connectFailuresOpenTheBreakerToo() async throws {
+        let dead = RefusingPort()
+        let gateway = try await GatewayHarness.start(yaml: "services:\n  - {name: svc, url: http://127.0.0.1:\(dead.port)}\n")
+        // POST is never retried: exactly one attempt (one failure) per request.
+        for _ in 0..<5 { #expect(try await Self.post(gateway, "/svc/x").status == 502) }
+        let r = try await Self.post(gateway, "/svc/x")
+        #expect(r.status == 503)
+        #expect(Int(r.header("Retry-After") ?? "") == 60)
+        await gateway.stop()
+        withExtendedLifetime(dead) {}
+    }
+
+    @Test func theEjectionCapKeepsPartOfTheServiceInRotation() async throws {
+        let dead = (RefusingPort(), RefusingPort())
+        func run(percent: Int) async throws -> (statuses: Set<Int>, ejected: Int) {
+            let gateway = try await GatewayHarness.start(yaml: """
+                services:
+                  - name: svc
+                    instances: [http://127.0.0.1:\(dead.0.port), http://127.0.0.1:\(dead.1.port)]
+                    load_balancing: round_robin
+                    circuit_breaker: {failure_threshold: 2, open_seconds: 60, max_ejection_percent: \(percent)}
+                """)
+            var statuses = Set<Int>()
+            for _ in 0..<12 { statuses.insert(try await Self.post(gateway, "/svc/x").status) }
+            let service = gateway.gateway.registry.directory.services[0]
+            let states = try #require(gateway.gateway.breakers.existingBreakers(for: service)).breakerStates
+            await gateway.stop()
+            return (statuses, states.filter { if case .closed = $0 { false } else { true } }.count)
+        }
+        let capped = try await run(percent: 50)
+        #expect(capped.ejected == 1)
+        #expect(capped.statuses == [502])
+        let uncapped = try await run(percent: 100)
+        #expect(uncapped.ejected == 2)
+        #expect(uncapped.statuses == [502, 503])
+        withExtendedLifetime(dead) {}
+    }
+
+    @Test func theActiveMonitorBringsAnEjectedInstanceBack() async throws {
+        // Open for 5 minutes: only the health probe can bring the instance back within the test.
+        try await withGateway(services: { b in
+            "services:\n  - {name: svc, url: \(b.url), circuit_breaker: {failure_threshold: 2, open_seconds: 300}}\n"
+        }, configure: { $0.healthCheckIntervalSeconds = 1 }) { gateway, backend in
+            backend.failure = .status500
+            #expect(try await Self.get(gateway, "/svc/a").status == 500)
+            #expect(try await Self.get(gateway, "/svc/a").status == 500)
+            #expect(try await Self.get(gateway, "/svc/a").status == 503)
+            backend.failure = nil
+            // The /health probe answers 200: within a probe interval live traffic is admitted
+            // again (as a half-open probe), and its success closes the breaker.
+            var status = 0
+            let deadline = ContinuousClock.now + .seconds(5)
+            while status != 200 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                status = try await Self.get(gateway, "/svc/a").status
+            }
+            #expect(status == 200)
+            #expect(Self.eventTypes(gateway) == ["CircuitOpened", "CircuitClosed"])
+        }
+    }
+
+    @Test func instancesTheMonitorFindsDownGetNoTrafficUntilTheyRecover() async throws {
+        let a = try await TestBackend()
+        let b = try await TestBackend()
+        let gateway = try await GatewayHarness.start(yaml: """
+            services:
+              - name: svc
+                instances: [\(a.url), \(b.url)]
+                load_balancing: round_robin
+                circuit_breaker: {failure_threshold: 2}
+                rate_limit: {requests: 100000, window_seconds: 60}
+            """, configure: { $0.healthCheckIntervalSeconds = 1 })
+        a.healthy = false
+        // Two failed probes (≈ 2 s) mark `a` down; wait for the board to say so.
+        _ = try await HealthTests.waitFor(gateway, service: "svc", status: "degraded")
+        let deadline = ContinuousClock.now + .seconds(6)
+        while a.healthProbes < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let before = a.requests.count
+        for _ in 0..<20 { #expect(try await Self.get(gateway, "/svc/x").status == 200) }
+        #expect(a.requests.count == before)
+        a.healthy = true
+        _ = try await HealthTests.waitFor(gateway, service: "svc", status: "healthy")
+        for _ in 0..<20 { #expect(try await Self.get(gateway, "/svc/x").status == 200) }
+        #expect(a.requests.count - before >= 8)
+        await gateway.stop()
+        await a.shutdown()
+        await b.shutdown()
+    }
+}
+
+@Suite struct LoadBalancingEndToEndTests {
+    @Test func peakEWMASendsMostTrafficToTheFasterInstance() async throws {
+        let slow = try await TestBackend()
+        let fast = try await TestBackend()
+        slow.delayMilliseconds = 40
+        let gateway = try await GatewayHarness.start(yaml: """
+            services:
+              - name: svc
+                instances: [\(slow.url), \(fast.url)]
+                rate_limit: {requests: 100000, window_seconds: 60}
+            """)
+        for _ in 0..<100 { #expect(try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x").status == 200) }
+        #expect(fast.requests.count >= 80, "slow \(slow.requests.count), fast \(fast.requests.count)")
+        #expect(slow.requests.count >= 1)
+        await gateway.stop()
+        await slow.shutdown()
+        await fast.shutdown()
+    }
+
+    @Test func weightsSplitTrafficAndChangeAtRuntime() async throws {
+        let a = try await TestBackend()
+        let b = try await TestBackend()
+        let gateway = try await GatewayHarness.start(yaml: """
+            services:
+              - name: svc
+                instances: [{url: \(a.url), weight: 3}, \(b.url)]
+                load_balancing: round_robin
+                rate_limit: {requests: 100000, window_seconds: 60}
+            """)
+        for _ in 0..<200 { _ = try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x") }
+        // Each event loop runs its own exact 3:1 sequence: the total is within a few requests.
+        #expect(abs(a.requests.count - 150) <= 6, "a \(a.requests.count), b \(b.requests.count)")
+        let instance = try UpstreamInstance(url: a.url)
+        try gateway.gateway.registry.setWeight(1, of: instance, service: try ServiceName("svc"))
+        let (a0, b0) = (a.requests.count, b.requests.count)
+        for _ in 0..<200 { _ = try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x") }
+        #expect(abs((a.requests.count - a0) - 100) <= 6, "a \(a.requests.count - a0), b \(b.requests.count - b0)")
+        await gateway.stop()
+        await a.shutdown()
+        await b.shutdown()
+    }
+
+    @Test func leastRequestAvoidsTheBusyInstance() async throws {
+        let busy = try await TestBackend()
+        let idle = try await TestBackend()
+        busy.delayMilliseconds = 1500
+        let gateway = try await GatewayHarness.start(yaml: """
+            services:
+              - name: svc
+                instances: [\(busy.url), \(idle.url)]
+                load_balancing: least_request
+                rate_limit: {requests: 100000, window_seconds: 60}
+            """)
+        // Hold a few slow requests open on `busy`, then send more: they go to the idle one.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x").status } }
+            try await Task.sleep(for: .milliseconds(300))
+            let busyBefore = busy.requests.count
+            for _ in 0..<10 { #expect(try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x").status == 200) }
+            #expect(busy.requests.count == busyBefore, "new requests should avoid the instance with requests outstanding")
+            for try await status in group { #expect(status == 200) }
+        }
+        await gateway.stop()
+        await busy.shutdown()
+        await idle.shutdown()
+    }
+}
+
+@Suite struct RetryBudgetEndToEndTests {
+    @Test func retriesStayWithinTheBudget() async throws {
+        let good = try await TestBackend()
+        let dead = RefusingPort()
+        let gateway = try await GatewayHarness.start(yaml: """
+            services:
+              - name: svc
+                instances: [http://127.0.0.1:\(dead.port), \(good.url)]
+                load_balancing: round_robin
+                circuit_breaker: {failure_threshold: 100000}
+                retry: {retries: 1, backoff_ms: 1, budget_percent: 20, budget_min_per_second: 0}
+                rate_limit: {requests: 100000, window_seconds: 60}
+            """)
+        var statuses: [Int] = []
+        for _ in 0..<100 {
+            let r = try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x")
+            statuses.append(r.status)
+            if r.status != 200 { #expect(CircuitBreakerEndToEndTests.json(r)["error"] as? String == "bad_gateway") }
+        }
+        let counters = gateway.gateway.counters
+        let failed = statuses.filter { $0 == 502 }.count
+        #expect(statuses.allSatisfy { $0 == 200 || $0 == 502 })
+        // At most 20 % of the requests were retried; the rest of the dead instance's share failed.
+        #expect(counters.retriesSent >= 1 && counters.retriesSent <= 22, "sent \(counters.retriesSent)")
+        #expect(failed == counters.retriesRefusedByBudget)
+        #expect(failed >= 1)
+        #expect(good.requests.count == statuses.filter { $0 == 200 }.count)
+        await gateway.stop()
+        await good.shutdown()
+        withExtendedLifetime(dead) {}
+    }
+}
