@@ -134,6 +134,13 @@ public final class BrainGateway: Sendable {
             registry: registry, board: health, probe: HTTPHealthProbe(client: httpClient),
             intervalSeconds: settings.healthCheckIntervalSeconds, breakers: breakers, now: Self.policyClock, logger: logger)
 
+        // Idle rate-limit keys leave memory even in shards no request reaches any more.
+        let rateLimits = self.rateLimits
+        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+            rateLimits.sweepIdle(now: Self.policyClock())
+        }
+        defer { sweeper.cancel() }
+
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor)]
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).

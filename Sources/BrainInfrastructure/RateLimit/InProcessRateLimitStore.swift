@@ -6,8 +6,10 @@ import Synchronization
 /// Keys are spread over 64 shards, each behind its own lock held for a dictionary access and a
 /// few arithmetic operations, so two loops rarely meet on one lock. Memory stays bounded: a key
 /// not seen for two windows holds nothing a fresh counter would not (both its windows have
-/// rolled out), so each shard drops such keys in a sweep at most every `sweepSeconds`. With a
-/// million tenants, only those active in the last two windows occupy memory (≈ 100 bytes each).
+/// rolled out), so such keys are dropped: by a shard itself when it is used and its last sweep
+/// is `sweepSeconds` old, and by `sweepIdle` (run periodically by the gateway) for shards
+/// traffic no longer reaches. With a million tenants, only those active in the last two windows
+/// occupy memory (≈ 100 bytes each).
 public final class InProcessRateLimitStore: RateLimitStore {
     private final class Shard: Sendable {
         struct Slot {
@@ -36,10 +38,7 @@ public final class InProcessRateLimitStore: RateLimitStore {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         let sweepSeconds = self.sweepSeconds
         return shard.counters.withLock { counters in
-            if now - counters.lastSweep >= sweepSeconds {
-                counters.lastSweep = now
-                counters.slots = counters.slots.filter { now - $0.value.lastSeen < 2 * Double($0.value.policy.windowSeconds) }
-            }
+            if now - counters.lastSweep >= sweepSeconds { Self.sweep(&counters, now: now) }
             var slot = counters.slots[key] ?? Shard.Slot(limiter: SlidingWindowRateLimit(policy), policy: policy, lastSeen: now)
             if slot.policy != policy {
                 // The policy was changed: start counting under the new one.
@@ -50,6 +49,20 @@ public final class InProcessRateLimitStore: RateLimitStore {
             counters.slots[key] = slot
             return decision
         }
+    }
+
+    /// Drops idle keys from every shard whose last sweep is `sweepSeconds` old.
+    public func sweepIdle(now: Double) {
+        for shard in shards {
+            shard.counters.withLock { counters in
+                if now - counters.lastSweep >= sweepSeconds { Self.sweep(&counters, now: now) }
+            }
+        }
+    }
+
+    private static func sweep(_ counters: inout Shard.Counters, now: Double) {
+        counters.lastSweep = now
+        counters.slots = counters.slots.filter { now - $0.value.lastSeen < 2 * Double($0.value.policy.windowSeconds) }
     }
 
     /// Keys currently held (for tests and status pages).
