@@ -100,13 +100,4 @@ import Testing
         let body = error.body(requestID: "r1", allocator: ByteBufferAllocator())
         #expect(String(buffer: body) == #"{"error":"bad_request","detail":"quote \" and \n newline","request_id":"r1"}"#)
     }
-
-    @Test func instancePickerRoundRobinsAndSkipsTheFailedInstance() {
-        let a = UpstreamInstance(scheme: .http, host: "a", port: 1), b = UpstreamInstance(scheme: .http, host: "b", port: 1)
-        var picker = InstancePicker()
-        let picks = (0..<4).map { _ in picker.pick(from: [a, b], excluding: nil) }
-        #expect(Set(picks) == [a, b])
-        for _ in 0..<5 { #expect(picker.pick(from: [a, b], excluding: a) == b) }
-        #expect(picker.pick(from: [a], excluding: a) == a)
-    }
 }

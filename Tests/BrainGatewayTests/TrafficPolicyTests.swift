@@ -104,11 +104,16 @@ import Testing
         try await withGateway(services: { b in
             "services:\n  - {name: svc, url: \(b.url), circuit_breaker: {failure_threshold: 2, open_seconds: 300}}\n"
         }, configure: { $0.healthCheckIntervalSeconds = 1 }) { gateway, backend in
+            // Failing traffic and a failing health endpoint: nothing brings it back yet.
+            backend.healthy = false
             backend.failure = .status500
             #expect(try await Self.get(gateway, "/svc/a").status == 500)
             #expect(try await Self.get(gateway, "/svc/a").status == 500)
             #expect(try await Self.get(gateway, "/svc/a").status == 503)
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await Self.get(gateway, "/svc/a").status == 503)
             backend.failure = nil
+            backend.healthy = true
             // The /health probe answers 200: within a probe interval live traffic is admitted
             // again (as a half-open probe), and its success closes the breaker.
             var status = 0
@@ -196,7 +201,7 @@ import Testing
     @Test func leastRequestAvoidsTheBusyInstance() async throws {
         let busy = try await TestBackend()
         let idle = try await TestBackend()
-        busy.delayMilliseconds = 1500
+        busy.delayMilliseconds = 300
         let gateway = try await GatewayHarness.start(yaml: """
             services:
               - name: svc
@@ -204,15 +209,22 @@ import Testing
                 load_balancing: least_request
                 rate_limit: {requests: 100000, window_seconds: 60}
             """)
-        // Hold a few slow requests open on `busy`, then send more: they go to the idle one.
-        try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<4 { group.addTask { try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x").status } }
-            try await Task.sleep(for: .milliseconds(300))
-            let busyBefore = busy.requests.count
-            for _ in 0..<10 { #expect(try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x").status == 200) }
-            #expect(busy.requests.count == busyBefore, "new requests should avoid the instance with requests outstanding")
-            for try await status in group { #expect(status == 200) }
+        // Six clients, 60 requests: an instance with a request outstanding loses every
+        // comparison with an idle one, so the slow instance gets only a trickle (round robin
+        // would give it half).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    for _ in 0..<10 {
+                        let status = try await CircuitBreakerEndToEndTests.get(gateway, "/svc/x").status
+                        #expect(status == 200)
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
+        #expect(busy.requests.count + idle.requests.count == 60)
+        #expect(busy.requests.count <= 15, "busy \(busy.requests.count), idle \(idle.requests.count)")
         await gateway.stop()
         await busy.shutdown()
         await idle.shutdown()

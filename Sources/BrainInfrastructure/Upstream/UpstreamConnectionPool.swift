@@ -12,8 +12,6 @@ public final class UpstreamConnectionPool: @unchecked Sendable {
     private let connector: UpstreamConnector
     private let maxIdlePerInstance: Int
     private var idle: [UpstreamInstance: [UpstreamConnection]] = [:]
-    /// This loop's load-balancer state, shared by all its client connections.
-    public var picker = InstancePicker()
 
     init(eventLoop: any EventLoop, connector: UpstreamConnector, maxIdlePerInstance: Int) {
         self.eventLoop = eventLoop
