@@ -1,3 +1,4 @@
+import Foundation
 import BrainApplication
 import BrainDomain
 import BrainInfrastructure
@@ -68,6 +69,67 @@ import Testing
         #expect(agents.instances == [UpstreamInstance(scheme: .http, host: "127.0.0.1", port: 8008)])
         #expect(agents.basePath.prefix == "/api/v1/agents")
     }
-}
+    @Test func trafficPolicyFieldsParse() throws {
+        let file = try ServiceFileLoader().load(yaml: """
+            defaults:
+              load_balancing: round_robin
+              retry: {retries: 2, budget_percent: 10}
+              cache: {ttl_seconds: 30}
+            services:
+              - name: a
+                instances: [{url: http://127.0.0.1:1, weight: 5}, http://127.0.0.1:2]
+                circuit_breaker: {failure_threshold: 4, open_seconds: 2, max_open_seconds: 20, half_open_requests: 2,
+                                  failure_statuses: [502, 503], max_ejection_percent: 100}
+                retry: {backoff_ms: 5, max_backoff_ms: 50, budget_min_per_second: 0}
+                cache: {enabled: false, max_body_bytes: 10}
+              - name: b
+                url: http://127.0.0.1:3
+                load_balancing: least_request
+            tenants:
+              - id: 11111111-1111-4111-8111-111111111111
+                rate_limit: {requests: 1000}
+                services:
+                  b: {rate_limit: {requests: 3, window_seconds: 1}}
+            """)
+        let a = file.services[0], b = file.services[1]
+        #expect(a.weights == [5, 1])
+        #expect(a.loadBalancing == .roundRobin && b.loadBalancing == .leastRequest)
+        #expect(a.circuitBreaker == CircuitBreakerThresholds(
+            failureThreshold: 4, openSeconds: 2, maxOpenSeconds: 20, halfOpenRequests: 2, failureStatuses: [502, 503], maxEjectionPercent: 100))
+        #expect(a.circuitBreaker.isFailure(status: 503) && !a.circuitBreaker.isFailure(status: 500))
+        #expect(b.circuitBreaker.isFailure(status: 500) && !b.circuitBreaker.isFailure(status: 404))
+        // Service fields refine the defaults' retry settings instead of replacing them.
+        #expect(a.retry == RetrySettings(retries: 2, backoffBaseMilliseconds: 5, backoffCapMilliseconds: 50, budgetPercent: 10, budgetMinPerSecond: 0))
+        #expect(b.retry == RetrySettings(retries: 2, budgetPercent: 10))
+        #expect(a.cache == CachePolicy(enabled: false, ttlSeconds: 30, maxBodyBytes: 10))
+        #expect(b.cache == CachePolicy(ttlSeconds: 30))
+        let tenant = try TenantID("11111111-1111-4111-8111-111111111111")
+        #expect(file.tenantRateLimits.policy(for: b, tenant: tenant) == RateLimitPolicy(requests: 3, windowSeconds: 1))
+        #expect(file.tenantRateLimits.policy(for: a, tenant: tenant) == RateLimitPolicy(requests: 1000, windowSeconds: 60))
+        #expect(file.tenantRateLimits.policy(for: a, tenant: nil) == RateLimitPolicy.default)
+    }
 
-import Foundation
+    @Test(arguments: [
+        ("services: [{name: a, url: 'http://h:1', load_balancing: fastest}]", "services[0].load_balancing"),
+        ("services: [{name: a, instances: [{url: 'http://h:1', weight: 0}]}]", "services[0].instances[0].weight"),
+        ("services: [{name: a, instances: [{url: 'http://h:1', wieght: 2}]}]", "services[0].instances[0].wieght"),
+        ("services: [{name: a, url: 'http://h:1', circuit_breaker: {max_ejection_percent: 101}}]", "services[0].circuit_breaker.max_ejection_percent"),
+        ("services: [{name: a, url: 'http://h:1', circuit_breaker: {failure_statuses: [700]}}]", "services[0].circuit_breaker.failure_statuses[0]"),
+        ("services: [{name: a, url: 'http://h:1', circuit_breaker: {open_seconds: 30, max_open_seconds: 10}}]", "services[0].circuit_breaker.max_open_seconds"),
+        ("services: [{name: a, url: 'http://h:1', retry: {retries: -1}}]", "services[0].retry.retries"),
+        ("services: [{name: a, url: 'http://h:1', cache: {enabled: maybe}}]", "services[0].cache.enabled"),
+        ("services: [{name: a, url: 'http://h:1', cache: {ttl: 5}}]", "services[0].cache.ttl"),
+        ("tenants: [{id: not-a-uuid}]", "tenants[0].id"),
+        ("tenants: [{rate_limit: {requests: 1}}]", "tenants[0].id"),
+        ("services: [{name: a, url: 'http://h:1'}]\ntenants: [{id: 11111111-1111-4111-8111-111111111111, services: {zz: {rate_limit: {requests: 1}}}}]", "tenants[0].services.zz"),
+        ("tenants: [{id: 11111111-1111-4111-8111-111111111111, rate_limit: {requests: 0}}]", "tenants[0].rate_limit.requests"),
+    ])
+    func trafficPolicyMistakesNameTheField(yaml: String, field: String) {
+        do {
+            _ = try ServiceFileLoader().load(yaml: yaml)
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.field == field, "\(error)")
+        }
+    }
+}
