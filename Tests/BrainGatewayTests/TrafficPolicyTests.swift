@@ -73,6 +73,22 @@ import Testing
         withExtendedLifetime(dead) {}
     }
 
+    @Test func timeoutsAndResetsCountAsFailures() async throws {
+        try await withGateway(services: { b in
+            "services:\n  - {name: svc, url: \(b.url), timeout_ms: 200, circuit_breaker: {failure_threshold: 3, open_seconds: 60}}\n"
+        }) { gateway, backend in
+            // A hanging upstream (504: timeouts are not retried) and a reset before the head
+            // (502: POST is not retried) are one failure each…
+            #expect(try await Self.get(gateway, "/svc/hang").status == 504)
+            #expect(try await Self.post(gateway, "/svc/reset").status == 502)
+            // …and one more failure opens the breaker.
+            #expect(try await Self.post(gateway, "/svc/reset").status == 502)
+            let r = try await Self.get(gateway, "/svc/ok")
+            #expect(r.status == 503)
+            #expect(backend.requests.count == 3)
+        }
+    }
+
     @Test func theEjectionCapKeepsPartOfTheServiceInRotation() async throws {
         let dead = (RefusingPort(), RefusingPort())
         func run(percent: Int) async throws -> (statuses: Set<Int>, ejected: Int) {
