@@ -3,22 +3,10 @@ import Testing
 
 @testable import BrainDomain
 
-/// A deterministic generator so balancing tests repeat exactly.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct LoadBalancerTests {
     @Test func smoothWeightedRoundRobinGivesExactSharesWithoutBursts() {
         var lb = LoadBalancer(algorithm: .roundRobin, weights: [3, 1])
-        var random = SeededRandom(state: 1)
+        var random = SplitMix64(seed: 1)
         let picks = (0..<8).compactMap { _ in lb.pick(now: 0, using: &random) { _ in true } }
         #expect(picks.filter { $0 == 0 }.count == 6)
         #expect(picks.filter { $0 == 1 }.count == 2)
@@ -32,7 +20,7 @@ struct SeededRandom: RandomNumberGenerator {
     @Test func onlyAdmittedInstancesArePickedAndTheFailedOneIsAvoided() {
         for algorithm in LoadBalancingAlgorithm.allCases {
             var lb = LoadBalancer(algorithm: algorithm, weights: [1, 1, 1])
-            var random = SeededRandom(state: 7)
+            var random = SplitMix64(seed: 7)
             for _ in 0..<50 {
                 let notOne = lb.pick(now: 0, using: &random) { $0 != 1 }
                 let notTwo = lb.pick(now: 0, excluding: 2, using: &random) { _ in true }
@@ -49,7 +37,7 @@ struct SeededRandom: RandomNumberGenerator {
 
     @Test func leastRequestPrefersFewerOutstandingRequests() {
         var lb = LoadBalancer(algorithm: .leastRequest, weights: [1, 1])
-        var random = SeededRandom(state: 3)
+        var random = SplitMix64(seed: 3)
         for _ in 0..<5 { lb.requestStarted(0) }
         // With two instances P2C always compares both: the idle one wins every time.
         for _ in 0..<20 {
@@ -60,7 +48,7 @@ struct SeededRandom: RandomNumberGenerator {
 
     @Test func peakEWMAPrefersTheFasterInstanceAndForgetsOldSlowness() {
         var lb = LoadBalancer(algorithm: .peakEWMA, weights: [1, 1], decaySeconds: 10)
-        var random = SeededRandom(state: 5)
+        var random = SplitMix64(seed: 5)
         var now = 100.0
         var counts = [0, 0]
         for _ in 0..<200 {

@@ -1,3 +1,4 @@
+import BrainDomain
 import NIOHTTP1
 
 /// First stage: every request gets an id, echoed to the client and sent upstream as
@@ -53,21 +54,5 @@ public struct RequestIdentifier: Sendable {
             }
             return 32
         }
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast generator with good statistical
-/// quality. Request ids need uniqueness, not secrecy; the seed comes from the system.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
