@@ -5,7 +5,7 @@ import Testing
 /// `https` instances: verified against the system trust store plus an optional private CA.
 @Suite struct HTTPSUpstreamTests {
     /// A self-signed certificate for `localhost`, made with the openssl CLI.
-    static func makeCertificate() throws -> (cert: String, key: String) {
+    static func makeCertificate() async throws -> (cert: String, key: String) {
         let dir = NSTemporaryDirectory() + "brain-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let cert = dir + "/cert.pem", key = dir + "/key.pem"
@@ -15,8 +15,8 @@ import Testing
                              "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
                              "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
         openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
+        try await ProcessLaunch.run(openssl)
+        while openssl.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         #expect(openssl.terminationStatus == 0)
         return (cert, key)
     }
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func httpsInstancesAreProxiedWhenTheCAIsTrusted() async throws {
-        let files = try Self.makeCertificate()
+        let files = try await Self.makeCertificate()
         let backend = try await TestBackend(tls: try Self.serverContext(files))
         let yaml = "services:\n  - {name: svc, url: \(backend.url), base_path: /base, health_path: /health}\n"
         let gateway = try await GatewayHarness.start(yaml: yaml, configure: { $0.upstreamCAFile = files.cert; $0.healthCheckIntervalSeconds = 1 })
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func untrustedCertificatesAreRefusedWith502() async throws {
-        let files = try Self.makeCertificate()
+        let files = try await Self.makeCertificate()
         let backend = try await TestBackend(tls: try Self.serverContext(files))
         let gateway = try await GatewayHarness.start(yaml: oneService(backend))
         let r = try await gateway.send("GET /svc/tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -16,7 +16,7 @@ import Testing
         let out = Pipe(), err = Pipe()
         python.standardOutput = out
         python.standardError = err
-        try python.run()
+        try await ProcessLaunch.run(python)
         // Never block a cooperative thread: the in-process gateway's control plane needs them
         // to answer the script's JWKS request.
         while python.isRunning { try await Task.sleep(for: .milliseconds(20)) }
@@ -57,7 +57,7 @@ import Testing
             python.arguments = ["python3", script.path, gateway.base, "other-service", token]
             python.standardOutput = FileHandle.nullDevice
             python.standardError = FileHandle.nullDevice
-            try python.run()
+            try await ProcessLaunch.run(python)
             while python.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             #expect(python.terminationStatus != 0)
         }

@@ -41,7 +41,7 @@ final class GatewayProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = stdout
         process.standardError = stderr
-        try process.run()
+        try await ProcessLaunch.run(process)
         if waitUntilReady { try await self.waitUntilReady() }
     }
 
