@@ -64,7 +64,13 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let gateway = try BrainGateway(configuration: configuration, hs256Key: hs256Key, signer: signer, logger: logger, threads: threads)
-        try await gateway.run()
+        do {
+            try await gateway.run()
+        } catch let error as ConfigurationError {
+            // The store could not be opened: one line, like every other configuration problem.
+            FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     /// The HS256 client-token key: `JWT_SECRET`, or a generated one in `--dev` when no key
@@ -117,6 +123,7 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         var services: [ServiceRoute] = []
         var auth = AuthSettings()
         var tenantRateLimits = TenantRateLimits()
+        var defaults = ServiceDefaults()
         if let path = settings.configPath {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError(field: "BRAIN_GATEWAY_CONFIG", reason: "cannot read '\(path)'")
@@ -125,7 +132,10 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             services = file.services
             auth = file.auth
             tenantRateLimits = file.tenantRateLimits
+            defaults = file.defaults
         }
-        return GatewayConfiguration(settings: settings, services: services, auth: auth, tenantRateLimits: tenantRateLimits)
+        var configuration = GatewayConfiguration(settings: settings, services: services, auth: auth, tenantRateLimits: tenantRateLimits)
+        configuration.serviceDefaults = defaults
+        return configuration
     }
 }

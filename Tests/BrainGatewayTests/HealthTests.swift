@@ -79,10 +79,22 @@ import Testing
     }
 
     @Test func readinessFailsWhenStorageIsUnreachable() async throws {
-        try await withGateway(services: { oneService($0) }, configure: { $0.storage = .sqlite(path: "/nonexistent-dir/brain.sqlite") }) { gateway, _ in
+        let directory = NSTemporaryDirectory() + "brain-ready-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try await withGateway(services: { oneService($0) }, configure: { $0.storage = .sqlite(path: directory + "/brain.sqlite") }) { gateway, _ in
+            let before = try await gateway.send("GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(before.status == 200)
+            // The store's directory disappears under the running gateway.
+            try FileManager.default.removeItem(atPath: directory)
             let ready = try await gateway.send("GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(ready.status == 503)
             #expect(ready.text.contains("unreachable"))
+        }
+    }
+
+    @Test func anUnopenableStoreStopsStartup() async throws {
+        await #expect(throws: (any Error).self) {
+            try await GatewayHarness.start(yaml: "services: []", configure: { $0.storage = .sqlite(path: "/nonexistent-dir/brain.sqlite") })
         }
     }
 

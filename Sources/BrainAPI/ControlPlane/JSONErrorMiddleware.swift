@@ -13,6 +13,22 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = try await next(request, context)
             response.headers[.init("X-Request-ID")!] = requestID
             return response
+        } catch let error as AdminError {
+            var text = "{\"error\":"
+            JSONText.appendString(error.code, to: &text)
+            text += ",\"detail\":"
+            JSONText.appendString(error.detail, to: &text)
+            if let field = error.field {
+                text += ",\"field\":"
+                JSONText.appendString(field, to: &text)
+            }
+            text += ",\"request_id\":"
+            JSONText.appendString(requestID, to: &text)
+            text += "}"
+            var headers = error.headers
+            headers[.contentType] = "application/json"
+            headers[.init("X-Request-ID")!] = requestID
+            return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         } catch let error as any HTTPResponseError {
             let (code, detail): (String, String) = switch error.status {
             case .notFound: ("not_found", "no such endpoint")

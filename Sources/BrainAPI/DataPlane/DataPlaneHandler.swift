@@ -367,7 +367,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let lookup = environment.caching.lookup(head, service: service, tenant: tenant, now: now)
         if case .hit(_, let stored) = lookup {
             environment.counters.cacheHit()
-            serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now)
+            serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now, service: service, tenant: tenant)
             return
         }
         if head.method != .GET && head.method != .HEAD && head.method != .OPTIONS && environment.caching.cache.count > 0 {
@@ -414,7 +414,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Answers a GET/HEAD from the cache, like a refusal: nothing goes upstream.
     private func serveStored(
         _ stored: ResponseCache.StoredResponse, head: HTTPRequestHead, requestID: String, keepAlive: Bool,
-        verdict: RateLimiting.Verdict, now: Double
+        verdict: RateLimiting.Verdict, now: Double, service: ServiceRoute, tenant: TenantID?
     ) {
         guard let context else { return }
         let contentLength = head.headers.first(name: "content-length")
@@ -429,8 +429,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+        traffic?.tally.record(service: service.name.value, tenant: tenant, milliseconds: 0)
         environment.accessLog.record(
-            requestID: requestID, method: head.method, path: head.uri, service: "cache", status: stored.status.code,
+            requestID: requestID, method: head.method, path: head.uri, service: service.name.value, status: stored.status.code,
             durationSeconds: 0, bytesIn: 0, bytesOut: Int64(stored.body.readableBytes), error: nil)
     }
 
@@ -802,9 +803,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.backoff = nil
         if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
         resumeClientReads()
+        let elapsed = NIODeadline.now() - exchange.startedAt
+        traffic?.tally.record(service: exchange.service.name.value, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
         let accessLog = environment.accessLog
         guard accessLog.isEnabled else { return }
-        let elapsed = NIODeadline.now() - exchange.startedAt
         accessLog.record(
             requestID: exchange.requestID, method: exchange.clientHead.method, path: exchange.clientHead.uri,
             service: exchange.service.name.value, status: exchange.status,

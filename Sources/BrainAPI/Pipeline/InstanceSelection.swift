@@ -38,6 +38,9 @@ final class LoopTraffic {
         return SplitMix64(seed: system.next())
     }()
 
+    /// What this loop served, for `/api/brain/metrics` (summed over loops on request).
+    var tally = RequestTally()
+
     init(breakerBoard: BreakerBoard) {
         self.breakerBoard = breakerBoard
     }
@@ -56,16 +59,58 @@ final class LoopTraffic {
     }
 }
 
+/// Requests served, by service and tenant, with their total time: kept per event loop (no
+/// shared counter on the hot path) and summed when asked.
+public struct RequestTally: Sendable {
+    public var totalRequests = 0
+    public var totalMilliseconds = 0.0
+    public var perService: [String: Int] = [:]
+    public var perTenant: [String: Int] = [:]
+
+    mutating func record(service: String, tenant: TenantID?, milliseconds: Double) {
+        totalRequests += 1
+        totalMilliseconds += milliseconds
+        perService[service, default: 0] += 1
+        if let tenant { perTenant[tenant.value, default: 0] += 1 }
+    }
+
+    mutating func add(_ other: RequestTally) {
+        totalRequests += other.totalRequests
+        totalMilliseconds += other.totalMilliseconds
+        perService.merge(other.perService, uniquingKeysWith: +)
+        perTenant.merge(other.perTenant, uniquingKeysWith: +)
+    }
+}
+
 /// One `LoopTraffic` per event loop, like the upstream pools; built before serving.
 public final class TrafficStates: @unchecked Sendable {
     // Each value is touched only from its own loop; the dictionary itself never changes.
     private let byLoop: [ObjectIdentifier: LoopTraffic]
+    private let loops: [any EventLoop]
 
-    public init(loops: [AnyObject], breakerBoard: BreakerBoard) {
+    public init(loops: [any EventLoop], breakerBoard: BreakerBoard) {
         var byLoop: [ObjectIdentifier: LoopTraffic] = [:]
-        for loop in loops { byLoop[ObjectIdentifier(loop)] = LoopTraffic(breakerBoard: breakerBoard) }
+        for loop in loops { byLoop[ObjectIdentifier(loop as AnyObject)] = LoopTraffic(breakerBoard: breakerBoard) }
         self.byLoop = byLoop
+        self.loops = loops
     }
 
     func traffic(for eventLoop: any EventLoop) -> LoopTraffic? { byLoop[ObjectIdentifier(eventLoop as AnyObject)] }
+
+    /// The sum of every loop's tally, each read on its own loop.
+    public func tally() async -> RequestTally {
+        var total = RequestTally()
+        for loop in loops {
+            guard let traffic = byLoop[ObjectIdentifier(loop as AnyObject)] else { continue }
+            let box = UncheckedBox(traffic)
+            if let part = try? await loop.submit({ box.value.tally }).get() { total.add(part) }
+        }
+        return total
+    }
+}
+
+/// Hands a loop-bound object to a task that runs on that loop.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -18,7 +18,10 @@ public final class BrainGateway: Sendable {
     public let configuration: GatewayConfiguration
     public let registry: ServiceRegistry
     public let health: HealthBoard
+    /// The most recent events, in memory (`journal.recent`).
     public let events: InMemoryEventLog
+    /// The durable event log (stored once the store is open).
+    public let journal: EventJournal
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let pools: UpstreamPools
@@ -45,24 +48,23 @@ public final class BrainGateway: Sendable {
     ) throws {
         self.configuration = configuration
         self.logger = logger
-        self.events = InMemoryEventLog()
+        let recent = InMemoryEventLog()
+        self.events = recent
+        let journal = EventJournal(recent: recent, retentionSeconds: Double(configuration.settings.eventRetentionDays) * 86_400, logger: logger)
+        self.journal = journal
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        var services = configuration.services
-        // Registration events for what the configuration declared.
-        for index in services.indices {
-            events.publish(services[index].drainEvents(), at: now())
-        }
-        self.registry = ServiceRegistry(services: services)
-        self.health = HealthBoard(events: events, now: now)
+        // The configuration's services until the store is open; `run` then serves the store's.
+        self.registry = ServiceRegistry(services: configuration.services)
+        self.health = HealthBoard(events: journal, now: now)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let connector = try UpstreamConnector(extraTrustRootsFile: configuration.settings.upstreamCAFile)
         self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
         let counters = TrafficCounters()
         self.counters = counters
-        self.breakers = BreakerBoard(health: health, events: events, counters: counters, now: now)
+        self.breakers = BreakerBoard(health: health, events: journal, counters: counters, now: now)
         self.rateLimits = InProcessRateLimitStore()
         self.responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
-        self.traffic = TrafficStates(loops: group.makeIterator().map { $0 as AnyObject }, breakerBoard: breakers)
+        self.traffic = TrafficStates(loops: Array(group.makeIterator()), breakerBoard: breakers)
         self.proofOfOrigin = ProofOfOriginCaches(signer: signer, loops: group.makeIterator().map { $0 as AnyObject }, logger: logger)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
         clientConfiguration.connectionPool.idleTimeout = .seconds(60)
@@ -94,14 +96,36 @@ public final class BrainGateway: Sendable {
             rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits),
             cache: responseCache, traffic: traffic, counters: counters,
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
-        let storage: any StorageProbe = switch settings.storage {
-        case .sqlite(let path): SQLiteFileProbe(path: path)
-        case .postgres: AlwaysUnreachableUntilConfigured()
+        // Storage: open (migrating), apply the YAML, load the registry — all before serving.
+        let store: StoreConnection
+        do {
+            store = try await StoreConnection.open(configuration: configuration, logger: logger)
+        } catch {
+            // The client must be shut down before it is released, even when nothing ran.
+            try? await httpClient.shutdown()
+            throw error
         }
+        let administration = RegistryAdministration(
+            repository: store.repository, registry: registry, events: journal, now: { Date().timeIntervalSince1970 }, logger: logger)
+        do {
+            try await administration.seed(configuration.services)
+            try await administration.reload()
+        } catch {
+            await store.close()
+            try? await httpClient.shutdown()
+            throw error
+        }
+        journal.attach(store.events)
+        administrationBox.set(administration)
+        let storage = store.probe
 
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
+        AdminController(
+            administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
+            metrics: traffic, defaults: configuration.serviceDefaults, verifier: tokenVerifier
+        ).addRoutes(to: router)
         let proofKeys = proofOfOrigin.signer.jwksJSON
         router.get("/.well-known/jwks.json") { _, _ in
             // Public: backends fetch it to verify X-Brain-Token.
@@ -141,7 +165,10 @@ public final class BrainGateway: Sendable {
         }
         defer { sweeper.cancel() }
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor), .init(service: journal)]
+        if let client = store.postgres {
+            services.append(.init(service: RegistryChangeListener(client: client, administration: administration, logger: logger)))
+        }
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
             await jwks.refresh()
@@ -163,14 +190,20 @@ public final class BrainGateway: Sendable {
             try await serviceGroup.run()
         } catch {
             try? await httpClient.shutdown()
+            await store.close()
             throw error
         }
+        await store.close()
         pools.closeAll()
         try await httpClient.shutdown()
         logger.notice("brain-gateway stopped")
     }
 
     private let gatewayGroupBox = ServiceGroupBox()
+    private let administrationBox = Box<RegistryAdministration>()
+
+    /// The registry's commands and queries, once `run` has opened the store.
+    public var administration: RegistryAdministration? { administrationBox.get() }
 
     private static func unknownKeyHook(_ refresher: JWKSRefresher?) -> (@Sendable () -> Void)? {
         guard let refresher else { return nil }
@@ -194,7 +227,8 @@ private final class ServiceGroupBox: Sendable {
     func get() -> ServiceGroup? { value.withLock { $0 } }
 }
 
-/// PostgreSQL storage arrives with the persistence work; until then readiness says so honestly.
-struct AlwaysUnreachableUntilConfigured: StorageProbe {
-    func isReachable() async -> Bool { false }
+private final class Box<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
+    func set(_ new: Value?) { value.withLock { $0 = new } }
+    func get() -> Value? { value.withLock { $0 } }
 }

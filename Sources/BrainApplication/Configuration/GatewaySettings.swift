@@ -58,6 +58,11 @@ public struct GatewaySettings: Sendable {
     public var upstreamMaxIdleConnections: Int = 64
     /// Bytes of response bodies the response cache may hold (LRU beyond); 0 turns caching off.
     public var responseCacheBytes: Int = 64 << 20
+    /// Owner role's URL for PostgreSQL migrations (`BRAIN_GATEWAY_MIGRATION_DATABASE_URL`); the
+    /// gateway itself then runs as `DATABASE_URL`'s role, which owns nothing.
+    public var migrationDatabaseURL: String?
+    /// Domain events older than this are deleted.
+    public var eventRetentionDays: Int = 30
 
     public init() {}
 }
@@ -85,6 +90,8 @@ public struct GatewayConfiguration: Sendable {
     public var auth: AuthSettings
     /// Per-tenant rate limits (the YAML's `tenants:`).
     public var tenantRateLimits: TenantRateLimits
+    /// The YAML's `defaults:`, applied to admin-API documents too.
+    public var serviceDefaults = ServiceDefaults()
 
     public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings(), tenantRateLimits: TenantRateLimits = TenantRateLimits()) {
         self.settings = settings

@@ -34,6 +34,29 @@ public final class ServiceRegistry: Sendable {
         }
     }
 
+    /// Adds a service or replaces the one with its (tenant, name); in-flight requests keep the
+    /// snapshot they started with.
+    public func upsert(_ service: ServiceRoute) {
+        writer.withLock { _ in
+            var services = current.load(ordering: .acquiring).directory.services
+            if let index = services.firstIndex(where: { $0.name == service.name && $0.tenant == service.tenant }) {
+                services[index] = service
+            } else {
+                services.append(service)
+            }
+            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
+        }
+    }
+
+    /// Removes the service (tenant, name) if present.
+    public func remove(name: ServiceName, tenant: TenantID?) {
+        writer.withLock { _ in
+            var services = current.load(ordering: .acquiring).directory.services
+            services.removeAll { $0.name == name && $0.tenant == tenant }
+            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
+        }
+    }
+
     public struct UnknownService: Error, CustomStringConvertible {
         public let name: String
         public var description: String { "no service named '\(name)' is registered" }

@@ -4,6 +4,9 @@ public enum DomainEvent: Hashable, Sendable {
     case serviceRegistered(service: ServiceName, tenant: TenantID?)
     case routeRegistered(service: ServiceName, tenant: TenantID?, pattern: RoutePattern, methods: [HttpMethod])
     case serviceHealthChanged(service: ServiceName, tenant: TenantID?, from: ServiceStatus, to: ServiceStatus)
+    /// A service document was replaced (admin API or YAML seed).
+    case serviceUpdated(service: ServiceName, tenant: TenantID?)
+    case serviceRemoved(service: ServiceName, tenant: TenantID?)
     /// An instance's breaker opened (it is ejected for `seconds`).
     case circuitOpened(service: ServiceName, tenant: TenantID?, instance: String, seconds: Double)
     /// An instance's breaker closed again after successful probes.
@@ -15,6 +18,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .serviceRegistered: "ServiceRegistered"
         case .routeRegistered: "RouteRegistered"
         case .serviceHealthChanged: "ServiceHealthChanged"
+        case .serviceUpdated: "ServiceUpdated"
+        case .serviceRemoved: "ServiceRemoved"
         case .circuitOpened: "CircuitOpened"
         case .circuitClosed: "CircuitClosed"
         }
@@ -23,7 +28,14 @@ public enum DomainEvent: Hashable, Sendable {
     public var service: ServiceName {
         switch self {
         case .serviceRegistered(let s, _), .routeRegistered(let s, _, _, _), .serviceHealthChanged(let s, _, _, _),
-             .circuitOpened(let s, _, _, _), .circuitClosed(let s, _, _): s
+             .circuitOpened(let s, _, _, _), .circuitClosed(let s, _, _), .serviceUpdated(let s, _), .serviceRemoved(let s, _): s
+        }
+    }
+
+    public var tenant: TenantID? {
+        switch self {
+        case .serviceRegistered(_, let t), .routeRegistered(_, let t, _, _), .serviceHealthChanged(_, let t, _, _),
+             .circuitOpened(_, let t, _, _), .circuitClosed(_, let t, _), .serviceUpdated(_, let t), .serviceRemoved(_, let t): t
         }
     }
 }

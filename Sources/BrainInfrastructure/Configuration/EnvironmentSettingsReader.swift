@@ -44,6 +44,13 @@ public struct EnvironmentSettingsReader: Sendable {
         s.shutdownDrainSeconds = try integer("BRAIN_GATEWAY_SHUTDOWN_DRAIN", default: s.shutdownDrainSeconds, range: 0...3_600)
         s.upstreamMaxIdleConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_IDLE", default: s.upstreamMaxIdleConnections, range: 0...100_000)
         s.upstreamCAFile = value("BRAIN_GATEWAY_UPSTREAM_CA_FILE")
+        s.eventRetentionDays = try integer("BRAIN_GATEWAY_EVENT_RETENTION_DAYS", default: s.eventRetentionDays, range: 1...36_500)
+        if let url = value("BRAIN_GATEWAY_MIGRATION_DATABASE_URL") {
+            guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+                throw ConfigurationError(field: "BRAIN_GATEWAY_MIGRATION_DATABASE_URL", reason: "must be a postgresql:// URL")
+            }
+            s.migrationDatabaseURL = url
+        }
         s.responseCacheBytes = try integer("BRAIN_GATEWAY_CACHE_BYTES", default: s.responseCacheBytes, range: 0...(1 << 40))
         s.eventLoopThreads = try integer("BRAIN_GATEWAY_THREADS", default: 0, range: 0...1024)
         if let secret = value("JWT_SECRET") {

@@ -7,6 +7,7 @@ public struct ServiceFile: Sendable {
     public var services: [ServiceRoute]
     public var auth: AuthSettings
     public var tenantRateLimits = TenantRateLimits()
+    public var defaults = ServiceDefaults()
 }
 
 /// Loads the YAML file of service documents. Every value is checked; the first problem is
@@ -26,7 +27,7 @@ public struct ServiceFileLoader: Sendable {
         let top = try mapping(root, at: "")
         try onlyKeys(top, ["services", "defaults", "auth", "tenants"], at: "")
 
-        var defaults = Defaults()
+        var defaults = ServiceDefaults()
         if let node = top["defaults"] { defaults = try parseDefaults(node) }
         var auth = AuthSettings()
         if let node = top["auth"] { auth = try parseAuth(node) }
@@ -45,6 +46,7 @@ public struct ServiceFileLoader: Sendable {
             }
         }
         var file = ServiceFile(services: services, auth: auth)
+        file.defaults = defaults
         if let node = top["tenants"] { file.tenantRateLimits = try parseTenants(node, services: services) }
         return file
     }
@@ -81,19 +83,50 @@ public struct ServiceFileLoader: Sendable {
         return limits
     }
 
-    private struct Defaults {
-        var timeoutMilliseconds = 30_000
-        var rateLimit = RateLimitPolicy.default
-        var circuitBreaker = CircuitBreakerThresholds.default
-        var loadBalancing = LoadBalancingAlgorithm.peakEWMA
-        var retry = RetrySettings.default
-        var cache = CachePolicy.default
+    /// One service document in JSON (the admin API's body). JSON is YAML's flow syntax, so the
+    /// document goes through exactly the YAML file's checks; errors name the field relative to
+    /// the document (`instances[0]`, `routes[1].path`).
+    public func serviceDocument(json text: String, defaults: ServiceDefaults) throws(ConfigurationError) -> ServiceRoute {
+        let node = try documentNode(text)
+        do {
+            return try parseService(node, at: "", defaults: defaults)
+        } catch {
+            throw Self.relative(error)
+        }
     }
 
-    private func parseDefaults(_ node: Node) throws(ConfigurationError) -> Defaults {
+    /// One route document in JSON (`POST /api/brain/services/{name}/routes`).
+    public func routeDocument(json text: String) throws(ConfigurationError) -> RouteDefinition {
+        let node = try documentNode(text)
+        do {
+            return try parseRoute(node, at: "")
+        } catch {
+            throw Self.relative(error)
+        }
+    }
+
+    private func documentNode(_ text: String) throws(ConfigurationError) -> Node {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError(field: "body", reason: "not valid JSON")
+        }
+        guard let root, case .mapping = root else { throw ConfigurationError(field: "body", reason: "must be a JSON object") }
+        return root
+    }
+
+    /// Paths are built as parent + "." + key; a document's root has no name, so its fields come
+    /// out as ".name" — made relative here.
+    private static func relative(_ error: ConfigurationError) -> ConfigurationError {
+        guard error.field.hasPrefix(".") else { return error.field.isEmpty ? ConfigurationError(field: "body", reason: error.reason) : error }
+        return ConfigurationError(field: String(error.field.dropFirst()), reason: error.reason)
+    }
+
+    private func parseDefaults(_ node: Node) throws(ConfigurationError) -> ServiceDefaults {
         let map = try mapping(node, at: "defaults")
         try onlyKeys(map, ["rate_limit", "circuit_breaker", "timeout_ms", "load_balancing", "retry", "cache"], at: "defaults")
-        var d = Defaults()
+        var d = ServiceDefaults()
         if let n = map["timeout_ms"] { d.timeoutMilliseconds = try integer(n, at: "defaults.timeout_ms", min: 1) }
         if let n = map["rate_limit"] { d.rateLimit = try parseRateLimit(n, at: "defaults.rate_limit") }
         if let n = map["circuit_breaker"] { d.circuitBreaker = try parseBreaker(n, at: "defaults.circuit_breaker") }
@@ -120,7 +153,7 @@ public struct ServiceFileLoader: Sendable {
         return a
     }
 
-    private func parseService(_ node: Node, at path: String, defaults: Defaults) throws(ConfigurationError) -> ServiceRoute {
+    private func parseService(_ node: Node, at path: String, defaults: ServiceDefaults) throws(ConfigurationError) -> ServiceRoute {
         let map = try mapping(node, at: path)
         try onlyKeys(map, [
             "name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes",

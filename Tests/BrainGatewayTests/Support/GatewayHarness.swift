@@ -24,20 +24,33 @@ final class GatewayHarness: Sendable {
         settings.host = "127.0.0.1"
         settings.port = 0
         settings.healthCheckIntervalSeconds = 3600
-        settings.storage = .sqlite(path: NSTemporaryDirectory() + "brain-gateway-test.sqlite")
+        // Each gateway its own store: tests run in parallel and declare services of one name.
+        settings.storage = .sqlite(path: NSTemporaryDirectory() + "brain-gateway-test-\(UUID().uuidString).sqlite")
         configure(&settings)
         var logger = Logger(label: "test-gateway")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let hs256Key = useSecret ? try await TokenVerifier.hs256Key(secret: TestTokens.secret) : nil
         let gateway = try BrainGateway(
-            configuration: GatewayConfiguration(settings: settings, services: file.services, auth: file.auth, tenantRateLimits: file.tenantRateLimits),
+            configuration: {
+                var configuration = GatewayConfiguration(settings: settings, services: file.services, auth: file.auth, tenantRateLimits: file.tenantRateLimits)
+                configuration.serviceDefaults = file.defaults
+                return configuration
+            }(),
             hs256Key: hs256Key, signer: signer, logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
-            try await gateway.run { port in continuation.yield(port) }
+            do {
+                try await gateway.run { port in continuation.yield(port) }
+            } catch {
+                continuation.finish()
+                throw error
+            }
         }
         var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw HarnessError.didNotStart }
+        guard let port = await iterator.next() else {
+            _ = try await task.value
+            throw HarnessError.didNotStart
+        }
         return GatewayHarness(gateway: gateway, port: port, task: task)
     }
 

@@ -28,7 +28,7 @@ final class GatewayProcess: @unchecked Sendable {
         env["BRAIN_GATEWAY_HOST"] = "127.0.0.1"
         env["BRAIN_GATEWAY_PORT"] = String(port)
         env["LOG_LEVEL"] = env["TEST_LOG_LEVEL"] ?? "warning"
-        env["DATABASE_URL"] = "sqlite:\(NSTemporaryDirectory())brain-gateway-proc.sqlite"
+        env["DATABASE_URL"] = "sqlite:\(NSTemporaryDirectory())brain-gateway-proc-\(UUID().uuidString).sqlite"
         env["JWT_SECRET"] = TestTokens.secret
         if let yaml {
             let file = NSTemporaryDirectory() + "brain-gateway-\(UUID().uuidString).yaml"
