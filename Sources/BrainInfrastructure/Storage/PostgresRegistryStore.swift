@@ -143,9 +143,14 @@ public final class PostgresRegistryStore: ServiceRepository, EventRepository {
         case .global: "global"
         case .platform: "platform"
         }
-        return try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT set_config('app.current_tenant_id', \(context), true)", logger: logger)
-            return try await body(connection)
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT set_config('app.current_tenant_id', \(context), true)", logger: logger)
+                return try await body(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            // The transaction was rolled back; what matters to callers is why.
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
     }
 

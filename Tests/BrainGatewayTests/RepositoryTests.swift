@@ -1,0 +1,173 @@
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// One repository suite, run against both stores.
+@Suite struct RepositoryTests {
+    enum Store: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    static let reader: @Sendable (String) throws -> ServiceRoute = { try ServiceFileLoader().serviceDocument(json: $0, defaults: ServiceDefaults()) }
+    static let quiet: Logger = {
+        var logger = Logger(label: "repository-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+    static let tenantA = try! TenantID(TestTokens.tenantA)
+    static let tenantB = try! TenantID(TestTokens.tenantB)
+
+    static func service(_ name: String, tenant: TenantID? = nil, port: Int = 1) -> ServiceRoute {
+        try! ServiceRoute(
+            name: ServiceName(name), tenant: tenant, instances: [UpstreamInstance(url: "http://127.0.0.1:\(port)")], basePath: BasePath("/v1"),
+            routes: [RouteDefinition(pattern: RoutePattern("/items/{id}"), methods: [HttpMethod("GET")], roles: ["reader"])])
+    }
+
+    /// Runs `body` with a fresh, migrated store of `kind`.
+    static func withStore(_ kind: Store, _ body: @Sendable (any ServiceRepository & EventRepository) async throws -> Void) async throws {
+        let logger = RepositoryTests.quiet
+        switch kind {
+        case .sqlite:
+            let store = try await SQLiteRegistryStore.open(path: NSTemporaryDirectory() + "repo-\(UUID().uuidString).sqlite", reader: reader, logger: logger)
+            do { try await body(store) } catch { await store.close(); throw error }
+            await store.close()
+        case .postgres:
+            guard PostgresTestDatabase.available else { return }  // scripts/test always provides the cluster
+            let database = try await PostgresTestDatabase.create()
+            try await database.withClient(user: "brain_owner") { owner in
+                try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: logger)
+            }
+            try await database.withClient(user: "brain_gateway") { client in
+                try await body(PostgresRegistryStore(client: client, reader: reader, logger: logger))
+            }
+        }
+    }
+
+    @Test(arguments: Store.allCases)
+    func servicesRoundTripWithVersions(store kind: Store) async throws {
+        try await Self.withStore(kind) { store in
+            let stored = try await store.insert(Self.service("crm"))
+            #expect(stored.version == 1)
+            // The same name in another tenant is another service; in the same tenant a duplicate.
+            _ = try await store.insert(Self.service("crm", tenant: Self.tenantA))
+            await #expect(throws: RepositoryError.duplicate(name: "crm")) { try await store.insert(Self.service("crm")) }
+            await #expect(throws: RepositoryError.duplicate(name: "crm")) { try await store.insert(Self.service("crm", tenant: Self.tenantA)) }
+
+            let found = try #require(try await store.find(name: ServiceName("crm"), tenant: nil))
+            #expect(found.version == 1)
+            #expect(found.service.routes == Self.service("crm").routes)
+            #expect(found.service.basePath.prefix == "/v1")
+
+            let updated = try await store.update(Self.service("crm", port: 2), expectedVersion: 1)
+            #expect(updated.version == 2)
+            await #expect(throws: RepositoryError.versionConflict(current: 2)) { try await store.update(Self.service("crm", port: 3), expectedVersion: 1) }
+            #expect(try await store.update(Self.service("crm", port: 4), expectedVersion: nil).version == 3)
+            await #expect(throws: RepositoryError.notFound(name: "nope")) { try await store.update(Self.service("nope"), expectedVersion: nil) }
+
+            let all = try await store.loadAll()
+            #expect(all.count == 2)
+            #expect(all.first { $0.service.tenant == nil }?.service.instances.first?.port == 4)
+
+            await #expect(throws: RepositoryError.versionConflict(current: 3)) { try await store.delete(name: ServiceName("crm"), tenant: nil, expectedVersion: 2) }
+            try await store.delete(name: ServiceName("crm"), tenant: nil, expectedVersion: 3)
+            #expect(try await store.find(name: ServiceName("crm"), tenant: nil) == nil)
+            #expect(try await store.find(name: ServiceName("crm"), tenant: Self.tenantA) != nil)
+            await #expect(throws: RepositoryError.notFound(name: "crm")) { try await store.delete(name: ServiceName("crm"), tenant: nil, expectedVersion: nil) }
+        }
+    }
+
+    @Test(arguments: Store.allCases)
+    func eventsAreAppendOnlyAndQueryable(store kind: Store) async throws {
+        try await Self.withStore(kind) { store in
+            let crm = try ServiceName("crm")
+            let first = try await store.append([.serviceRegistered(service: crm, tenant: nil), .serviceUpdated(service: crm, tenant: Self.tenantA)], at: 1000)
+            let second = try await store.append([.serviceRemoved(service: crm, tenant: Self.tenantB)], at: Date().timeIntervalSince1970)
+            #expect(first.count == 2 && second.count == 1)
+            #expect(first[0].id < first[1].id && first[1].id < second[0].id)
+
+            let all = try await store.events(type: nil, tenant: nil, since: nil, limit: 100)
+            #expect(all.map(\.type) == ["ServiceRegistered", "ServiceUpdated", "ServiceRemoved"])
+            #expect(all[1].tenantID == Self.tenantA.value)
+            let data = try JSONSerialization.jsonObject(with: Data(all[1].data.utf8)) as? [String: String]
+            #expect(data?["service"] == "crm")
+            #expect(try await store.events(type: "ServiceUpdated", tenant: nil, since: nil, limit: 100).count == 1)
+            #expect(try await store.events(type: nil, tenant: Self.tenantB, since: nil, limit: 100).map(\.type) == ["ServiceRemoved"])
+            #expect(try await store.events(type: nil, tenant: nil, since: first[0].id, limit: 100).count == 2)
+            // Without `since`, the newest `limit` events, oldest first.
+            #expect(try await store.events(type: nil, tenant: nil, since: nil, limit: 2).map(\.id) == [first[1].id, second[0].id])
+            // Retention: only the old ones go.
+            #expect(try await store.prune(before: 2000) == 2)
+            #expect(try await store.events(type: nil, tenant: nil, since: nil, limit: 100).map(\.type) == ["ServiceRemoved"])
+        }
+    }
+}
+
+/// Row-level security: a query in tenant A's context never reads or changes tenant B's rows,
+/// even when it names them by id.
+@Suite(.enabled(if: PostgresTestDatabase.available, "needs the PostgreSQL cluster scripts/test starts"))
+struct RowLevelSecurityTests {
+    @Test func aTenantContextCannotSeeOrTouchAnotherTenantsRows() async throws {
+        let logger = RepositoryTests.quiet
+        let database = try await PostgresTestDatabase.create()
+        try await database.withClient(user: "brain_owner") { owner in
+            try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: logger)
+        }
+        try await database.withClient(user: "brain_gateway") { client in
+            let store = PostgresRegistryStore(client: client, reader: RepositoryTests.reader, logger: logger)
+            _ = try await store.insert(RepositoryTests.service("crm", tenant: RepositoryTests.tenantA))
+            _ = try await store.insert(RepositoryTests.service("crm", tenant: RepositoryTests.tenantB))
+            _ = try await store.insert(RepositoryTests.service("shared"))
+            // The runtime role owns nothing: the policies are what stands between tenants.
+            let owner = try await store.inScope(.platform) { connection in
+                var name = ""
+                for try await n in try await connection.query("SELECT tableowner FROM pg_tables WHERE tablename = 'services'", logger: RepositoryTests.quiet).decode(String.self) { name = n }
+                return name
+            }
+            #expect(owner == "brain_owner")
+            let idOfB = try await store.inScope(.platform) { connection in
+                var id: Int64 = 0
+                for try await i in try await connection.query("SELECT id FROM services WHERE tenant_id = \(TestTokens.tenantB)::uuid", logger: RepositoryTests.quiet).decode(Int64.self) { id = i }
+                return id
+            }
+            #expect(idOfB > 0)
+
+            let seenByA = try await store.inScope(.tenant(RepositoryTests.tenantA)) { connection in
+                var rows: [String] = []
+                for try await (name, tenant) in try await connection.query("SELECT name, COALESCE(tenant_id::text, '') FROM services ORDER BY id", logger: RepositoryTests.quiet).decode((String, String).self) {
+                    rows.append(name + "@" + tenant)
+                }
+                var byID = 0
+                for try await _ in try await connection.query("SELECT id FROM services WHERE id = \(idOfB)", logger: RepositoryTests.quiet).decode(Int64.self) { byID += 1 }
+                var updated = 0
+                for try await _ in try await connection.query("UPDATE services SET document = 'x' WHERE id = \(idOfB) RETURNING id", logger: RepositoryTests.quiet).decode(Int64.self) { updated += 1 }
+                var deleted = 0
+                for try await _ in try await connection.query("DELETE FROM services WHERE id = \(idOfB) RETURNING id", logger: RepositoryTests.quiet).decode(Int64.self) { deleted += 1 }
+                // Nor may it change global rows it can read.
+                var globalUpdated = 0
+                for try await _ in try await connection.query("UPDATE services SET version = 99 WHERE tenant_id IS NULL RETURNING id", logger: RepositoryTests.quiet).decode(Int64.self) { globalUpdated += 1 }
+                return (rows, byID, updated, deleted, globalUpdated)
+            }
+            #expect(seenByA.0 == ["crm@\(TestTokens.tenantA)", "shared@"])
+            #expect(seenByA.1 == 0 && seenByA.2 == 0 && seenByA.3 == 0 && seenByA.4 == 0)
+            // Writing a row for another tenant is refused by the policy's WITH CHECK.
+            await #expect(throws: PSQLError.self) {
+                try await store.inScope(.tenant(RepositoryTests.tenantA)) { connection in
+                    try await connection.query("INSERT INTO services (tenant_id, name, document, version) VALUES (\(TestTokens.tenantB)::uuid, 'evil', '{}', 1)", logger: RepositoryTests.quiet)
+                }
+            }
+            // B's row is intact, as B sees it.
+            let b = try await store.find(name: ServiceName("crm"), tenant: RepositoryTests.tenantB)
+            #expect(b?.version == 1)
+            // The repository API in A's scope cannot reach B's service either.
+            await #expect(throws: RepositoryError.self) {
+                try await store.inScope(.tenant(RepositoryTests.tenantA)) { connection in
+                    var n = 0
+                    for try await _ in try await connection.query("SELECT id FROM services WHERE tenant_id = \(TestTokens.tenantB)::uuid", logger: RepositoryTests.quiet).decode(Int64.self) { n += 1 }
+                    if n == 0 { throw RepositoryError.notFound(name: "crm") }
+                }
+            }
+        }
+    }
+}
