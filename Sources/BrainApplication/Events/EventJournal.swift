@@ -60,10 +60,13 @@ public final class EventJournal: DomainEventSink, Service {
         } onGracefulShutdown: {
             self.input.finish()
         }
-        subscribers.withLock { all in
-            for continuation in all.values { continuation.finish() }
-            all.removeAll()
+        // Finished outside the lock: finishing runs each stream's termination handler, which
+        // takes the lock itself.
+        let remaining = subscribers.withLock { all in
+            defer { all.removeAll() }
+            return Array(all.values)
         }
+        for continuation in remaining { continuation.finish() }
     }
 
     private func write(_ events: [DomainEvent], at time: Double) async {

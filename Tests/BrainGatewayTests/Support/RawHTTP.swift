@@ -152,5 +152,23 @@ final class KeepAliveConnection {
         }
     }
 
+    /// Writes raw bytes (a request whose answer is a stream).
+    func write(_ text: String) async throws {
+        try await channel.outbound.write(ByteBuffer(string: text))
+    }
+
+    /// Reads until `marker` has arrived (or 10 s pass); returns everything read so far.
+    func readUntil(_ marker: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while !String(decoding: pending, as: UTF8.self).contains(marker) {
+            guard ContinuousClock.now < deadline else { throw RawHTTP.ParseError(reason: "'\(marker)' did not arrive") }
+            guard let buffer = try await iterator.next() else { throw RawHTTP.ParseError(reason: "connection closed") }
+            pending.append(contentsOf: buffer.readableBytesView)
+        }
+        let text = String(decoding: pending, as: UTF8.self)
+        pending.removeAll()
+        return text
+    }
+
     func close() async { try? await channel.channel.close() }
 }
