@@ -130,6 +130,7 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

@@ -39,6 +39,14 @@ struct Failure: Error, CustomStringConvertible {
 }
 
 enum AdminClient {
+    /// A refused connection is reported at once (AsyncHTTPClient would otherwise keep retrying
+    /// until the request's deadline).
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     struct Reply {
         let status: Int
         let headers: HTTPHeaders
@@ -57,7 +65,7 @@ enum AdminClient {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await AdminClient.http.execute(request, timeout: .seconds(30))
             let bytes = try await response.body.collect(upTo: 64 << 20)
             return Reply(status: Int(response.status.code), headers: response.headers, body: Data(bytes.readableBytesView))
         } catch {
@@ -301,7 +309,7 @@ struct Events: AsyncParsableCommand {
             if let bearer = connection.bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
             let response: HTTPClientResponse
             do {
-                response = try await HTTPClient.shared.execute(request, timeout: .hours(24 * 365))
+                response = try await AdminClient.http.execute(request, timeout: .hours(24 * 365))
             } catch {
                 throw Failure(description: "cannot reach \(connection.baseURL): \(error)")
             }
