@@ -178,12 +178,14 @@ import Testing
 @Suite struct RememberedTokenTests {
     @Test func aRememberedTokenStillExpires() async throws {
         try await withGateway(services: { oneService($0) }, configure: { $0.jwtLeewaySeconds = 0 }) { gateway, _ in
-            let shortLived = TestTokens.make(expiresIn: 2)
+            // Long enough to survive a slow start under a loaded parallel test run.
+            let expiresAt = Date().addingTimeInterval(6)
+            let shortLived = TestTokens.make(expiresIn: 6)
             let connection = try await KeepAliveConnection(port: gateway.port)
             let request = "GET /svc/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(shortLived)\r\n\r\n"
             do { let r = try await connection.send(request); #expect(r.status == 200) }
             do { let r = try await connection.send(request); #expect(r.status == 200) }
-            try await Task.sleep(for: .milliseconds(2600))
+            try await Task.sleep(for: .seconds(expiresAt.timeIntervalSinceNow + 0.6))
             let expired = try await connection.send(request)
             #expect(expired.status == 401)
             #expect(expired.header("www-authenticate")?.contains("invalid_token") == true)
