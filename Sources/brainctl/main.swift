@@ -73,6 +73,18 @@ enum AdminClient {
         }
     }
 
+    /// GETs `path` expecting 200. With `--json` the body is printed as it came and nil
+    /// returned; otherwise the parsed object, for a table.
+    static func fetch(_ path: String, connection: Connection) async throws -> [String: Any]? {
+        let reply = try await send(.GET, path, connection: connection)
+        try check(reply, [200])
+        if connection.json {
+            Output.json(reply.body)
+            return nil
+        }
+        return reply.object as? [String: Any] ?? [:]
+    }
+
     /// Throws the API's error as one line unless the status is expected.
     static func check(_ reply: Reply, _ expected: Set<Int>) throws {
         guard !expected.contains(reply.status) else { return }
@@ -145,10 +157,8 @@ struct Services: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         func execute() async throws {
-            let reply = try await AdminClient.send(.GET, "/api/brain/services", connection: connection)
-            try AdminClient.check(reply, [200])
-            if connection.json { return Output.json(reply.body) }
-            let services = (reply.object as? [String: Any])?["services"] as? [[String: Any]] ?? []
+            guard let object = try await AdminClient.fetch("/api/brain/services", connection: connection) else { return }
+            let services = object["services"] as? [[String: Any]] ?? []
             Output.table(["NAME", "TENANT", "STATUS", "INSTANCES", "BASE PATH", "ROUTES"], services.map { s in
                 [Output.text(s["name"]), Output.text(s["tenant_id"]), Output.text(s["status"]),
                  (s["instances"] as? [Any])?.map { ($0 as? [String: Any])?["url"].map(Output.text) ?? Output.text($0) }.joined(separator: ",") ?? "-",
@@ -272,11 +282,9 @@ struct Health: AdminCommand {
     @OptionGroup var connection: Connection
 
     func execute() async throws {
-        let reply = try await AdminClient.send(.GET, "/api/brain/health", connection: connection)
-        try AdminClient.check(reply, [200])
-        if connection.json { return Output.json(reply.body) }
+        guard let object = try await AdminClient.fetch("/api/brain/health", connection: connection) else { return }
         var rows: [[String]] = []
-        for service in (reply.object as? [String: Any])?["services"] as? [[String: Any]] ?? [] {
+        for service in object["services"] as? [[String: Any]] ?? [] {
             for instance in service["instances"] as? [[String: Any]] ?? [] {
                 rows.append([Output.text(service["name"]), Output.text(service["status"]), Output.text(instance["url"]),
                              Output.text(instance["status"]), Output.text(instance["breaker"]), Output.text(instance["response_time_ms"])])
@@ -349,10 +357,7 @@ struct Metrics: AdminCommand {
     @OptionGroup var connection: Connection
 
     func execute() async throws {
-        let reply = try await AdminClient.send(.GET, "/api/brain/metrics", connection: connection)
-        try AdminClient.check(reply, [200])
-        if connection.json { return Output.json(reply.body) }
-        let m = reply.object as? [String: Any] ?? [:]
+        guard let m = try await AdminClient.fetch("/api/brain/metrics", connection: connection) else { return }
         for key in ["total_requests", "average_response_time", "circuit_breaker_activations", "cached_responses", "ai_agent_executions", "autonomous_decisions"] {
             print("\(key.padding(toLength: 28, withPad: " ", startingAt: 0)) \(Output.text(m[key]))")
         }
