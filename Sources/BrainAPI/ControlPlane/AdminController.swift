@@ -23,18 +23,32 @@ struct AdminController<Context: RequestContext>: Sendable {
 
     static var maxBodyBytes: Int { 1 << 20 }
 
+    /// Registers exactly `AdminOperations.all`, so the list the OpenAPI test checks is the list
+    /// that is served.
     func addRoutes(to router: Router<Context>) {
-        let api = router.group("api/brain")
-        api.get("services") { request, _ in try await self.listServices(request) }
-        api.post("services") { request, context in try await self.createService(request, context) }
-        api.get("services/:name") { request, context in try await self.getService(request, context) }
-        api.put("services/:name") { request, context in try await self.replaceService(request, context) }
-        api.delete("services/:name") { request, context in try await self.deleteService(request, context) }
-        api.post("services/:name/routes") { request, context in try await self.addRoute(request, context) }
-        api.get("events") { request, _ in try await self.listEvents(request) }
-        api.get("events/stream") { request, _ in try await self.streamEvents(request) }
-        api.get("health") { request, _ in try self.detailedHealth(request) }
-        api.get("metrics") { request, _ in try await self.metricsSummary(request) }
+        for operation in AdminOperations.all {
+            guard let method = HTTPRequest.Method(operation.method) else { continue }
+            let path = operation.path.replacingOccurrences(of: "{name}", with: ":name")
+            router.on(RouterPath(path), method: method) { request, context in
+                try await self.handle(operation, request, context)
+            }
+        }
+    }
+
+    private func handle(_ operation: AdminOperations.Operation, _ request: Request, _ context: Context) async throws -> Response {
+        switch (operation.method, operation.path) {
+        case ("GET", "/api/brain/services"): try await listServices(request)
+        case ("POST", "/api/brain/services"): try await createService(request, context)
+        case ("GET", "/api/brain/services/{name}"): try await getService(request, context)
+        case ("PUT", "/api/brain/services/{name}"): try await replaceService(request, context)
+        case ("DELETE", "/api/brain/services/{name}"): try await deleteService(request, context)
+        case ("POST", "/api/brain/services/{name}/routes"): try await addRoute(request, context)
+        case ("GET", "/api/brain/events"): try await listEvents(request)
+        case ("GET", "/api/brain/events/stream"): try await streamEvents(request)
+        case ("GET", "/api/brain/health"): try detailedHealth(request)
+        case ("GET", "/api/brain/metrics"): try await metricsSummary(request)
+        default: throw AdminError(status: .internalServerError, code: "internal_error", detail: "no handler for \(operation.method) \(operation.path)")
+        }
     }
 
     // MARK: Authorisation
@@ -341,4 +355,26 @@ struct AdminController<Context: RequestContext>: Sendable {
         ]
         return JSONResponse.raw(ServiceDocumentWriter.json(summary))
     }
+}
+
+/// The admin API's operations (method, OpenAPI path). `AdminController` registers these and
+/// nothing else; `OpenAPITests` checks each is documented in `/openapi.json` and served.
+public enum AdminOperations {
+    public struct Operation: Sendable, Hashable {
+        public let method: String
+        public let path: String
+    }
+
+    public static let all: [Operation] = [
+        .init(method: "GET", path: "/api/brain/services"),
+        .init(method: "POST", path: "/api/brain/services"),
+        .init(method: "GET", path: "/api/brain/services/{name}"),
+        .init(method: "PUT", path: "/api/brain/services/{name}"),
+        .init(method: "DELETE", path: "/api/brain/services/{name}"),
+        .init(method: "POST", path: "/api/brain/services/{name}/routes"),
+        .init(method: "GET", path: "/api/brain/events"),
+        .init(method: "GET", path: "/api/brain/events/stream"),
+        .init(method: "GET", path: "/api/brain/health"),
+        .init(method: "GET", path: "/api/brain/metrics"),
+    ]
 }

@@ -122,6 +122,7 @@ public final class BrainGateway: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
+        DocsController().addRoutes(to: router)
         AdminController(
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
             metrics: traffic, defaults: configuration.serviceDefaults, verifier: tokenVerifier

@@ -1,0 +1,234 @@
+/// The OpenAPI 3.1 description of the gateway's own API (`/openapi.json`), kept true by
+/// `OpenAPITests`: every admin route is in it, every operation in it exists, and real responses
+/// validate against its schemas.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Brain Gateway",
+    "version": "1.0.0",
+    "description": "The gateway's own API: health, the admin REST API (role platform-admin), domain events and metrics. Every `/{service}/{path}` request is proxied to the service's instances (see the README); errors from both planes share the Error shape."
+  },
+  "servers": [{"url": "/"}],
+  "components": {
+    "securitySchemes": {
+      "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT with sub, tenant_id (UUID), roles and exp; the admin API needs the role platform-admin."}
+    },
+    "parameters": {
+      "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"}, "description": "Service name."},
+      "Tenant": {"name": "X-Tenant-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}, "description": "The tenant whose service is addressed (none: the global service)."},
+      "IfMatch": {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag of the version the change is based on; a stale one gets 412."}
+    },
+    "responses": {
+      "Unauthorized": {"description": "No token, or an invalid one.", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Forbidden": {"description": "A valid token without platform-admin.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "No such service.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Invalid": {"description": "Invalid input; `field` names the offending field.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}},
+      "Stale": {"description": "If-Match names a version that is no longer current (the current ETag is returned).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Service": {"description": "The service document.", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Service"}}}}
+    },
+    "schemas": {
+      "Error": {
+        "type": "object", "required": ["error", "detail", "request_id"],
+        "properties": {"error": {"type": "string"}, "detail": {"type": "string"}, "request_id": {"type": "string"}}
+      },
+      "ValidationError": {
+        "type": "object", "required": ["error", "detail", "request_id", "field"],
+        "properties": {"error": {"const": "invalid_request"}, "detail": {"type": "string"}, "request_id": {"type": "string"}, "field": {"type": "string"}}
+      },
+      "Route": {
+        "type": "object", "required": ["path"], "additionalProperties": false,
+        "properties": {
+          "path": {"type": "string", "description": "Pattern such as /campaigns/{id}."},
+          "methods": {"type": "array", "items": {"type": "string"}, "description": "Empty: every method."},
+          "roles": {"type": "array", "items": {"type": "string"}, "description": "Any one of them is needed; empty: any caller."}
+        }
+      },
+      "Instance": {
+        "oneOf": [
+          {"type": "string", "description": "http(s)://host[:port]"},
+          {"type": "object", "required": ["url"], "additionalProperties": false, "properties": {"url": {"type": "string"}, "weight": {"type": "integer", "minimum": 1, "maximum": 1000}}}
+        ]
+      },
+      "RateLimit": {"type": "object", "additionalProperties": false, "properties": {"requests": {"type": "integer", "minimum": 1}, "window_seconds": {"type": "integer", "minimum": 1}}},
+      "CircuitBreaker": {
+        "type": "object", "additionalProperties": false,
+        "properties": {
+          "failure_threshold": {"type": "integer", "minimum": 1}, "open_seconds": {"type": "integer", "minimum": 1},
+          "max_open_seconds": {"type": "integer", "minimum": 1}, "half_open_requests": {"type": "integer", "minimum": 1},
+          "failure_statuses": {"type": "array", "items": {"type": "integer", "minimum": 100, "maximum": 599}},
+          "max_ejection_percent": {"type": "integer", "minimum": 0, "maximum": 100}
+        }
+      },
+      "Retry": {
+        "type": "object", "additionalProperties": false,
+        "properties": {
+          "retries": {"type": "integer", "minimum": 0}, "backoff_ms": {"type": "integer", "minimum": 0}, "max_backoff_ms": {"type": "integer", "minimum": 0},
+          "budget_percent": {"type": "integer", "minimum": 0}, "budget_min_per_second": {"type": "integer", "minimum": 0}
+        }
+      },
+      "Cache": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"enabled": {"type": "boolean"}, "ttl_seconds": {"type": "integer", "minimum": 1}, "max_body_bytes": {"type": "integer", "minimum": 0}}
+      },
+      "ServiceInput": {
+        "type": "object", "required": ["name"], "additionalProperties": false,
+        "description": "A service document as sent: `instances` (or `url` for one), everything else optional with the configured defaults.",
+        "properties": {
+          "name": {"type": "string"},
+          "url": {"type": "string"},
+          "instances": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Instance"}},
+          "base_path": {"type": "string"}, "health_path": {"type": "string"},
+          "tenant_id": {"type": ["string", "null"], "format": "uuid"},
+          "timeout_ms": {"type": "integer", "minimum": 1},
+          "rate_limit": {"$ref": "#/components/schemas/RateLimit"},
+          "circuit_breaker": {"$ref": "#/components/schemas/CircuitBreaker"},
+          "load_balancing": {"enum": ["peak_ewma", "least_request", "round_robin"]},
+          "retry": {"$ref": "#/components/schemas/Retry"},
+          "cache": {"$ref": "#/components/schemas/Cache"},
+          "roles": {"type": "array", "items": {"type": "string"}},
+          "routes": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
+          "status": {"type": "string", "readOnly": true, "description": "Ignored on input."}
+        }
+      },
+      "Service": {
+        "type": "object", "additionalProperties": false,
+        "required": ["name", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "load_balancing", "retry", "cache", "roles", "routes", "status"],
+        "properties": {
+          "name": {"type": "string"},
+          "instances": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Instance"}},
+          "base_path": {"type": "string"}, "health_path": {"type": "string"},
+          "tenant_id": {"type": ["string", "null"], "format": "uuid"},
+          "timeout_ms": {"type": "integer"},
+          "rate_limit": {"$ref": "#/components/schemas/RateLimit"},
+          "circuit_breaker": {"$ref": "#/components/schemas/CircuitBreaker"},
+          "load_balancing": {"enum": ["peak_ewma", "least_request", "round_robin"]},
+          "retry": {"$ref": "#/components/schemas/Retry"},
+          "cache": {"$ref": "#/components/schemas/Cache"},
+          "roles": {"type": "array", "items": {"type": "string"}},
+          "routes": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
+          "status": {"enum": ["healthy", "degraded", "down"]}
+        }
+      },
+      "ServiceList": {"type": "object", "required": ["services"], "properties": {"services": {"type": "array", "items": {"$ref": "#/components/schemas/Service"}}}},
+      "Event": {
+        "type": "object", "required": ["id", "type", "occurred_at", "tenant_id", "data"], "additionalProperties": false,
+        "properties": {
+          "id": {"type": "integer"}, "type": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"},
+          "tenant_id": {"type": ["string", "null"]},
+          "data": {"type": "object", "required": ["service"], "properties": {"service": {"type": "string"}}}
+        }
+      },
+      "EventList": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
+      "Health": {
+        "type": "object", "required": ["status", "services", "timestamp"],
+        "properties": {
+          "status": {"enum": ["healthy", "degraded"]},
+          "timestamp": {"type": "string"},
+          "services": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["status", "response_time_ms"],
+            "properties": {"status": {"enum": ["healthy", "degraded", "down"]}, "response_time_ms": {"type": ["number", "null"]}, "instances": {"type": "object"}}
+          }}
+        }
+      },
+      "Readiness": {
+        "type": "object", "required": ["status", "checks"],
+        "properties": {"status": {"enum": ["ready", "not_ready"]}, "checks": {"type": "object", "additionalProperties": {"type": "string"}}}
+      },
+      "DetailedHealth": {
+        "type": "object", "required": ["services"],
+        "properties": {"services": {"type": "array", "items": {
+          "type": "object", "required": ["name", "tenant_id", "status", "response_time_ms", "instances"],
+          "properties": {
+            "name": {"type": "string"}, "tenant_id": {"type": ["string", "null"]}, "status": {"enum": ["healthy", "degraded", "down"]},
+            "response_time_ms": {"type": ["number", "null"]},
+            "instances": {"type": "array", "items": {
+              "type": "object", "required": ["url", "status", "response_time_ms", "consecutive_failures", "breaker"],
+              "properties": {
+                "url": {"type": "string"}, "status": {"enum": ["healthy", "degraded", "down"]}, "response_time_ms": {"type": ["number", "null"]},
+                "consecutive_failures": {"type": "integer"}, "breaker": {"enum": ["closed", "open", "half_open"]}, "last_error": {"type": "string"}
+              }
+            }}
+          }
+        }}}
+      },
+      "Metrics": {
+        "type": "object",
+        "required": ["total_requests", "requests_per_service", "ai_agent_executions", "autonomous_decisions", "average_response_time", "circuit_breaker_activations", "cached_responses", "tenant_distribution"],
+        "properties": {
+          "total_requests": {"type": "integer"}, "requests_per_service": {"type": "object", "additionalProperties": {"type": "integer"}},
+          "ai_agent_executions": {"type": "integer"}, "autonomous_decisions": {"type": "integer"},
+          "average_response_time": {"type": "number", "description": "Milliseconds."},
+          "circuit_breaker_activations": {"type": "integer"}, "cached_responses": {"type": "integer"},
+          "tenant_distribution": {"type": "object", "additionalProperties": {"type": "integer"}}
+        }
+      },
+      "JWKS": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object", "required": ["kty", "kid"]}}}}
+    }
+  },
+  "security": [{"bearer": []}],
+  "paths": {
+    "/health": {"get": {"summary": "Every service's health, from the monitor's latest probes.", "security": [], "responses": {"200": {"description": "Health.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
+    "/health/live": {"get": {"summary": "The process is up.", "security": [], "responses": {"200": {"description": "Alive.", "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"status": {"const": "alive"}}}}}}}}},
+    "/health/ready": {"get": {"summary": "Configuration loaded and storage reachable.", "security": [], "responses": {
+      "200": {"description": "Ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}},
+      "503": {"description": "Not ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}}}}},
+    "/.well-known/jwks.json": {"get": {"summary": "Public keys that verify X-Brain-Token.", "security": [], "responses": {"200": {"description": "JWKS.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JWKS"}}}}}}},
+    "/openapi.json": {"get": {"summary": "This document.", "security": [], "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/docs": {"get": {"summary": "This document, readable.", "security": [], "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+    "/api/brain/services": {
+      "get": {"summary": "List services with their live status.", "parameters": [{"$ref": "#/components/parameters/Tenant"}], "responses": {
+        "200": {"description": "Services (with X-Tenant-ID: that tenant's and the global ones; without: all).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceList"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}},
+      "post": {"summary": "Register a service.", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceInput"}}}},
+        "responses": {
+          "201": {"description": "Created.", "headers": {"ETag": {"schema": {"type": "string"}}, "Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Service"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+          "409": {"description": "The name is taken in this tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/api/brain/services/{name}": {
+      "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Tenant"}],
+      "get": {"summary": "One service document.", "responses": {"200": {"$ref": "#/components/responses/Service"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}}},
+      "put": {"summary": "Replace a service.", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceInput"}}}},
+        "responses": {"200": {"$ref": "#/components/responses/Service"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}, "412": {"$ref": "#/components/responses/Stale"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "delete": {"summary": "Remove a service.", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "responses": {"204": {"description": "Removed."}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}, "412": {"$ref": "#/components/responses/Stale"}}}
+    },
+    "/api/brain/services/{name}/routes": {
+      "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Tenant"}],
+      "post": {"summary": "Add a route to a service.", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Route"}}}},
+        "responses": {"201": {"description": "The service with its new route.", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Service"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/Stale"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/api/brain/events": {"get": {"summary": "Stored domain events, oldest first.", "parameters": [
+        {"name": "type", "in": "query", "schema": {"type": "string"}},
+        {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
+        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Events after this id (without it: the newest `limit`)."},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+      "responses": {"200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
+    "/api/brain/events/stream": {"get": {"summary": "Domain events as Server-Sent Events (`id`, `event` = type, `data` = the Event object).", "parameters": [
+        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Replay stored events after this id first."},
+        {"name": "type", "in": "query", "schema": {"type": "string"}},
+        {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
+        {"name": "access_token", "in": "query", "schema": {"type": "string"}, "description": "For clients that cannot set headers; accepted on this endpoint only."}],
+      "responses": {"200": {"description": "An endless event stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/health": {"get": {"summary": "Every service and instance with status, response time, failures and breaker state.", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
+      "responses": {"200": {"description": "Detailed health.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetailedHealth"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/metrics": {"get": {"summary": "The metrics summary (the seed's eight fields).",
+      "responses": {"200": {"description": "Metrics.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Metrics"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}}
+  }
+}
+"""#
+}
