@@ -19,14 +19,16 @@ public struct DataPlaneEnvironment: Sendable {
     let caching: ResponseCaching
     public let traffic: TrafficStates
     public let counters: TrafficCounters
+    public let metrics: GatewayMetrics
     /// Hard deadline for in-flight requests after a graceful shutdown starts.
     public let drainTime: TimeAmount
 
     public init(
         registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits,
         authentication: Authentication, proofOfOrigin: ProofOfOriginCaches, rateLimiting: RateLimiting, cache: ResponseCache,
-        traffic: TrafficStates, counters: TrafficCounters, logger: Logger, drainTime: TimeAmount
+        traffic: TrafficStates, counters: TrafficCounters, metrics: GatewayMetrics, logger: Logger, drainTime: TimeAmount
     ) {
+        self.metrics = metrics
         self.rateLimiting = rateLimiting
         self.caching = ResponseCaching(cache: cache)
         self.traffic = traffic

@@ -347,7 +347,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .success(let r):
             resolved = r
             if let principal, let error = permission.check(principal, service: r.entry.service, route: r.route) {
-                rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
+                rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error, service: r.entry.service.name.value)
                 return
             }
         case .failure(let error):
@@ -360,11 +360,17 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let verdict = environment.rateLimiting.check(service: service, tenant: tenant, now: now)
         guard verdict.allowed else {
             environment.counters.requestRateLimited()
-            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .rateLimited, extraHeaders: verdict.headers)
+            traffic?.metrics.rateLimited(service: service.name.value)
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .rateLimited, extraHeaders: verdict.headers, service: service.name.value)
             return
         }
         // Cache lookup.
         let lookup = environment.caching.lookup(head, service: service, tenant: tenant, now: now)
+        switch lookup {
+        case .hit: traffic?.metrics.cacheLookup(service: service.name.value, hit: true)
+        case .miss, .revalidate: traffic?.metrics.cacheLookup(service: service.name.value, hit: false)
+        case .bypass: break
+        }
         if case .hit(_, let stored) = lookup {
             environment.counters.cacheHit()
             serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now, service: service, tenant: tenant)
@@ -385,6 +391,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             clientHead: head, requestID: requestID, service: service, upstreamURI: resolved.upstreamURI,
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
             startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
+        environment.metrics.inFlight.increment()
         switch lookup {
         case .miss(let key):
             exchange.cacheKey = key
@@ -430,6 +437,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
         traffic?.tally.record(service: service.name.value, tenant: tenant, milliseconds: 0)
+        traffic?.metrics.requestFinished(service: service.name.value, method: head.method.rawValue, status: Int(stored.status.code), nanoseconds: 0)
         environment.accessLog.record(
             requestID: requestID, method: head.method, path: head.uri, service: service.name.value, status: stored.status.code,
             durationSeconds: 0, bytesIn: 0, bytesOut: Int64(stored.body.readableBytes), error: nil)
@@ -438,13 +446,14 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Answers a request refused by a stage before any of its body was read. Its body (if any)
     /// is not worth reading: the connection closes after the answer in that case.
     private func rejectBeforeBody(
-        _ head: HTTPRequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = []
+        _ head: HTTPRequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = [],
+        service: String = "unknown"
     ) {
         let contentLength = head.headers.first(name: "content-length")
         let hasBody = (contentLength != nil && contentLength != "0") || head.headers.contains(name: "transfer-encoding")
         state = hasBody || !keepAlive ? .closing : .answered
         writeError(error, requestID: requestID, keepAlive: keepAlive && !hasBody, version: head.version, extraHeaders: extraHeaders)
-        logRejected(head, requestID: requestID, error: error)
+        logRejected(head, requestID: requestID, error: error, service: service)
     }
 
     private func attemptUpstream(_ exchange: ProxyExchange, retry: Bool) {
@@ -552,7 +561,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.timeout = nil
         exchange.responseStarted = true
         let status = Int(head.status.code)
-        let latency = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
+        let waited = (NIODeadline.now() - exchange.attemptStartedAt).nanoseconds
+        let latency = Double(waited) / 1e9
+        traffic?.metrics.upstreamAnswered(service: exchange.service.name.value, nanoseconds: waited)
         recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency)
         if exchange.validatorsSent, status == 304, let stored = exchange.revalidating, let key = exchange.cacheKey {
             // The upstream confirmed the stored response: serve it, fresh again.
@@ -804,7 +815,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
         resumeClientReads()
         let elapsed = NIODeadline.now() - exchange.startedAt
+        environment.metrics.inFlight.decrement()
         traffic?.tally.record(service: exchange.service.name.value, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
+        traffic?.metrics.requestFinished(
+            service: exchange.service.name.value, method: exchange.clientHead.method.rawValue, status: Int(exchange.status), nanoseconds: elapsed.nanoseconds)
         let accessLog = environment.accessLog
         guard accessLog.isEnabled else { return }
         accessLog.record(
@@ -840,9 +854,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         environment.caching.cache.store(key, stored, request: requestHeaders)
     }
 
-    private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError) {
+    private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError, service: String = "unknown") {
+        traffic?.metrics.requestFinished(service: service, method: head.method.rawValue, status: Int(error.status.code), nanoseconds: 0)
         environment.accessLog.record(
-            requestID: requestID, method: head.method, path: head.uri, service: "-", status: error.status.code,
+            requestID: requestID, method: head.method, path: head.uri, service: service == "unknown" ? "-" : service, status: error.status.code,
             durationSeconds: 0, bytesIn: 0, bytesOut: 0, error: error.code)
     }
 

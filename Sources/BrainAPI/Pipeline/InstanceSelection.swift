@@ -1,5 +1,6 @@
 import BrainApplication
 import BrainDomain
+import BrainInfrastructure
 import NIOCore
 
 /// Circuit-breaker and load-balancer stages of one service, as one event loop sees it: the
@@ -40,9 +41,12 @@ final class LoopTraffic {
 
     /// What this loop served, for `/api/brain/metrics` (summed over loops on request).
     var tally = RequestTally()
+    /// This loop's Prometheus handles.
+    let metrics: RequestMetrics
 
-    init(breakerBoard: BreakerBoard) {
+    init(breakerBoard: BreakerBoard, metrics: GatewayMetrics) {
         self.breakerBoard = breakerBoard
+        self.metrics = RequestMetrics(metrics: metrics)
     }
 
     func traffic(for entry: ServiceDirectory.Entry, in directory: ServiceDirectory) -> ServiceTraffic {
@@ -88,9 +92,9 @@ public final class TrafficStates: @unchecked Sendable {
     private let byLoop: [ObjectIdentifier: LoopTraffic]
     private let loops: [any EventLoop]
 
-    public init(loops: [any EventLoop], breakerBoard: BreakerBoard) {
+    public init(loops: [any EventLoop], breakerBoard: BreakerBoard, metrics: GatewayMetrics) {
         var byLoop: [ObjectIdentifier: LoopTraffic] = [:]
-        for loop in loops { byLoop[ObjectIdentifier(loop as AnyObject)] = LoopTraffic(breakerBoard: breakerBoard) }
+        for loop in loops { byLoop[ObjectIdentifier(loop as AnyObject)] = LoopTraffic(breakerBoard: breakerBoard, metrics: metrics) }
         self.byLoop = byLoop
         self.loops = loops
     }

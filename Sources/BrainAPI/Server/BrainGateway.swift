@@ -36,6 +36,8 @@ public final class BrainGateway: Sendable {
     public let rateLimits: InProcessRateLimitStore
     public let responseCache: ResponseCache
     private let traffic: TrafficStates
+    /// Prometheus metrics (`/metrics`).
+    public let metrics: GatewayMetrics
 
     /// The clock of every traffic policy: monotonic seconds (wall-clock jumps must not open or
     /// close breakers, or reset rate-limit windows).
@@ -64,7 +66,9 @@ public final class BrainGateway: Sendable {
         self.breakers = BreakerBoard(health: health, events: journal, counters: counters, now: now)
         self.rateLimits = InProcessRateLimitStore()
         self.responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
-        self.traffic = TrafficStates(loops: Array(group.makeIterator()), breakerBoard: breakers)
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
+        self.traffic = TrafficStates(loops: Array(group.makeIterator()), breakerBoard: breakers, metrics: metrics)
         self.proofOfOrigin = ProofOfOriginCaches(signer: signer, loops: group.makeIterator().map { $0 as AnyObject }, logger: logger)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
         clientConfiguration.connectionPool.idleTimeout = .seconds(60)
@@ -94,7 +98,7 @@ public final class BrainGateway: Sendable {
             authentication: Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths),
             proofOfOrigin: proofOfOrigin,
             rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits),
-            cache: responseCache, traffic: traffic, counters: counters,
+            cache: responseCache, traffic: traffic, counters: counters, metrics: metrics,
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
         // Storage: open (migrating), apply the YAML, load the registry — all before serving.
         let store: StoreConnection
@@ -123,6 +127,7 @@ public final class BrainGateway: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
         DocsController().addRoutes(to: router)
+        MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers).addRoutes(to: router)
         AdminController(
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
             metrics: traffic, defaults: configuration.serviceDefaults, verifier: tokenVerifier
