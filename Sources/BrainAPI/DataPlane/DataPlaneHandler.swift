@@ -392,6 +392,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
             startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
         environment.metrics.inFlight.increment()
+        exchange.trace = TraceContext.start(from: head.headers, using: &loopTraffic.random)
         switch lookup {
         case .miss(let key):
             exchange.cacheKey = key
@@ -510,7 +511,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant,
             proofToken: proofOfOrigin?.token(
                 service: exchange.service.name.value, principal: exchange.principal, tenant: exchange.tenant,
-                now: Date().timeIntervalSince1970))
+                now: Date().timeIntervalSince1970),
+            traceparent: exchange.trace?.traceparent)
         if let stored = exchange.revalidating {
             exchange.validatorsSent = ResponseCaching.addValidators(of: stored, to: &head.headers)
         }

@@ -24,6 +24,9 @@ final class ProxyExchange {
     /// The rate-limit stage's verdict, echoed in `RateLimit-*` response fields.
     let rateLimit: RateLimiting.Verdict
 
+    /// The request's W3C trace context (set before the first attempt).
+    var trace: TraceContext?
+
     /// Attempts made so far (1 after the first).
     var attempt = 0
     var instance: UpstreamInstance?

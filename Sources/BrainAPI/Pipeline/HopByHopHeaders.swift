@@ -34,7 +34,7 @@ enum HeaderRole: Equatable {
             case 6: return equals("expect") ? .gatewayOwned : .ordinary
             case 7: return equals("trailer") || equals("upgrade") ? .hopByHop : .ordinary
             case 10: return equals("connection") || equals("keep-alive") ? .hopByHop : .ordinary
-            case 11: return equals("x-tenant-id") ? .gatewayOwned : .ordinary
+            case 11: return equals("x-tenant-id") || equals("traceparent") ? .gatewayOwned : .ordinary
             case 12: return equals("x-request-id") ? .requestID : .ordinary
             case 13: return equals("x-brain-token") ? .gatewayOwned : .ordinary
             case 15: return equals("x-forwarded-for") ? .forwardedFor : .ordinary

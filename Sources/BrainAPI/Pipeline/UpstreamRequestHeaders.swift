@@ -5,7 +5,7 @@ import NIOHTTP1
 ///
 /// Drops hop-by-hop fields (and those named in `Connection`), every header the gateway owns
 /// (`Host`, `X-Request-ID`, `X-Tenant-ID`, `X-Brain-Token`, `X-Forwarded-Proto/-Host`, `Expect`)
-/// so a client can never choose their values, then sets them: `Host` is the instance's
+/// and `traceparent`) so a client can never choose their values, then sets them: `Host` is the instance's
 /// authority, `X-Forwarded-For` gets the client's address appended, `X-Forwarded-Proto` and
 /// `X-Forwarded-Host` describe the client's request. Chunked request bodies stay chunked.
 public struct UpstreamRequestHeaders: Sendable {
@@ -17,7 +17,7 @@ public struct UpstreamRequestHeaders: Sendable {
 
     public func build(
         from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
-        tenant: TenantID? = nil, proofToken: String? = nil
+        tenant: TenantID? = nil, proofToken: String? = nil, traceparent: String? = nil
     ) -> HTTPRequestHead {
         let listed = HopByHopHeaders.connectionListed(client.headers)
         var headers = HTTPHeaders()
@@ -56,6 +56,9 @@ public struct UpstreamRequestHeaders: Sendable {
         }
         if let proofToken {
             headers.add(name: "X-Brain-Token", value: proofToken)
+        }
+        if let traceparent {
+            headers.add(name: "traceparent", value: traceparent)
         }
         if isChunked {
             headers.add(name: "Transfer-Encoding", value: "chunked")
