@@ -127,6 +127,7 @@ public final class BrainGateway: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
         DocsController().addRoutes(to: router)
+        DashboardController().addRoutes(to: router)
         MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers).addRoutes(to: router)
         AdminController(
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,

@@ -11,6 +11,8 @@ public final class HealthBoard: Sendable {
         public var lastError: String?
         /// False until the first probe answered.
         public var probed = false
+        /// The instance's circuit breaker is open: it is `down` whatever a failed probe says.
+        public var breakerOpen = false
     }
 
     public struct ServiceHealth: Sendable, Equatable {
@@ -59,7 +61,7 @@ public final class HealthBoard: Sendable {
                 health.lastError = nil
             } else {
                 health.consecutiveFailures += 1
-                health.status = health.consecutiveFailures >= threshold ? .down : .degraded
+                health.status = health.consecutiveFailures >= threshold || health.breakerOpen ? .down : .degraded
                 health.lastError = error
             }
             down = health.consecutiveFailures >= threshold
@@ -85,6 +87,7 @@ public final class HealthBoard: Sendable {
         let key = Key(service: service.name.value, instance: instance.description)
         update(service: service) { state in
             var health = state.instances[key] ?? InstanceHealth()
+            health.breakerOpen = open
             if open {
                 health.status = .down
             } else {
