@@ -10,7 +10,7 @@ struct DashboardTests {
     /// as it does for a person looking at it.
     static func render(_ url: String, seconds: Double = 4) async throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/render_page.py")
-        let python = Process()
+        let python = ChildProcess()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         python.arguments = ["python3", script.path, try #require(Chromium.path), url, String(seconds)]
         // Files, not pipes: reading a pipe blocks, and a blocked cooperative thread is one the

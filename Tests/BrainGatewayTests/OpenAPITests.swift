@@ -61,7 +61,7 @@ import Testing
             let file = NSTemporaryDirectory() + "openapi-cases-\(UUID().uuidString).json"
             try JSONSerialization.data(withJSONObject: ["document": document, "cases": cases]).write(to: URL(fileURLWithPath: file))
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/validate_openapi.py")
-            let python = Process()
+            let python = ChildProcess()
             python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             python.arguments = ["python3", script.path, file]
             let out = Pipe()

@@ -121,23 +121,22 @@ struct ReplicaPropagationTests {
 
     /// Runs brainctl to completion; returns (exit code, stdout, stderr).
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String, String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        // Files, not pipes: an empty pipe's read blocks a cooperative thread.
+        let base = NSTemporaryDirectory() + "brainctl-out-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         try await ProcessLaunch.run(process)
-        var output = Data(), errors = Data()
-        while process.isRunning {
-            output.append(out.fileHandleForReading.availableData)
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        output.append(out.fileHandleForReading.readDataToEndOfFile())
-        errors.append(err.fileHandleForReading.readDataToEndOfFile())
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        let output = FileManager.default.contents(atPath: base + ".out") ?? Data()
+        let errors = FileManager.default.contents(atPath: base + ".err") ?? Data()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
 

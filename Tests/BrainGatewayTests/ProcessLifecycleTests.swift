@@ -9,9 +9,9 @@ import Testing
     func failingStart(yaml: String?, environment: [String: String]) async throws -> (Int32, String) {
         let gateway = try await GatewayProcess(yaml: yaml, environment: environment, waitUntilReady: false)
         let code = await gateway.waitForExit(timeout: .seconds(20))
-        let err = gateway.process.standardError.flatMap { ($0 as? Pipe)?.fileHandleForReading.readDataToEndOfFile() } ?? Data()
+        let err = gateway.allErrorOutput()
         await gateway.stop()
-        return (code ?? -1, String(decoding: err, as: UTF8.self))
+        return (code ?? -1, err)
     }
 
     @Test(arguments: [

@@ -10,7 +10,7 @@ import Testing
     /// Runs the Python fixture (PyJWT) against the gateway's JWKS; returns the claims or fails.
     static func verifyWithPyJWT(gateway: String, service: String, token: String) async throws -> [String: Any] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/verify_brain_token.py")
-        let python = Process()
+        let python = ChildProcess()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         python.arguments = ["python3", script.path, gateway, service, token]
         let out = Pipe(), err = Pipe()
@@ -52,7 +52,7 @@ import Testing
             _ = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let token = try #require(Self.forwardedToken(backend))
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/verify_brain_token.py")
-            let python = Process()
+            let python = ChildProcess()
             python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             python.arguments = ["python3", script.path, gateway.base, "other-service", token]
             python.standardOutput = FileHandle.nullDevice

@@ -1,13 +1,16 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The real `brain-gateway` executable run as a child process, for what only a process can
 /// show: exit codes, signals, and its own memory use.
 final class GatewayProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let port: Int
-    private let stdout = Pipe()
-    private let stderr = Pipe()
+    /// Output goes to files, not pipes: reading a pipe that is empty blocks, and a blocked
+    /// cooperative thread starves every other test's async I/O.
+    private let outputBase = NSTemporaryDirectory() + "brain-gateway-out-\(UUID().uuidString)"
+    private let readOffsets = NIOLockedValueBox([String: UInt64]())
 
     static var executable: URL {
         // Tests/BrainGatewayTests/Support/GatewayProcess.swift → package root.
@@ -39,8 +42,10 @@ final class GatewayProcess: @unchecked Sendable {
         process.executableURL = Self.executable
         process.arguments = arguments
         process.environment = env
-        process.standardOutput = stdout
-        process.standardError = stderr
+        FileManager.default.createFile(atPath: outputBase + ".out", contents: nil)
+        FileManager.default.createFile(atPath: outputBase + ".err", contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputBase + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: outputBase + ".err"))
         try await ProcessLaunch.run(process)
         if waitUntilReady { try await self.waitUntilReady() }
     }
@@ -88,13 +93,24 @@ final class GatewayProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// What the process printed so far (reads what is available without waiting).
-    func standardOutput() -> String {
-        String(decoding: stdout.fileHandleForReading.availableData, as: UTF8.self)
+    /// What the process printed since the last call (never waits).
+    func standardOutput() -> String { unread(".out") }
+
+    func errorOutput() -> String { unread(".err") }
+
+    /// Everything the process wrote to stderr.
+    func allErrorOutput() -> String {
+        String(decoding: FileManager.default.contents(atPath: outputBase + ".err") ?? Data(), as: UTF8.self)
     }
 
-    func errorOutput() -> String {
-        String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+    private func unread(_ suffix: String) -> String {
+        let data = FileManager.default.contents(atPath: outputBase + suffix) ?? Data()
+        let start = readOffsets.withLockedValue { offsets -> Int in
+            let start = Int(offsets[suffix] ?? 0)
+            offsets[suffix] = UInt64(data.count)
+            return min(start, data.count)
+        }
+        return String(decoding: data[start...], as: UTF8.self)
     }
 
     func stop() async {
