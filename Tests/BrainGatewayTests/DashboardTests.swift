@@ -10,24 +10,9 @@ struct DashboardTests {
     /// as it does for a person looking at it.
     static func render(_ url: String, seconds: Double = 4) async throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/render_page.py")
-        let python = ChildProcess()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", script.path, try #require(Chromium.path), url, String(seconds)]
-        // Files, not pipes: reading a pipe blocks, and a blocked cooperative thread is one the
-        // in-process gateway cannot use to serve the page.
-        let base = NSTemporaryDirectory() + "render-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        python.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        python.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        try await ProcessLaunch.run(python)
-        let deadline = ContinuousClock.now + .seconds(90)
-        while python.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if python.isRunning { python.terminate() }
-        let dom = FileManager.default.contents(atPath: base + ".out") ?? Data()
-        let errors = String(decoding: FileManager.default.contents(atPath: base + ".err") ?? Data(), as: UTF8.self)
-        #expect(python.terminationStatus == 0, "\(errors)")
-        return String(decoding: dom, as: UTF8.self)
+        let result = try await ChildProcess.runCapturing("/usr/bin/env", ["python3", script.path, try #require(Chromium.path), url, String(seconds)])
+        #expect(result.status == 0, "\(result.errors)")
+        return result.output
     }
 
     @Test func theDashboardShowsServicesBreakersTrafficAndEvents() async throws {

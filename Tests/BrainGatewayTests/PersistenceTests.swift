@@ -121,23 +121,10 @@ struct ReplicaPropagationTests {
 
     /// Runs brainctl to completion; returns (exit code, stdout, stderr).
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String, String) {
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        // Files, not pipes: an empty pipe's read blocks a cooperative thread.
-        let base = NSTemporaryDirectory() + "brainctl-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        try await ProcessLaunch.run(process)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        let output = FileManager.default.contents(atPath: base + ".out") ?? Data()
-        let errors = FileManager.default.contents(atPath: base + ".err") ?? Data()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        let result = try await ChildProcess.runCapturing(binary, arguments, environment: env)
+        return (result.status, result.output, result.errors)
     }
 
     @Test func brainctlDrivesTheAdminAPI() async throws {

@@ -29,32 +29,34 @@ public final class ServiceRegistry: Sendable {
 
     /// Publishes a new set of services.
     public func replace(with services: [ServiceRoute]) {
-        writer.withLock { _ in
+        update { $0 = services }
+    }
+
+    /// Read-modify-publish under the writer lock: every change goes through here.
+    private func update<T>(_ change: (inout [ServiceRoute]) throws -> T) rethrows -> T {
+        try writer.withLock { _ in
+            var services = current.load(ordering: .acquiring).directory.services
+            let result = try change(&services)
             current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
+            return result
         }
     }
 
     /// Adds a service or replaces the one with its (tenant, name); in-flight requests keep the
     /// snapshot they started with.
     public func upsert(_ service: ServiceRoute) {
-        writer.withLock { _ in
-            var services = current.load(ordering: .acquiring).directory.services
+        update { services in
             if let index = services.firstIndex(where: { $0.name == service.name && $0.tenant == service.tenant }) {
                 services[index] = service
             } else {
                 services.append(service)
             }
-            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
         }
     }
 
     /// Removes the service (tenant, name) if present.
     public func remove(name: ServiceName, tenant: TenantID?) {
-        writer.withLock { _ in
-            var services = current.load(ordering: .acquiring).directory.services
-            services.removeAll { $0.name == name && $0.tenant == tenant }
-            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
-        }
+        update { services in services.removeAll { $0.name == name && $0.tenant == tenant } }
     }
 
     public struct UnknownService: Error, CustomStringConvertible {
@@ -65,13 +67,11 @@ public final class ServiceRegistry: Sendable {
     /// Changes one instance's load-balancing weight at runtime (the optimiser's lever). Requests
     /// already routed keep their instance; new picks use the new weight at once.
     public func setWeight(_ weight: Int, of instance: UpstreamInstance, service name: ServiceName, tenant: TenantID? = nil) throws {
-        try writer.withLock { _ in
-            var services = current.load(ordering: .acquiring).directory.services
+        try update { services in
             guard let index = services.firstIndex(where: { $0.name == name && $0.tenant == tenant }) else {
                 throw UnknownService(name: name.value)
             }
             try services[index].setWeight(weight, for: instance)
-            current.store(Published(ServiceDirectory(services: services)), ordering: .releasing)
         }
     }
 }

@@ -141,3 +141,32 @@ actor LaunchGate {
         }
     }
 }
+
+extension ChildProcess {
+    /// Runs a program to completion (or `timeout`) and returns its exit status and output.
+    /// Output goes through files: an empty pipe's read would block a cooperative thread that
+    /// an in-process gateway may need to answer the program.
+    static func runCapturing(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: Duration = .seconds(90)
+    ) async throws -> (status: Int32, output: String, errors: String) {
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let base = NSTemporaryDirectory() + "child-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        try await ProcessLaunch.run(process)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning { process.terminate() }
+        let read = { (suffix: String) in String(decoding: FileManager.default.contents(atPath: base + suffix) ?? Data(), as: UTF8.self) }
+        return (process.terminationStatus, read(".out"), read(".err"))
+    }
+}
