@@ -45,6 +45,7 @@ struct AdminController<Context: RequestContext>: Sendable {
         case ("POST", "/api/brain/services/{name}/routes"): try await addRoute(request, context)
         case ("GET", "/api/brain/events"): try await listEvents(request)
         case ("GET", "/api/brain/events/stream"): try await streamEvents(request)
+        case ("GET", "/ws/events"): try await eventSocket(request)
         case ("GET", "/api/brain/health"): try detailedHealth(request)
         case ("GET", "/api/brain/metrics"): try await metricsSummary(request)
         default: throw AdminError(status: .internalServerError, code: "internal_error", detail: "no handler for \(operation.method) \(operation.path)")
@@ -219,13 +220,6 @@ struct AdminController<Context: RequestContext>: Sendable {
 
     // MARK: Events
 
-    private struct EventFilter {
-        var type: String?
-        var tenant: TenantID?
-        var since: Int64?
-        var limit = 100
-    }
-
     private func eventFilter(_ request: Request) throws -> EventFilter {
         let query = request.uri.queryParameters
         var filter = EventFilter()
@@ -256,41 +250,15 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// API's object). A comment line every 15 s keeps proxies from closing an idle stream.
     private func streamEvents(_ request: Request) async throws -> Response {
         try requireAdmin(request, allowQueryToken: true)
-        let filter = try eventFilter(request)
-        let journal = self.journal
-        // Subscribe before replaying, so nothing stored in between is lost (duplicates are skipped by id).
-        let live = journal.subscribe()
-        let replay = filter.since == nil ? [] : try await journal.query(type: filter.type, tenant: filter.tenant, since: filter.since, limit: 1000)
+        let feed = try await openFeed(try eventFilter(request))
         let body = ResponseBody { writer in
-            var last = replay.last?.id ?? filter.since ?? 0
-            func matches(_ event: StoredEvent) -> Bool {
-                (filter.type == nil || event.type == filter.type) && (filter.tenant == nil || event.tenantID == filter.tenant?.value)
-            }
             try await writer.write(ByteBuffer(string: ": brain-gateway events\n\n"))
-            for event in replay { try await writer.write(Self.message(event)) }
-            // One stream of what to write: stored events, and a heartbeat every 15 s.
-            let (output, sink) = AsyncStream<StoredEvent?>.makeStream()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in live { sink.yield(event) }
-                    sink.finish()
+            for await item in feed.items() {
+                if let event = item {
+                    try await writer.write(Self.message(event))
+                } else {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(15))
-                        sink.yield(nil)
-                    }
-                }
-                for await item in output {
-                    if let event = item {
-                        guard event.id > last, matches(event) else { continue }
-                        try await writer.write(Self.message(event))
-                        last = event.id
-                    } else {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    }
-                }
-                group.cancelAll()
             }
             try await writer.finish(nil)
         }
@@ -298,6 +266,40 @@ struct AdminController<Context: RequestContext>: Sendable {
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
             body: body)
+    }
+
+    /// `/ws/events`: the same feed as the SSE stream over a WebSocket (RFC 6455), one JSON text
+    /// frame per event, a ping every 15 s. The handshake is answered here; the data plane sees the
+    /// `101` go out and puts `EventSocketFrames` in front of the connection for what the client
+    /// sends (pings, close). When the gateway stops, the socket closes with 1001 (going away).
+    private func eventSocket(_ request: Request) async throws -> Response {
+        try requireAdmin(request, allowQueryToken: true)
+        let accept = try WebSocketHandshake.accept(request.headers)
+        let feed = try await openFeed(try eventFilter(request))
+        let body = ResponseBody { writer in
+            for await item in feed.items() {
+                if let event = item {
+                    let json = ServiceDocumentWriter.json(DomainEventEncoding.apiObject(event))
+                    try await writer.write(WebSocketFrameBytes.frame(.text, payload: ByteBuffer(string: json)))
+                } else {
+                    try await writer.write(WebSocketFrameBytes.frame(.ping, payload: ByteBuffer()))
+                }
+            }
+            try await writer.write(WebSocketFrameBytes.close(code: 1001))
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .switchingProtocols,
+            headers: [.upgrade: "websocket", .connection: "Upgrade", .secWebSocketAccept: accept],
+            body: body)
+    }
+
+    /// Subscribes first and replays second, so nothing stored in between is lost (duplicates
+    /// are skipped by id).
+    private func openFeed(_ filter: EventFilter) async throws -> EventFeed {
+        let live = journal.subscribe()
+        let replay = filter.since == nil ? [] : try await journal.query(type: filter.type, tenant: filter.tenant, since: filter.since, limit: 1000)
+        return EventFeed(filter: filter, replay: replay, live: live)
     }
 
     static func message(_ event: StoredEvent) -> ByteBuffer {
@@ -374,6 +376,7 @@ public enum AdminOperations {
         .init(method: "POST", path: "/api/brain/services/{name}/routes"),
         .init(method: "GET", path: "/api/brain/events"),
         .init(method: "GET", path: "/api/brain/events/stream"),
+        .init(method: "GET", path: "/ws/events"),
         .init(method: "GET", path: "/api/brain/health"),
         .init(method: "GET", path: "/api/brain/metrics"),
     ]

@@ -16,7 +16,7 @@ import NIOHTTP1
 /// is streamed to an upstream connection taken from this event loop's pool: no thread hop and
 /// no Swift task per request. Backpressure: the client socket is read only while the upstream
 /// can take writes, and the upstream socket only while the client can.
-final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver {
+final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver, WebSocketUpgradeOwner {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -31,6 +31,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case controlPlaneResponding
         /// A request is being proxied.
         case proxying(ProxyExchange)
+        /// A WebSocket handshake is with the upstream.
+        case upgrading(WebSocketUpgrade, ProxyExchange)
+        /// The connection is a byte tunnel (`ByteRelay` at the front of the pipeline).
+        case tunnel
         /// The gateway already answered a body-less request; its `.end` is still to come.
         case answered
         /// The connection is being closed; inbound parts are ignored.
@@ -64,6 +68,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Pipelined request parts waiting for the current response to finish.
     private var pipelineQueue = CircularBuffer<HTTPServerRequestPart>()
 
+    /// The control-plane request in progress asked for a protocol upgrade.
+    private var controlPlaneAskedForUpgrade = false
     /// Control-plane responses written by Hummingbird but not yet ended.
     private var controlResponsesPending = 0
     /// When the connection became idle (nil while a request is in progress).
@@ -115,6 +121,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             abandonUpstream(exchange)
             finish(exchange, error: "client disconnected")
         }
+        if case .upgrading(let upgrade, let exchange) = state {
+            upgrade.cancel()
+            finish(exchange, error: "client disconnected")
+        }
         state = .closing
         context.fireChannelInactive()
     }
@@ -138,7 +148,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Whether the next inbound part can be handled now (rather than queued behind a response).
     private var acceptsParts: Bool {
         switch state {
-        case .idle, .controlPlane, .answered, .closing: true
+        case .idle, .controlPlane, .answered, .closing, .upgrading, .tunnel: true
         case .controlPlaneResponding: false
         case .proxying(let exchange): !exchange.requestEnded
         }
@@ -168,6 +178,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             headStartedAt = nil
             if PlaneSelector.plane(forURI: head.uri) == .control {
                 state = .controlPlane
+                controlPlaneAskedForUpgrade = UpgradeRequest.asksForUpgrade(head)
                 controlResponsesPending += 1
                 controlPlaneReadPending = true
                 context.fireChannelRead(wrapInboundOut(part))
@@ -208,7 +219,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 becameIdle()
                 schedulePipelineDrain()
             }
-        case .closing:
+        case .closing, .upgrading, .tunnel:
+            // An upgrade request's `.end` (and nothing after it: the decoder stops at an upgrade).
             break
         }
     }
@@ -259,10 +271,22 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     // MARK: Outbound (Hummingbird's control-plane responses pass through)
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), controlResponsesPending > 0 {
+        let part = unwrapOutboundIn(data)
+        if case .head(let head) = part, head.status == .switchingProtocols, controlPlaneAskedForUpgrade {
+            // `/ws/events` accepted the handshake: what the client sends from now on are frames.
+            do {
+                for handler in EventSocketFrames.handlers().reversed() {
+                    try context.pipeline.syncOperations.addHandler(handler, position: .first)
+                }
+            } catch {
+                closeClient()
+            }
+        }
+        if case .end = part, controlResponsesPending > 0 {
             controlResponsesPending -= 1
-            if shuttingDown {
-                // Draining: this was the connection's last response.
+            if shuttingDown || controlPlaneAskedForUpgrade {
+                // Draining, or an upgrade request (nothing is parsed after it): this was the
+                // connection's last response.
                 let written = promise ?? context.eventLoop.makePromise()
                 context.write(data, promise: written)
                 written.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
@@ -276,6 +300,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private func controlPlaneFinished() {
+        if controlPlaneAskedForUpgrade {
+            // The decoder parses nothing after an upgrade request: this connection is done.
+            closeClient()
+            return
+        }
         state = .idle
         becameIdle()
         schedulePipelineDrain()
@@ -292,7 +321,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     func read(context: ChannelHandlerContext) {
-        if clientReadsPaused {
+        if case .tunnel = state {
+            // The relay at the front of the pipeline paces reads now.
+            context.read()
+        } else if clientReadsPaused {
             clientReadPending = true
         } else {
             context.read()
@@ -314,7 +346,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func startProxying(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let requestID = requestIdentifier.identify(head.headers)
-        let keepAlive = head.isKeepAlive && !shuttingDown
+        let asksForUpgrade = UpgradeRequest.asksForUpgrade(head)
+        let keepAlive = head.isKeepAlive && !shuttingDown && !asksForUpgrade
         if let error = headValidation.check(head) ?? bodyLimit.check(head.headers) {
             state = .closing
             writeError(error, requestID: requestID, keepAlive: false, version: head.version)
@@ -362,6 +395,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             environment.counters.requestRateLimited()
             traffic?.metrics.rateLimited(service: service.name.value)
             rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .rateLimited, extraHeaders: verdict.headers, service: service.name.value)
+            return
+        }
+        if asksForUpgrade, UpgradeRequest.isWebSocket(head) {
+            startWebSocket(head, requestID: requestID, resolved: resolved, tenant: tenant, principal: principal, verdict: verdict, context: context)
             return
         }
         // Cache lookup.
@@ -413,6 +450,42 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             self.upstreamTimedOut(exchange)
         }
         attemptUpstream(exchange, retry: false)
+    }
+
+    /// WebSocket handshake: past the rate limit, the upgrade goes to one instance on a connection of
+    /// its own; the cache is not consulted and nothing is retried.
+    private func startWebSocket(
+        _ head: HTTPRequestHead, requestID: String, resolved: RouteResolution.Resolved, tenant: TenantID?, principal: Principal?,
+        verdict: RateLimiting.Verdict, context: ChannelHandlerContext
+    ) {
+        guard let pool, let loopTraffic = traffic else {
+            rejectBeforeBody(head, requestID: requestID, keepAlive: false, error: .noInstance)
+            return
+        }
+        let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: environment.registry.directory)
+        let exchange = ProxyExchange(
+            clientHead: head, requestID: requestID, service: resolved.entry.service, upstreamURI: resolved.upstreamURI,
+            keepAlive: false, retryable: false, startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic,
+            rateLimit: verdict)
+        environment.metrics.inFlight.increment()
+        exchange.trace = TraceContext.start(from: head.headers, using: &loopTraffic.random)
+        exchange.requestEnded = true
+        let upgrade = WebSocketUpgrade(exchange: exchange, context: context, owner: self)
+        state = .upgrading(upgrade, exchange)
+        // Nothing is read from the client until the upstream has answered.
+        pauseClientReads()
+        let headers = upstreamHeaders
+        let proof = proofOfOrigin?.token(
+            service: exchange.service.name.value, principal: principal, tenant: tenant, now: Date().timeIntervalSince1970)
+        let clientAddress = self.clientAddress
+        upgrade.start(pool: pool, random: &loopTraffic.random, timeout: .milliseconds(Int64(exchange.service.timeoutMilliseconds))) { instance in
+            var upstream = headers.build(
+                from: head, uri: exchange.upstreamURI, instance: instance, requestID: requestID, clientAddress: clientAddress,
+                tenant: tenant, proofToken: proof, traceparent: exchange.trace?.traceparent)
+            upstream.headers.add(name: "Connection", value: "Upgrade")
+            upstream.headers.add(name: "Upgrade", value: head.headers.first(name: "upgrade") ?? "websocket")
+            return upstream
+        }
     }
 
     /// The traffic policies' clock: monotonic seconds.
@@ -670,6 +743,34 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if isWritable { resumeClientReads() } else { pauseClientReads() }
     }
 
+    // MARK: WebSocketUpgradeOwner
+
+    func upgradeFailed(_ exchange: ProxyExchange, error: GatewayError, extraHeaders: [(String, String)], logError: String?) {
+        guard case .upgrading(_, let current) = state, current === exchange else { return }
+        if logError != nil, let instance = exchange.instance {
+            environment.health.recordRequestFailure(service: exchange.service, instance: instance, error: logError ?? error.code)
+        }
+        respond(with: error, to: exchange, logError: logError, extraHeaders: extraHeaders)
+    }
+
+    func upgradeFinished(_ exchange: ProxyExchange, tunnel: Bool) {
+        guard case .upgrading(_, let current) = state, current === exchange else { return }
+        finish(exchange, error: nil)
+        if tunnel {
+            state = .tunnel
+            timer?.cancel()
+            timer = nil
+            idleSince = nil
+            clientReadsPaused = false
+            if clientReadPending, let context {
+                clientReadPending = false
+                context.read()
+            }
+        } else {
+            state = .closing
+        }
+    }
+
     // MARK: Failures
 
     private func attemptFailed(_ exchange: ProxyExchange, failure: UpstreamFailure) {
@@ -832,14 +933,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     /// Tells the breaker and the balancer how the current attempt ended (once per attempt).
     private func recordOutcome(_ exchange: ProxyExchange, _ outcome: ServiceBreakers.Outcome, latencySeconds: Double?) {
-        guard !exchange.outcomeRecorded, let index = exchange.instanceIndex else { return }
-        exchange.outcomeRecorded = true
-        let now = Self.policyNow()
-        switch outcome {
-        case .abandoned: exchange.traffic.balancer.requestAbandoned(index)
-        case .success, .failure: exchange.traffic.balancer.requestFinished(index, latencySeconds: latencySeconds, now: now)
-        }
-        exchange.traffic.breakers.record(outcome, instance: index, now: now)
+        exchange.recordOutcome(outcome, latencySeconds: latencySeconds, now: Self.policyNow())
     }
 
     /// Cache-store stage: the complete response goes into the cache in one contiguous buffer.

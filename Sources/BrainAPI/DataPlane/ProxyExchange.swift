@@ -1,3 +1,4 @@
+import BrainApplication
 import BrainDomain
 import BrainInfrastructure
 import NIOCore
@@ -89,6 +90,17 @@ final class ProxyExchange {
         self.keepAlive = keepAlive
         self.retryable = retryable
         self.startedAt = startedAt
+    }
+
+    /// Tells the chosen instance's breaker and balancer how the current attempt went, once.
+    func recordOutcome(_ outcome: ServiceBreakers.Outcome, latencySeconds: Double?, now: Double) {
+        guard !outcomeRecorded, let index = instanceIndex else { return }
+        outcomeRecorded = true
+        switch outcome {
+        case .abandoned: traffic.balancer.requestAbandoned(index)
+        case .success, .failure: traffic.balancer.requestFinished(index, latencySeconds: latencySeconds, now: now)
+        }
+        traffic.breakers.record(outcome, instance: index, now: now)
     }
 
     /// Remembers a body part for a possible retry, or gives up replay when it gets too big.

@@ -35,6 +35,11 @@ public final class UpstreamConnectionPool: @unchecked Sendable {
         return .connecting(connector.connect(to: instance, on: eventLoop))
     }
 
+    /// A new connection for one protocol upgrade; it never returns to the pool.
+    public func openForUpgrade(_ instance: UpstreamInstance) -> EventLoopFuture<UpgradeConnection> {
+        connector.connectForUpgrade(to: instance, on: eventLoop)
+    }
+
     /// Returns a connection after a complete exchange; closes it when it cannot be reused.
     public func release(_ connection: UpstreamConnection, reusable: Bool) {
         eventLoop.assertInEventLoop()

@@ -7,8 +7,8 @@ import NIOSSL
 /// Opens connections to instances: TCP (and TLS for `https`) on a given event loop, with the
 /// HTTP/1.1 client codec and an `UpstreamConnection` at the end of the pipeline.
 public struct UpstreamConnector: Sendable {
-    private let tlsContext: NIOSSLContext?
-    private let connectTimeout: TimeAmount
+    let tlsContext: NIOSSLContext?
+    let connectTimeout: TimeAmount
 
     /// - Parameter extraTrustRootsFile: PEM file of CA certificates trusted in addition to the
     ///   system's (a private CA for internal `https` instances).
@@ -43,7 +43,7 @@ public struct UpstreamConnector: Sendable {
             .map { _ in connection }
     }
 
-    private static func isIPAddress(_ host: String) -> Bool {
+    static func isIPAddress(_ host: String) -> Bool {
         host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
     }
 }

@@ -170,5 +170,19 @@ final class KeepAliveConnection {
         return text
     }
 
+    func writeBytes(_ bytes: [UInt8]) async throws {
+        try await channel.outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// The next bytes from the socket (nil once it closed), after any already buffered.
+    func readRaw() async throws -> [UInt8]? {
+        if !pending.isEmpty {
+            defer { pending.removeAll() }
+            return pending
+        }
+        guard let buffer = try await iterator.next() else { return nil }
+        return Array(buffer.readableBytesView)
+    }
+
     func close() async { try? await channel.channel.close() }
 }
