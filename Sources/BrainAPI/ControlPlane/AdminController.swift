@@ -344,17 +344,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// The seed's eight fields (design.md "Health and metrics").
     private func metricsSummary(_ request: Request) async throws -> Response {
         try requireAdmin(request)
-        let tally = await metrics.tally()
-        let summary: [String: Any] = [
-            "total_requests": tally.totalRequests,
-            "requests_per_service": tally.perService,
-            "ai_agent_executions": 0,
-            "autonomous_decisions": 0,
-            "average_response_time": tally.totalRequests == 0 ? 0 : tally.totalMilliseconds / Double(tally.totalRequests),
-            "circuit_breaker_activations": counters.circuitBreakerActivations,
-            "cached_responses": counters.cachedResponses,
-            "tenant_distribution": tally.perTenant,
-        ]
+        let summary = await MetricsSummary.current(traffic: metrics, counters: counters).dictionary
         return JSONResponse.raw(ServiceDocumentWriter.json(summary))
     }
 }

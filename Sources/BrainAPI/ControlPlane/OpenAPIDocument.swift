@@ -222,6 +222,13 @@ enum OpenAPIDocument {
         {"name": "access_token", "in": "query", "schema": {"type": "string"}, "description": "For clients that cannot set headers; accepted on this endpoint only."}],
       "responses": {"200": {"description": "An endless event stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/graphql": {"post": {"summary": "GraphQL: queries `services`, `service(name:, tenant_id:)`, `health`, `events(type:, limit:, since:)`, `metrics` (any valid token; a non-admin sees its own tenant and global services only) and mutations `registerService(input: ServiceInput!)`, `registerRoute(service:, tenant_id:, input: RouteInput!)` (platform-admin). Errors inside the result carry `extensions.code` (`invalid_request` with `extensions.field`, `forbidden`, `conflict`, `not_found`).",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {
+        "query": {"type": "string"}, "variables": {"type": "object"}, "operationName": {"type": "string"}}}}}},
+      "responses": {"200": {"description": "The GraphQL result.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "data": {"type": ["object", "null"]}, "errors": {"type": "array", "items": {"type": "object"}}}}}}},
+        "400": {"description": "The body is not a GraphQL request.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}}}},
     "/ws/events": {"get": {"summary": "Domain events over a WebSocket (RFC 6455): one JSON text frame (an Event object) per new event, a ping every 15 s, close 1001 when the gateway stops. Needs `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.", "parameters": [
         {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Replay stored events after this id first; otherwise nothing old is sent."},
         {"name": "type", "in": "query", "schema": {"type": "string"}},

@@ -133,6 +133,12 @@ public final class BrainGateway: Sendable {
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
             metrics: traffic, defaults: configuration.serviceDefaults, verifier: tokenVerifier
         ).addRoutes(to: router)
+        GraphQLController(
+            api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
+                administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
+                defaults: configuration.serviceDefaults)),
+            verifier: tokenVerifier
+        ).addRoutes(to: router)
         let proofKeys = proofOfOrigin.signer.jwksJSON
         router.get("/.well-known/jwks.json") { _, _ in
             // Public: backends fetch it to verify X-Brain-Token.

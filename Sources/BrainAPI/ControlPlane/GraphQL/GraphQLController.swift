@@ -1,0 +1,184 @@
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Foundation
+import GraphQL
+import Graphiti
+import Hummingbird
+import NIOCore
+
+/// `POST /graphql` (design.md "Other surfaces"): `{"query", "variables", "operationName"}` in,
+/// the GraphQL result as JSON out. A missing or invalid token is refused at the HTTP level (401,
+/// design.md's error shape); everything after that — including a mutation by a non-admin — is a
+/// GraphQL error inside a 200, as GraphQL clients expect.
+struct GraphQLController<Context: RequestContext>: Sendable {
+    let api: GatewayGraphQLAPI
+    let verifier: TokenVerifier
+
+    static var maxBodyBytes: Int { 1 << 20 }
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/graphql") { request, _ in try await self.execute(request) }
+    }
+
+    private func execute(_ request: Request) async throws -> Response {
+        let caller = try authenticate(request)
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            throw AdminError(status: .contentTooLarge, code: "payload_too_large", detail: "the request exceeds \(Self.maxBodyBytes) bytes")
+        }
+        let query: GraphQLRequest
+        do {
+            query = try JSONDecoder().decode(GraphQLRequest.self, from: Data(buffer: body))
+        } catch {
+            throw AdminError(status: .badRequest, code: "bad_request", detail: "the body must be JSON: {\"query\": …, \"variables\": {…}}")
+        }
+        let result: GraphQLResult
+        do {
+            result = try await api.execute(request: query, context: caller)
+        } catch let error as GraphQLError {
+            // A document that does not parse or validate: a GraphQL error, as for any other.
+            result = GraphQLResult(errors: [error])
+        } catch let errors as GraphQLErrors {
+            result = GraphQLResult(errors: errors.errors)
+        }
+        // GraphQL's own encoder keeps the fields in the order the query asked for them.
+        let encoder = GraphQLJSONEncoder()
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(result))))
+    }
+
+    private func authenticate(_ request: Request) throws -> GraphQLCaller {
+        guard let header = request.headers[.authorization] else { throw AdminError.unauthenticated("a bearer token is required") }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw AdminError.invalidToken("Authorization must be 'Bearer <token>'") }
+        let principal: Principal
+        do {
+            principal = try verifier.verify(header.dropFirst(7), now: Date().timeIntervalSince1970)
+        } catch {
+            throw AdminError.invalidToken(error.description)
+        }
+        guard principal.roles.contains(Principal.platformAdminRole) else {
+            return GraphQLCaller(principal: principal, scope: principal.tenant)
+        }
+        let asked = request.headers[.init("X-Tenant-ID")!]
+        guard let asked, !asked.isEmpty else { return GraphQLCaller(principal: principal, scope: nil) }
+        do {
+            return GraphQLCaller(principal: principal, scope: try TenantID(asked))
+        } catch {
+            throw AdminError.invalid("X-Tenant-ID", error.description)
+        }
+    }
+}
+
+/// The schema (Graphiti) over `GraphQLResolver`.
+struct GatewayGraphQLAPI: API {
+    let resolver: GraphQLResolver
+    let schema: Schema<GraphQLResolver, GraphQLCaller>
+
+    init(resolver: GraphQLResolver) throws {
+        self.resolver = resolver
+        self.schema = try Schema<GraphQLResolver, GraphQLCaller> {
+            Type(RouteView.self, as: "Route") {
+                Field("path", at: \.path)
+                Field("methods", at: \.methods)
+                Field("roles", at: \.roles)
+            }
+            Type(ServiceView.self, as: "Service") {
+                Field("name", at: \.name)
+                Field("instances", at: \.instances)
+                Field("base_path", at: \.base_path)
+                Field("health_path", at: \.health_path)
+                Field("status", at: \.status)
+                Field("tenant_id", at: \.tenant_id)
+                Field("timeout_ms", at: \.timeout_ms)
+                Field("roles", at: \.roles)
+                Field("routes", at: \.routes)
+            }
+            Type(ServiceHealthView.self, as: "ServiceHealth") {
+                Field("name", at: \.name)
+                Field("status", at: \.status)
+                Field("response_time_ms", at: \.response_time_ms)
+            }
+            Type(HealthView.self, as: "Health") {
+                Field("status", at: \.status)
+                Field("services", at: \.services)
+            }
+            Type(EventView.self, as: "Event") {
+                Field("id", at: \.id)
+                Field("type", at: \.type)
+                Field("occurred_at", at: \.occurred_at)
+                Field("tenant_id", at: \.tenant_id)
+                Field("service", at: \.service)
+                Field("data", at: \.data)
+            }
+            Type(CountView.self, as: "Count") {
+                Field("key", at: \.key)
+                Field("count", at: \.count)
+            }
+            Type(MetricsView.self, as: "Metrics") {
+                Field("total_requests", at: \.total_requests)
+                Field("requests_per_service", at: \.requests_per_service)
+                Field("ai_agent_executions", at: \.ai_agent_executions)
+                Field("autonomous_decisions", at: \.autonomous_decisions)
+                Field("average_response_time", at: \.average_response_time)
+                Field("circuit_breaker_activations", at: \.circuit_breaker_activations)
+                Field("cached_responses", at: \.cached_responses)
+                Field("tenant_distribution", at: \.tenant_distribution)
+            }
+            Input(RateLimitInput.self) {
+                InputField("requests", at: \.requests)
+                InputField("window_seconds", at: \.window_seconds)
+            }
+            Input(CircuitBreakerInput.self) {
+                InputField("failure_threshold", at: \.failure_threshold)
+                InputField("open_seconds", at: \.open_seconds)
+            }
+            Input(RouteInput.self) {
+                InputField("path", at: \.path)
+                InputField("methods", at: \.methods)
+                InputField("roles", at: \.roles)
+            }
+            Input(ServiceInput.self) {
+                InputField("name", at: \.name)
+                InputField("instances", at: \.instances)
+                InputField("base_path", at: \.base_path)
+                InputField("health_path", at: \.health_path)
+                InputField("tenant_id", at: \.tenant_id)
+                InputField("timeout_ms", at: \.timeout_ms)
+                InputField("roles", at: \.roles)
+                InputField("load_balancing", at: \.load_balancing)
+                InputField("rate_limit", at: \.rate_limit)
+                InputField("circuit_breaker", at: \.circuit_breaker)
+                InputField("routes", at: \.routes)
+            }
+            Query {
+                Field("services", at: GraphQLResolver.services)
+                Field("service", at: GraphQLResolver.service) {
+                    Argument("name", at: \.name)
+                    Argument("tenant_id", at: \.tenant_id)
+                }
+                Field("health", at: GraphQLResolver.health)
+                Field("events", at: GraphQLResolver.events) {
+                    Argument("type", at: \.type)
+                    Argument("limit", at: \.limit)
+                    Argument("since", at: \.since)
+                }
+                Field("metrics", at: GraphQLResolver.metrics)
+            }
+            Mutation {
+                Field("registerService", at: GraphQLResolver.registerService) {
+                    Argument("input", at: \.input)
+                }
+                Field("registerRoute", at: GraphQLResolver.registerRoute) {
+                    Argument("service", at: \.service)
+                    Argument("tenant_id", at: \.tenant_id)
+                    Argument("input", at: \.input)
+                }
+            }
+        }
+    }
+}
