@@ -28,6 +28,15 @@ import Testing
         #expect(throws: ConfigurationError.self) { try storage("mysql://x") }
     }
 
+    @Test func tracingIsOffUnlessAnOTLPEndpointIsSet() throws {
+        #expect(try EnvironmentSettingsReader(environment: [:]).read().tracing == nil)
+        let on = try EnvironmentSettingsReader(environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).read()
+        #expect(on.tracing?.endpoint == "http://collector:4318")
+        #expect(throws: ConfigurationError(field: "OTEL_EXPORTER_OTLP_ENDPOINT", reason: "must be an http:// or https:// URL")) {
+            try EnvironmentSettingsReader(environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"]).read()
+        }
+    }
+
     @Test func yamlDefaultsApplyAndServicesOverrideThem() throws {
         let file = try ServiceFileLoader().load(yaml: """
             defaults:

@@ -20,14 +20,17 @@ public struct DataPlaneEnvironment: Sendable {
     public let traffic: TrafficStates
     public let counters: TrafficCounters
     public let metrics: GatewayMetrics
+    public let tracing: RequestTracing
     /// Hard deadline for in-flight requests after a graceful shutdown starts.
     public let drainTime: TimeAmount
 
     public init(
         registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits,
         authentication: Authentication, proofOfOrigin: ProofOfOriginCaches, rateLimiting: RateLimiting, cache: ResponseCache,
-        traffic: TrafficStates, counters: TrafficCounters, metrics: GatewayMetrics, logger: Logger, drainTime: TimeAmount
+        traffic: TrafficStates, counters: TrafficCounters, metrics: GatewayMetrics, tracing: RequestTracing = .off, logger: Logger,
+        drainTime: TimeAmount
     ) {
+        self.tracing = tracing
         self.metrics = metrics
         self.rateLimiting = rateLimiting
         self.caching = ResponseCaching(cache: cache)

@@ -59,6 +59,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// This connection's last verified token (see `Authentication.RememberedToken`).
     private var rememberedToken: Authentication.RememberedToken?
     private var clientAddress: String?
+    /// The spans of the request being decided (tracing on), until an exchange takes them.
+    private var pendingTrace: RequestTrace?
 
     private var clientReadsPaused = false
     private var clientReadPending = false
@@ -348,6 +350,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let requestID = requestIdentifier.identify(head.headers)
         let asksForUpgrade = UpgradeRequest.asksForUpgrade(head)
         let keepAlive = head.isKeepAlive && !shuttingDown && !asksForUpgrade
+        pendingTrace = environment.tracing.start(head)
+        let trace = pendingTrace
         if let error = headValidation.check(head) ?? bodyLimit.check(head.headers) {
             state = .closing
             writeError(error, requestID: requestID, keepAlive: false, version: head.version)
@@ -360,8 +364,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         switch environment.authentication.authenticate(head, now: Date().timeIntervalSince1970, remembered: &rememberedToken) {
         case .authenticated(let verified):
             principal = verified
+            trace?.stage("authentication")
             switch tenantResolution.resolve(verified, headers: head.headers) {
-            case .success(let t): tenant = t
+            case .success(let t):
+                tenant = t
+                trace?.stage("tenant")
             case .failure(let error):
                 rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
                 return
@@ -379,10 +386,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         switch routeResolution.resolve(uri: head.uri, method: method, tenant: tenant, in: directory) {
         case .success(let r):
             resolved = r
+            trace?.stage("route")
+            trace?.routed(service: r.entry.service.name.value, method: head.method.rawValue)
             if let principal, let error = permission.check(principal, service: r.entry.service, route: r.route) {
                 rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error, service: r.entry.service.name.value)
                 return
             }
+            trace?.stage("permission")
         case .failure(let error):
             rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
             return
@@ -391,6 +401,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let now = Self.policyNow()
         // Rate limit.
         let verdict = environment.rateLimiting.check(service: service, tenant: tenant, now: now)
+        trace?.stage("rate_limit")
         guard verdict.allowed else {
             environment.counters.requestRateLimited()
             traffic?.metrics.rateLimited(service: service.name.value)
@@ -408,6 +419,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .miss, .revalidate: traffic?.metrics.cacheLookup(service: service.name.value, hit: false)
         case .bypass: break
         }
+        if case .bypass = lookup {} else { trace?.stage("cache_lookup") }
         if case .hit(_, let stored) = lookup {
             environment.counters.cacheHit()
             serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now, service: service, tenant: tenant)
@@ -429,7 +441,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
             startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
         environment.metrics.inFlight.increment()
-        exchange.trace = TraceContext.start(from: head.headers, using: &loopTraffic.random)
+        adoptTrace(exchange, random: &loopTraffic.random)
         switch lookup {
         case .miss(let key):
             exchange.cacheKey = key
@@ -468,7 +480,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             keepAlive: false, retryable: false, startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic,
             rateLimit: verdict)
         environment.metrics.inFlight.increment()
-        exchange.trace = TraceContext.start(from: head.headers, using: &loopTraffic.random)
+        adoptTrace(exchange, random: &loopTraffic.random)
         exchange.requestEnded = true
         let upgrade = WebSocketUpgrade(exchange: exchange, context: context, owner: self)
         state = .upgrading(upgrade, exchange)
@@ -479,12 +491,23 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             service: exchange.service.name.value, principal: principal, tenant: tenant, now: Date().timeIntervalSince1970)
         let clientAddress = self.clientAddress
         upgrade.start(pool: pool, random: &loopTraffic.random, timeout: .milliseconds(Int64(exchange.service.timeoutMilliseconds))) { instance in
+            let traceparent = exchange.tracing?.startUpstream(instance: instance.description, attempt: 1) ?? exchange.trace?.traceparent
             var upstream = headers.build(
                 from: head, uri: exchange.upstreamURI, instance: instance, requestID: requestID, clientAddress: clientAddress,
-                tenant: tenant, proofToken: proof, traceparent: exchange.trace?.traceparent)
+                tenant: tenant, proofToken: proof, traceparent: traceparent)
             upstream.headers.add(name: "Connection", value: "Upgrade")
             upstream.headers.add(name: "Upgrade", value: head.headers.first(name: "upgrade") ?? "websocket")
             return upstream
+        }
+    }
+
+    /// Hands the request's spans to its exchange; without tracing, a `traceparent` of its own.
+    private func adoptTrace(_ exchange: ProxyExchange, random: inout SplitMix64) {
+        if let trace = pendingTrace {
+            exchange.tracing = trace
+            pendingTrace = nil
+        } else {
+            exchange.trace = TraceContext.start(from: exchange.clientHead.headers, using: &random)
         }
     }
 
@@ -512,6 +535,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
         traffic?.tally.record(service: service.name.value, tenant: tenant, milliseconds: 0)
         traffic?.metrics.requestFinished(service: service.name.value, method: head.method.rawValue, status: Int(stored.status.code), nanoseconds: 0)
+        pendingTrace?.finish(status: stored.status.code, error: nil)
+        pendingTrace = nil
         environment.accessLog.record(
             requestID: requestID, method: head.method, path: head.uri, service: service.name.value, status: stored.status.code,
             durationSeconds: 0, bytesIn: 0, bytesOut: Int64(stored.body.readableBytes), error: nil)
@@ -546,6 +571,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
         exchange.attempt += 1
         let instance = exchange.service.instances[index]
+        if let tracing = exchange.tracing {
+            tracing.stage("instance_selection")
+            exchange.upstreamTraceparent = tracing.startUpstream(instance: instance.description, attempt: exchange.attempt)
+        }
         exchange.instance = instance
         exchange.instanceIndex = index
         exchange.outcomeRecorded = false
@@ -585,7 +614,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             proofToken: proofOfOrigin?.token(
                 service: exchange.service.name.value, principal: exchange.principal, tenant: exchange.tenant,
                 now: Date().timeIntervalSince1970),
-            traceparent: exchange.trace?.traceparent)
+            traceparent: exchange.upstreamTraceparent ?? exchange.trace?.traceparent)
         if let stored = exchange.revalidating {
             exchange.validatorsSent = ResponseCaching.addValidators(of: stored, to: &head.headers)
         }
@@ -712,6 +741,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     func upstreamResponseEnd() {
         guard case .proxying(let exchange) = state, !exchange.finished, let context else { return }
         exchange.responseEnded = true
+        exchange.tracing?.upstreamFinished(status: Int(exchange.status), error: nil)
         if let connection = exchange.connection {
             exchange.connection = nil
             pool?.release(connection, reusable: exchange.requestEnded)
@@ -774,6 +804,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     // MARK: Failures
 
     private func attemptFailed(_ exchange: ProxyExchange, failure: UpstreamFailure) {
+        exchange.tracing?.upstreamFinished(status: nil, error: failure.description)
         if let instance = exchange.instance {
             environment.health.recordRequestFailure(service: exchange.service, instance: instance, error: failure.description)
         }
@@ -918,6 +949,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
         resumeClientReads()
         let elapsed = NIODeadline.now() - exchange.startedAt
+        exchange.tracing?.finish(status: exchange.status, error: error)
         environment.metrics.inFlight.decrement()
         traffic?.tally.record(service: exchange.service.name.value, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
         traffic?.metrics.requestFinished(
@@ -951,6 +983,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError, service: String = "unknown") {
+        pendingTrace?.finish(status: error.status.code, error: error.code)
+        pendingTrace = nil
         traffic?.metrics.requestFinished(service: service, method: head.method.rawValue, status: Int(error.status.code), nanoseconds: 0)
         environment.accessLog.record(
             requestID: requestID, method: head.method, path: head.uri, service: service == "unknown" ? "-" : service, status: error.status.code,

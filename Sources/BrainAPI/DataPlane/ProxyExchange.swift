@@ -25,8 +25,12 @@ final class ProxyExchange {
     /// The rate-limit stage's verdict, echoed in `RateLimit-*` response fields.
     let rateLimit: RateLimiting.Verdict
 
-    /// The request's W3C trace context (set before the first attempt).
+    /// The request's W3C trace context (set before the first attempt) when tracing is off.
     var trace: TraceContext?
+    /// The request's spans when tracing is on.
+    var tracing: RequestTrace?
+    /// The current attempt's `traceparent` (its client span) when tracing is on.
+    var upstreamTraceparent: String?
 
     /// Attempts made so far (1 after the first).
     var attempt = 0

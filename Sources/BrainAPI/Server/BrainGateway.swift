@@ -93,12 +93,14 @@ public final class BrainGateway: Sendable {
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let settings = configuration.settings
+        let tracingBackend = try settings.tracing.map(OTLPTracing.backend)
         let environment = DataPlaneEnvironment(
             registry: registry, health: health, pools: pools, limits: settings.limits,
             authentication: Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths),
             proofOfOrigin: proofOfOrigin,
             rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits),
             cache: responseCache, traffic: traffic, counters: counters, metrics: metrics,
+            tracing: RequestTracing(tracer: tracingBackend?.tracer),
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
         // Storage: open (migrating), apply the YAML, load the registry — all before serving.
         let store: StoreConnection
@@ -179,6 +181,10 @@ public final class BrainGateway: Sendable {
         defer { sweeper.cancel() }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor), .init(service: journal)]
+        if let exporter = tracingBackend?.service {
+            // First in the list, so it stops last and exports the spans of the final requests.
+            services.insert(.init(service: exporter), at: 0)
+        }
         if let client = store.postgres {
             services.append(.init(service: RegistryChangeListener(client: client, administration: administration, logger: logger)))
         }

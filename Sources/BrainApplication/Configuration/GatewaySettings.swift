@@ -26,6 +26,21 @@ public struct RequestLimits: Sendable, Equatable {
     public init() {}
 }
 
+/// OpenTelemetry trace export (`OTEL_EXPORTER_OTLP_ENDPOINT`; the other standard `OTEL_*`
+/// variables — protocol, headers, sampler, service name — are read by swift-otel itself).
+public struct TracingSettings: Sendable, Equatable {
+    public enum WireFormat: String, Sendable { case protobuf, json }
+    /// Base URL; spans are posted to `<endpoint>/v1/traces`.
+    public var endpoint: String
+    public var format: WireFormat = .protobuf
+    /// How long finished spans are batched before an export.
+    public var exportDelayMilliseconds: Int = 5000
+
+    public init(endpoint: String) {
+        self.endpoint = endpoint
+    }
+}
+
 /// The process's settings, read once at start from the environment (design.md §3).
 public struct GatewaySettings: Sendable {
     public var host: String = "0.0.0.0"
@@ -56,6 +71,9 @@ public struct GatewaySettings: Sendable {
     public var eventLoopThreads: Int = 0
     /// Idle keep-alive connections kept per instance and event loop.
     public var upstreamMaxIdleConnections: Int = 64
+    /// Where finished spans go (OTLP/HTTP); nil leaves tracing off — only `traceparent` is
+    /// propagated then.
+    public var tracing: TracingSettings?
     /// Bytes of response bodies the response cache may hold (LRU beyond); 0 turns caching off.
     public var responseCacheBytes: Int = 64 << 20
     /// Owner role's URL for PostgreSQL migrations (`BRAIN_GATEWAY_MIGRATION_DATABASE_URL`); the

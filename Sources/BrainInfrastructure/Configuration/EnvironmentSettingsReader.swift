@@ -1,4 +1,5 @@
 import BrainApplication
+import Foundation
 import Logging
 
 /// Reads `GatewaySettings` from environment variables (design.md §3), refusing any value it
@@ -52,6 +53,12 @@ public struct EnvironmentSettingsReader: Sendable {
             s.migrationDatabaseURL = url
         }
         s.responseCacheBytes = try integer("BRAIN_GATEWAY_CACHE_BYTES", default: s.responseCacheBytes, range: 0...(1 << 40))
+        if let endpoint = value("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ConfigurationError(field: "OTEL_EXPORTER_OTLP_ENDPOINT", reason: "must be an http:// or https:// URL")
+            }
+            s.tracing = TracingSettings(endpoint: endpoint)
+        }
         s.eventLoopThreads = try integer("BRAIN_GATEWAY_THREADS", default: 0, range: 0...1024)
         if let secret = value("JWT_SECRET") {
             // HS256 keys shorter than the hash (256 bits) are guessable offline from one token.
