@@ -89,7 +89,9 @@ import Testing
             let elapsed = ContinuousClock.now - started
             #expect(r.status == 504)
             #expect(Self.json(r)["error"] == "gateway_timeout")
-            #expect(elapsed < .seconds(3))
+            // The 504 proves the 300 ms timeout fired (the backend never answers); the bound only
+            // rules out some other, longer wait (30 s default) on a loaded machine.
+            #expect(elapsed < .seconds(10))
             // A timeout is not retried.
             #expect(backend.requests.count == 1)
             try await Task.sleep(for: .milliseconds(200))
