@@ -115,7 +115,8 @@ def transfer(pid, host, port, path, token, direction, total):
     watcher.join()
     s.close()
     if not ok or (direction == "down" and moved != total):
-        print(f"0 {elapsed:.2f} 0 FAILED({moved} bytes)")
+        sys.stderr.write(f"transfer failed after {moved} bytes: {(response if direction == 'up' else head)[:300]!r}\n")
+        print(f"0 {elapsed:.2f} -1")
         return
     print(f"{moved} {elapsed:.2f} {(peak[0] - baseline) / 1024:.1f}")
 

@@ -100,7 +100,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         headers.add(name: "Upgrade", value: head.headers.first(name: "upgrade") ?? "websocket")
         headers.add(name: "Connection", value: "Upgrade")
         headers.add(name: "X-Request-ID", value: exchange.requestID)
-        for (name, value) in exchange.rateLimit.headers { headers.add(name: name, value: value) }
+        exchange.rateLimit.append(to: &headers)
         let switching = HTTPResponseHead(version: exchange.clientHead.version, status: .switchingProtocols, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(switching)), promise: nil)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)

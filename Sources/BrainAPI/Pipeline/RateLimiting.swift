@@ -1,5 +1,6 @@
 import BrainApplication
 import BrainDomain
+import NIOHTTP1
 
 /// Rate-limit stage: one count per request for its (tenant, service) under the policy that
 /// applies (tenant + service override → tenant override → service → defaults), answered with
@@ -18,9 +19,18 @@ public struct RateLimiting: Sendable {
 
         /// The response fields, in order.
         public var headers: [(String, String)] {
-            var fields = [("RateLimit-Limit", String(limit)), ("RateLimit-Remaining", String(remaining)), ("RateLimit-Reset", String(resetSeconds))]
-            if !allowed { fields.append(("Retry-After", String(retryAfterSeconds))) }
-            return fields
+            var fields = HTTPHeaders()
+            append(to: &fields)
+            return fields.map { ($0.name, $0.value) }
+        }
+
+        /// Adds the fields to a response head being built (no intermediate array: this runs
+        /// for every proxied response of a limited route).
+        public func append(to headers: inout HTTPHeaders) {
+            headers.add(name: "RateLimit-Limit", value: String(limit))
+            headers.add(name: "RateLimit-Remaining", value: String(remaining))
+            headers.add(name: "RateLimit-Reset", value: String(resetSeconds))
+            if !allowed { headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
         }
     }
 

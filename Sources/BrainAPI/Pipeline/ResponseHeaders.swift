@@ -25,7 +25,7 @@ public struct ResponseHeaders: Sendable {
         }
         headers.add(name: "X-Request-ID", value: requestID)
         if let rateLimit {
-            for (name, value) in rateLimit.headers { headers.add(name: name, value: value) }
+            rateLimit.append(to: &headers)
         }
         if let cacheStatus { headers.add(name: "X-Cache", value: cacheStatus) }
         if !keepAlive {

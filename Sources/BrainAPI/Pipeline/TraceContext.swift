@@ -7,21 +7,36 @@ import NIOHTTP1
 /// receives `traceparent` naming it — never the client's header as sent. `tracestate` passes
 /// through unchanged.
 public struct TraceContext: Sendable, Equatable {
-    public let traceID: String
-    public let spanID: String
-    public let parentSpanID: String?
-    public let flags: String
+    /// The header sent upstream: `00-<trace id>-<the gateway's span id>-<flags>`, built in one
+    /// string (this runs for every proxied request).
+    public let traceparent: String
 
-    /// The header sent upstream.
-    public var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
+    public var traceID: Substring { traceparent.dropFirst(3).prefix(32) }
+    public var spanID: Substring { traceparent.dropFirst(36).prefix(16) }
+    public var flags: Substring { traceparent.suffix(2) }
 
     public static func start<R: RandomNumberGenerator>(from headers: HTTPHeaders, using random: inout R) -> TraceContext {
-        let span = hex(random.next(), digits: 16)
+        let span = random.next()
         if let incoming = headers.first(name: "traceparent"), let parsed = parse(incoming) {
-            return TraceContext(traceID: parsed.traceID, spanID: span, parentSpanID: parsed.parentID, flags: parsed.flags)
+            return TraceContext(traceparent: "00-" + parsed.traceID + "-" + hex(span, digits: 16) + "-" + parsed.flags)
         }
-        let trace = hex(random.next(), digits: 16) + hex(random.next(), digits: 16)
-        return TraceContext(traceID: trace, spanID: span, parentSpanID: nil, flags: "00")
+        let high = random.next(), low = random.next()
+        let text = String(unsafeUninitializedCapacity: 55) { out in
+            let alphabet: StaticString = "0123456789abcdef"
+            alphabet.withUTF8Buffer { hex in
+                var i = 0
+                func put(_ byte: UInt8) { out[i] = byte; i += 1 }
+                func put(_ value: UInt64) {
+                    for shift in stride(from: 60, through: 0, by: -4) { put(hex[Int((value >> UInt64(shift)) & 0xF)]) }
+                }
+                put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
+                put(high); put(low); put(UInt8(ascii: "-"))
+                put(span); put(UInt8(ascii: "-"))
+                put(UInt8(ascii: "0")); put(UInt8(ascii: "0"))
+            }
+            return 55
+        }
+        return TraceContext(traceparent: text)
     }
 
     /// `version-traceid-parentid-flags`: version two hex digits but not `ff` (a later version

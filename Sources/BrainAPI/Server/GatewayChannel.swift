@@ -36,7 +36,11 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             try sync.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // DataPlaneHandler queues pipelined requests itself
                 withErrorHandling: false,
-                withOutboundHeaderValidation: true,
+                // Not re-validated on the way out: upstream fields were parsed by llhttp (which
+                // refuses CR, LF and NUL in them), the gateway's own are fixed or validated when
+                // taken from a client (`X-Request-ID`), and Hummingbird's `HTTPFields` check
+                // theirs when built. Skipping it saves a handler and a scan of every field.
+                withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits
             )
