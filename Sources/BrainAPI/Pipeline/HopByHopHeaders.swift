@@ -59,6 +59,9 @@ enum HopByHopHeaders {
     static func connectionListed(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
+            // The usual values (`keep-alive`, `close`) are recognised without splitting or
+            // lowercasing: this runs for every request and response.
+            if value.equalsIgnoringASCIICase("keep-alive") || value.equalsIgnoringASCIICase("close") { continue }
             for token in value.split(separator: ",") {
                 let trimmed = token.trimmingSpaces.lowercased()
                 if !trimmed.isEmpty && trimmed != "close" && trimmed != "keep-alive" { names.append(trimmed) }
