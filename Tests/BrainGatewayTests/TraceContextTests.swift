@@ -45,17 +45,20 @@ import Testing
 
 /// OpenTelemetry export: spans per stage and for the upstream call, in the client's trace.
 @Suite struct OTLPTracingTests {
+    /// OTLP/JSON to the stand-in collector, exported every 100 ms.
+    static func exporting(to collector: OTLPCollector) -> TracingSettings {
+        var tracing = TracingSettings(endpoint: collector.url)
+        tracing.format = .json
+        tracing.exportDelayMilliseconds = 100
+        return tracing
+    }
+
     @Test func stagesAndTheUpstreamCallAreExportedInTheClientsTrace() async throws {
         let collector = try await OTLPCollector()
         defer { Task { await collector.shutdown() } }
         try await withGateway(
             services: { b in "services:\n  - {name: svc, url: \(b.url), rate_limit: {requests: 1000, window_seconds: 60}}\n" },
-            configure: { settings in
-                var tracing = TracingSettings(endpoint: collector.url)
-                tracing.format = .json
-                tracing.exportDelayMilliseconds = 100
-                settings.tracing = tracing
-            }
+            configure: { $0.tracing = Self.exporting(to: collector) }
         ) { gateway, _ in
             let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
             let upstream = try #require(try await TraceContextTests.upstreamTraceparent(gateway, sending: incoming))
@@ -95,12 +98,7 @@ import Testing
         defer { Task { await collector.shutdown() } }
         try await withGateway(
             services: { b in "services:\n  - {name: svc, url: \"http://127.0.0.1:1\"}\n" },
-            configure: { settings in
-                var tracing = TracingSettings(endpoint: collector.url)
-                tracing.format = .json
-                tracing.exportDelayMilliseconds = 100
-                settings.tracing = tracing
-            }
+            configure: { $0.tracing = Self.exporting(to: collector) }
         ) { gateway, _ in
             let failed = try await gateway.send("GET /svc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(failed.status == 502)

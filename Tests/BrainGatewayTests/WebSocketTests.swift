@@ -19,15 +19,12 @@ import Testing
                 base_path: /socket
             \(extra)
             """)
-        do {
+        try await withTeardown {
             try await body(gateway, backend)
-        } catch {
+        } teardown: {
             await gateway.stop()
             await backend.shutdown()
-            throw error
         }
-        await gateway.stop()
-        await backend.shutdown()
     }
 
     static func bearer(_ token: String = TestTokens.user) -> [String] { ["Authorization: Bearer \(token)"] }

@@ -848,13 +848,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             environment.counters.retryRefused()
             environment.logger.debug("retry refused by the retry budget", metadata: ["request_id": .string(exchange.requestID)])
         }
-        let error: GatewayError = switch failure {
-        case .timedOut: .gatewayTimeout
-        case .connectFailed: .badGateway("could not connect to the upstream service")
-        case .connectionClosed: .badGateway("the upstream service closed the connection")
-        case .invalidResponse: .badGateway("the upstream service sent an invalid response")
-        }
-        respond(with: error, to: exchange, logError: failure.description)
+        respond(with: .upstream(failure), to: exchange, logError: failure.description)
     }
 
     private func upstreamTimedOut(_ exchange: ProxyExchange) {

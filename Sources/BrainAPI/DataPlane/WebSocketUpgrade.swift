@@ -75,12 +75,18 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
 
     /// The client went away during the handshake.
     func cancel() {
-        guard !done else { return }
+        _ = stop()
+    }
+
+    /// Ends the handshake once: no timeout, no upstream connection. False if it had ended.
+    private func stop() -> Bool {
+        guard !done else { return false }
         done = true
         exchange.timeout?.cancel()
         exchange.timeout = nil
         connection?.close()
         connection = nil
+        return true
     }
 
     // MARK: UpgradeResponseReceiver
@@ -169,22 +175,11 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
             owner?.upgradeFinished(exchange, tunnel: false)
             return
         }
-        let error: GatewayError = switch failure {
-        case .timedOut: .gatewayTimeout
-        case .connectFailed: .badGateway("could not connect to the upstream service")
-        case .connectionClosed: .badGateway("the upstream service closed the connection")
-        case .invalidResponse: .badGateway("the upstream service sent an invalid response")
-        }
-        fail(error, extraHeaders: [], logError: failure.description)
+        fail(.upstream(failure), extraHeaders: [], logError: failure.description)
     }
 
     private func fail(_ error: GatewayError, extraHeaders: [(String, String)], logError: String?) {
-        guard !done else { return }
-        done = true
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
-        connection?.close()
-        connection = nil
+        guard stop() else { return }
         owner?.upgradeFailed(exchange, error: error, extraHeaders: extraHeaders, logError: logError)
     }
 }

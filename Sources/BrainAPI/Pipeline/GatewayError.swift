@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
 
@@ -25,6 +26,16 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let headersTooLarge = GatewayError(status: .requestHeaderFieldsTooLarge, code: "headers_too_large", detail: "the request headers exceed the gateway's limits")
     public static func badGateway(_ detail: String) -> Self { .init(status: .badGateway, code: "bad_gateway", detail: detail) }
     public static let gatewayTimeout = GatewayError(status: .gatewayTimeout, code: "gateway_timeout", detail: "the upstream service did not answer in time")
+
+    /// What the client is told when the upstream exchange failed before any response.
+    public static func upstream(_ failure: UpstreamFailure) -> Self {
+        switch failure {
+        case .timedOut: .gatewayTimeout
+        case .connectFailed: .badGateway("could not connect to the upstream service")
+        case .connectionClosed: .badGateway("the upstream service closed the connection")
+        case .invalidResponse: .badGateway("the upstream service sent an invalid response")
+        }
+    }
     public static let noInstance = GatewayError(status: .serviceUnavailable, code: "service_unavailable", detail: "no instance of the service is available")
     public static let circuitOpen = GatewayError(
         status: .serviceUnavailable, code: "service_unavailable", detail: "every instance of the service is failing (circuit open); retry later")

@@ -115,22 +115,7 @@ public final class UpgradeConnection: ChannelInboundHandler, RemovableChannelHan
 extension UpstreamConnector {
     /// Opens a connection for one protocol upgrade on `eventLoop`.
     public func connectForUpgrade(to instance: UpstreamInstance, on eventLoop: any EventLoop) -> EventLoopFuture<UpgradeConnection> {
-        let tlsContext = self.tlsContext
         let connection = UpgradeConnection()
-        return ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if instance.scheme == .https, let tlsContext {
-                        let hostname = Self.isIPAddress(instance.host) ? nil : instance.host
-                        try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname))
-                    }
-                    try connection.install(on: sync)
-                }
-            }
-            .connect(host: instance.host, port: instance.port)
-            .map { _ in connection }
+        return open(instance, on: eventLoop) { pipeline in try connection.install(on: pipeline) }.map { connection }
     }
 }

@@ -7,8 +7,8 @@ import NIOSSL
 /// Opens connections to instances: TCP (and TLS for `https`) on a given event loop, with the
 /// HTTP/1.1 client codec and an `UpstreamConnection` at the end of the pipeline.
 public struct UpstreamConnector: Sendable {
-    let tlsContext: NIOSSLContext?
-    let connectTimeout: TimeAmount
+    private let tlsContext: NIOSSLContext?
+    private let connectTimeout: TimeAmount
 
     /// - Parameter extraTrustRootsFile: PEM file of CA certificates trusted in addition to the
     ///   system's (a private CA for internal `https` instances).
@@ -23,6 +23,21 @@ public struct UpstreamConnector: Sendable {
 
     public func connect(to instance: UpstreamInstance, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
         let connection = UpstreamConnection(instance: instance)
+        return open(instance, on: eventLoop) { pipeline in
+            // Request fields are not re-validated: the client's were parsed by llhttp (which
+            // refuses CR, LF and NUL), the gateway's own are fixed or validated on entry.
+            // The validator scanned every byte of every field (~3 % of a small GET).
+            try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+            try pipeline.addHandler(connection)
+        }.map { connection }
+    }
+
+    /// TCP (and TLS for `https`) to `instance` on `eventLoop`, then `install` completes the
+    /// pipeline.
+    func open(
+        _ instance: UpstreamInstance, on eventLoop: any EventLoop,
+        install: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) -> EventLoopFuture<Void> {
         let tlsContext = self.tlsContext
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
@@ -35,18 +50,14 @@ public struct UpstreamConnector: Sendable {
                         let hostname = Self.isIPAddress(instance.host) ? nil : instance.host
                         try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname))
                     }
-                    // Request fields are not re-validated: the client's were parsed by llhttp (which
-                    // refuses CR, LF and NUL), the gateway's own are fixed or validated on entry.
-                    // The validator scanned every byte of every field (~3 % of a small GET).
-                    try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try sync.addHandler(connection)
+                    try install(sync)
                 }
             }
             .connect(host: instance.host, port: instance.port)
-            .map { _ in connection }
+            .map { _ in }
     }
 
-    static func isIPAddress(_ host: String) -> Bool {
+    private static func isIPAddress(_ host: String) -> Bool {
         host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
     }
 }

@@ -85,15 +85,23 @@ func withGateway(
 ) async throws {
     let backend = try await TestBackend()
     let gateway = try await GatewayHarness.start(yaml: services(backend), configure: configure)
-    do {
+    try await withTeardown {
         try await body(gateway, backend)
-    } catch {
+    } teardown: {
         await gateway.stop()
         await backend.shutdown()
+    }
+}
+
+/// Runs `body`, then `teardown` — whether `body` returned or threw.
+func withTeardown(_ body: () async throws -> Void, teardown: () async -> Void) async throws {
+    do {
+        try await body()
+    } catch {
+        await teardown()
         throw error
     }
-    await gateway.stop()
-    await backend.shutdown()
+    await teardown()
 }
 
 /// The usual one-service configuration: `/svc/...` → `{backend}/base/...`.
