@@ -68,7 +68,8 @@ import Testing
         for _ in 0..<5 { #expect(try await Self.post(gateway, "/svc/x").status == 502) }
         let r = try await Self.post(gateway, "/svc/x")
         #expect(r.status == 503)
-        #expect(Int(r.header("Retry-After") ?? "") == 60)
+        // The open time left, rounded up: 60 unless the machine stalled between the two requests.
+        #expect((55...60).contains(Int(r.header("Retry-After") ?? "") ?? 0))
         await gateway.stop()
         withExtendedLifetime(dead) {}
     }
