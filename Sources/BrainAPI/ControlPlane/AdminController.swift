@@ -58,21 +58,8 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// set headers (the event stream) `?access_token=` is accepted too; the access log never
     /// records query strings.
     private func requireAdmin(_ request: Request, allowQueryToken: Bool = false) throws {
-        var token: Substring?
-        if let header = request.headers[.authorization] {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw AdminError.invalidToken("Authorization must be 'Bearer <token>'") }
-            token = Substring(header.dropFirst(7))
-        } else if allowQueryToken, let query = request.uri.queryParameters["access_token"] {
-            token = Substring(String(query))
-        }
-        guard let token else { throw AdminError.unauthenticated("a bearer token is required") }
-        let principal: Principal
-        do {
-            principal = try verifier.verify(token, now: Date().timeIntervalSince1970)
-        } catch {
-            throw AdminError.invalidToken(error.description)
-        }
-        guard principal.roles.contains("platform-admin") else { throw AdminError.forbidden("the admin API needs the platform-admin role") }
+        let principal = try ControlPlaneCaller.principal(request, verifier: verifier, allowQueryToken: allowQueryToken)
+        guard principal.roles.contains(Principal.platformAdminRole) else { throw AdminError.forbidden("the admin API needs the platform-admin role") }
     }
 
     /// The tenant a request acts for: `X-Tenant-ID` or `?tenant_id=`; nil = global.

@@ -53,14 +53,7 @@ struct GraphQLController<Context: RequestContext>: Sendable {
     }
 
     private func authenticate(_ request: Request) throws -> GraphQLCaller {
-        guard let header = request.headers[.authorization] else { throw AdminError.unauthenticated("a bearer token is required") }
-        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw AdminError.invalidToken("Authorization must be 'Bearer <token>'") }
-        let principal: Principal
-        do {
-            principal = try verifier.verify(header.dropFirst(7), now: Date().timeIntervalSince1970)
-        } catch {
-            throw AdminError.invalidToken(error.description)
-        }
+        let principal = try ControlPlaneCaller.principal(request, verifier: verifier)
         guard principal.roles.contains(Principal.platformAdminRole) else {
             return GraphQLCaller(principal: principal, scope: principal.tenant)
         }
