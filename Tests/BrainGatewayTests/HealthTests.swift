@@ -14,6 +14,13 @@ import Testing
         ((json["services"] as? [String: Any])?[name] as? [String: Any])?["status"] as? String
     }
 
+    /// One instance's status on `/health` (instances are keyed by their URL).
+    static func instanceStatus(_ gateway: GatewayHarness, service: String, instance: String) async throws -> String? {
+        let json = try await health(gateway)
+        let instances = ((json["services"] as? [String: Any])?[service] as? [String: Any])?["instances"] as? [String: Any]
+        return (instances?[instance] as? [String: Any])?["status"] as? String
+    }
+
     static func waitFor(_ gateway: GatewayHarness, service: String, status: String, within: Duration = .seconds(10)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + within
         while true {

@@ -158,10 +158,13 @@ import Testing
                 rate_limit: {requests: 100000, window_seconds: 60}
             """, configure: { $0.healthCheckIntervalSeconds = 1 })
         a.healthy = false
-        // Two failed probes (≈ 2 s) mark `a` down; wait for the board to say so.
-        _ = try await HealthTests.waitFor(gateway, service: "svc", status: "degraded")
-        let deadline = ContinuousClock.now + .seconds(6)
-        while a.healthProbes < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        // Two failed probes (≈ 2 s) mark `a` down. Wait for the gateway to say so: the backend
+        // counting a probe it answered is not yet the gateway having read that answer.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await HealthTests.instanceStatus(gateway, service: "svc", instance: a.url) != "down" && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await HealthTests.instanceStatus(gateway, service: "svc", instance: a.url) == "down")
         let before = a.requests.count
         for _ in 0..<20 { #expect(try await Self.get(gateway, "/svc/x").status == 200) }
         #expect(a.requests.count == before)
