@@ -66,6 +66,37 @@ import Testing
         #expect(head.headers["Connection"] == ["close"])
     }
 
+    @Test func responseHeadsWrittenAsBytesFrameTheBodyLikeTheEncoder() {
+        func write(_ status: HTTPResponseStatus, _ fields: [(String, String)], version: HTTPVersion = .http1_1, keepAlive: Bool = true,
+                   isHead: Bool = false, rateLimit: RateLimiting.Verdict? = nil) -> (String, ResponseHeaders.Framing) {
+            var buffer = ByteBuffer()
+            let framing = ResponseHeaders().write(
+                from: HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(fields)), clientVersion: version,
+                requestID: "rid", keepAlive: keepAlive, isHeadRequest: isHead, rateLimit: rateLimit, cacheStatus: nil, into: &buffer)
+            return (String(buffer: buffer), framing)
+        }
+        let verdict = RateLimiting.Verdict(allowed: true, limit: 100, remaining: 0, resetSeconds: 60, retryAfterSeconds: 1)
+        let (text, framing) = write(.ok, [("Content-Length", "2"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Connection", "x-secret"),
+                                          ("X-Secret", "s"), ("Transfer-Encoding", "chunked"), ("X-Request-ID", "up")], rateLimit: verdict)
+        #expect(framing == .contentLength)
+        #expect(text == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Request-ID: rid\r\n"
+            + "RateLimit-Limit: 100\r\nRateLimit-Remaining: 0\r\nRateLimit-Reset: 60\r\n\r\n")
+        // No length: HTTP/1.1 re-chunks, HTTP/1.0 ends by closing.
+        #expect(write(.ok, []) == ("HTTP/1.1 200 OK\r\nX-Request-ID: rid\r\nTransfer-Encoding: chunked\r\n\r\n", .chunked))
+        #expect(write(.ok, [], version: .http1_0) == ("HTTP/1.0 200 OK\r\nX-Request-ID: rid\r\nConnection: close\r\n\r\n", .untilClose))
+        // Body-less answers: no body, and a 304's or 204's length fields go.
+        #expect(write(.notModified, [("Content-Length", "9"), ("ETag", "\"e\"")], keepAlive: false)
+            == ("HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\nX-Request-ID: rid\r\nConnection: close\r\n\r\n", .none))
+        #expect(write(.ok, [("Content-Length", "9")], isHead: true).1 == .none)
+        #expect(write(.ok, [], isHead: true).1 == .none)
+        var line = ByteBuffer()
+        for size in [1, 15, 16, 255, 4096, 1 << 20] { ResponseHeaders.writeChunkSize(size, into: &line) }
+        #expect(String(buffer: line) == "1\r\nf\r\n10\r\nff\r\n1000\r\n100000\r\n")
+        var digits = ByteBuffer()
+        for n in [0, 7, 10, 999_999_999, Int(Int32.max)] { ResponseHeaders.writeDecimal(n, into: &digits); digits.writeString(",") }
+        #expect(String(buffer: digits) == "0,7,10,999999999,2147483647,")
+    }
+
     @Test func retryPolicyFollowsTheContract() {
         let policy = RetryPolicy()
         #expect(policy.isRetryable(method: .GET, headers: [:]))

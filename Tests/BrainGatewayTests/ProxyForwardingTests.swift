@@ -179,6 +179,20 @@ import Testing
         }
     }
 
+    @Test func headResponsesOnBothPlanesCarryNoBody() async throws {
+        // A body after a HEAD response would be read as the start of the next response.
+        try await withGateway(services: { oneService($0) }) { gateway, _ in
+            let request = "HEAD /health/live HTTP/1.1\r\nHost: x\r\n\r\nHEAD /svc/one HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /svc/one HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let text = String(decoding: try await gateway.exchange(request), as: UTF8.self)
+            #expect(text.components(separatedBy: "HTTP/1.1 ").count == 5, "\(text)")
+            // Each HEAD response's blank line is followed at once by the next status line.
+            #expect(text.components(separatedBy: "\r\n\r\nHTTP/1.1 ").count == 3, "\(text)")
+            #expect(text.components(separatedBy: "alive").count == 2, "\(text)")
+            #expect(text.components(separatedBy: "/base/one").count == 2, "\(text)")
+        }
+    }
+
     @Test func expectContinueIsAnsweredByTheGateway() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             let response = try await gateway.exchange("POST /svc/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")

@@ -3,7 +3,8 @@ import NIOCore
 /// Sits at the very front of a client connection's pipeline and tells the data-plane handler
 /// two things it cannot see from behind the HTTP decoder: that bytes of a new request started
 /// arriving (so a request head that trickles in can be timed out — slowloris), and that the
-/// server began a graceful shutdown (which the HTTP pipeline handler consumes).
+/// server began a graceful shutdown (which the HTTP pipeline handler consumes). Its context is
+/// also where the data plane writes relayed responses as bytes, past NIO's response encoder.
 final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -16,8 +17,15 @@ final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannel
         dataPlane.rawResponder = self
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        dataPlane.frontContext = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        dataPlane.frontContext = nil
+    }
 
     /// Writes a complete response as raw bytes and closes. Used when no request was decoded
     /// (a head that never finished), so the HTTP handlers have no request to answer.

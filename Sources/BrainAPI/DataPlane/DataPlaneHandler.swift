@@ -83,6 +83,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var shuttingDown = false
     /// The front-of-pipeline observer, which can answer before any request was decoded.
     weak var rawResponder: ConnectionLifecycleObserver?
+    /// That observer's context: relayed responses are written there as bytes, so they skip
+    /// NIO's response encoder (set and cleared by the observer).
+    var frontContext: ChannelHandlerContext?
+    /// The control-plane request in progress is a HEAD: its response must carry no body
+    /// (the encoder is not paired with the decoder, so it cannot know).
+    private var controlPlaneIsHead = false
 
     init(environment: DataPlaneEnvironment) {
         self.environment = environment
@@ -181,6 +187,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             if PlaneSelector.plane(forURI: head.uri) == .control {
                 state = .controlPlane
                 controlPlaneAskedForUpgrade = UpgradeRequest.asksForUpgrade(head)
+                controlPlaneIsHead = head.method == .HEAD
                 controlResponsesPending += 1
                 controlPlaneReadPending = true
                 context.fireChannelRead(wrapInboundOut(part))
@@ -274,6 +281,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let part = unwrapOutboundIn(data)
+        if case .body = part, controlPlaneIsHead {
+            promise?.succeed(())
+            return
+        }
         if case .head(let head) = part, head.status == .switchingProtocols, controlPlaneAskedForUpgrade {
             // `/ws/events` accepted the handshake: what the client sends from now on are frames.
             do {
@@ -696,15 +707,21 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 exchange.cacheLifetime = lifetime
             }
         }
-        // A response that ends before the request body is fully read closes the connection.
-        let clientHead = responseHeaders.build(
-            from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
-            rateLimit: exchange.rateLimit, cacheStatus: cacheStatus)
         if exchange.cacheFill != nil {
+            let clientHead = responseHeaders.build(
+                from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
+                rateLimit: exchange.rateLimit, cacheStatus: cacheStatus)
             exchange.cacheHead = HTTPResponseHead(
                 version: .http1_1, status: head.status, headers: ResponseCaching.storableHeaders(clientHead))
         }
-        context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
+        guard let front = frontContext else { return }
+        var bytes = front.channel.allocator.buffer(capacity: 512)
+        let framing = responseHeaders.write(
+            from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
+            isHeadRequest: exchange.clientHead.method == .HEAD, rateLimit: exchange.rateLimit, cacheStatus: cacheStatus, into: &bytes)
+        exchange.framing = framing
+        if framing == .untilClose { exchange.keepAlive = false }
+        front.write(NIOAny(bytes), promise: nil)
         clientNeedsFlush = true
     }
 
@@ -719,7 +736,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 exchange.cacheFill?.append(body)
             }
         }
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        writeBody(body, exchange: exchange, context: context)
         clientNeedsFlush = true
         if !context.channel.isWritable {
             // Pause before flushing: the flush may make the channel writable again at once,
@@ -728,6 +745,49 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             context.flush()
             clientNeedsFlush = false
             if context.channel.isWritable { exchange.connection?.resumeReading() }
+        }
+    }
+
+    /// Relays a body part in the framing its head announced.
+    private func writeBody(_ body: ByteBuffer, exchange: ProxyExchange, context: ChannelHandlerContext) {
+        guard let framing = exchange.framing else {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            return
+        }
+        guard let front = frontContext else { return }
+        switch framing {
+        case .contentLength, .untilClose:
+            front.write(NIOAny(body), promise: nil)
+        case .chunked:
+            // An empty chunk would end the body early.
+            guard body.readableBytes > 0 else { return }
+            var line = front.channel.allocator.buffer(capacity: 18)
+            ResponseHeaders.writeChunkSize(body.readableBytes, into: &line)
+            front.write(NIOAny(line), promise: nil)
+            front.write(NIOAny(body), promise: nil)
+            front.write(NIOAny(Self.crlf), promise: nil)
+        case .none:
+            break
+        }
+    }
+
+    private static let crlf = ByteBuffer(staticString: "\r\n")
+    private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
+
+    /// Ends the response: NIO's encoder ends the gateway's own heads; a relayed one gets its
+    /// last chunk (chunked) or just a flush.
+    private func writeEnd(_ exchange: ProxyExchange, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard let framing = exchange.framing, let front = frontContext else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            return
+        }
+        if framing == .chunked {
+            front.writeAndFlush(NIOAny(Self.lastChunk), promise: promise)
+        } else if let promise {
+            // An empty write carries the promise in order behind the body.
+            front.writeAndFlush(NIOAny(front.channel.allocator.buffer(capacity: 0)), promise: promise)
+        } else {
+            front.flush()
         }
     }
 
@@ -758,7 +818,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             finish(exchange, error: nil)
             state = .closing
             let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            writeEnd(exchange, context: context, promise: promise)
             promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
         }
     }
@@ -923,12 +983,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if exchange.keepAlive && !shuttingDown {
             state = .idle
             becameIdle()
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            writeEnd(exchange, context: context, promise: nil)
             schedulePipelineDrain()
         } else {
             state = .closing
             let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            writeEnd(exchange, context: context, promise: promise)
             promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
         }
     }

@@ -12,7 +12,9 @@ final class ProxyExchange {
     let requestID: String
     let service: ServiceRoute
     let upstreamURI: String
-    let keepAlive: Bool
+    /// Whether the client connection stays open after this exchange (cleared when the response
+    /// can only be delimited by closing it).
+    var keepAlive: Bool
     let retryable: Bool
     let startedAt: NIODeadline
     /// The tenant the request acts for (nil on a public path).
@@ -57,6 +59,9 @@ final class ProxyExchange {
     var cacheFillBytes = 0
     var cacheLifetime = 0.0
     var cacheHead: HTTPResponseHead?
+    /// How the relayed response body is framed on the client connection, once its head was
+    /// written as bytes (nil: the response went through NIO's encoder — gateway-made ones).
+    var framing: ResponseHeaders.Framing?
     var connection: UpstreamConnection?
     /// A connection is being opened for this exchange.
     var connecting = false

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// Header-rewrite stage for the response relayed to the client: hop-by-hop fields dropped
@@ -32,5 +33,123 @@ public struct ResponseHeaders: Sendable {
             headers.add(name: "Connection", value: "close")
         }
         return HTTPResponseHead(version: clientVersion, status: upstream.status, headers: headers)
+    }
+
+    /// How the relayed body is delimited on the client connection.
+    public enum Framing: Equatable, Sendable {
+        /// `Content-Length` from the upstream: body bytes pass through as they are.
+        case contentLength
+        /// No length known (the upstream chunked or closed to end it): each part is re-framed as a chunk.
+        case chunked
+        /// The response has no body (HEAD, 1xx, 204, 304).
+        case none
+        /// An HTTP/1.0 client and no length: the body ends when the connection closes.
+        case untilClose
+    }
+
+    /// The same rewrite as `build`, written straight into the bytes of the client response head.
+    ///
+    /// This is the data plane's path: no `HTTPHeaders` copy and no trip through NIO's response
+    /// encoder (which would copy the head again into a buffer of its own). The framing rules
+    /// are the encoder's: a body-less status drops the length fields, a known length is kept,
+    /// anything else is chunked for HTTP/1.1 or delimited by close for HTTP/1.0.
+    public func write(
+        from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
+        isHeadRequest: Bool, rateLimit: RateLimiting.Verdict? = nil, cacheStatus: String? = nil, into buffer: inout ByteBuffer
+    ) -> Framing {
+        let code = upstream.status.code
+        let mayHaveBody = !(code < 200 || code == 204 || code == 304)
+        buffer.writeStaticString(clientVersion.minor == 0 && clientVersion.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        Self.writeDecimal(Int(code), into: &buffer)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(upstream.status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        let listed = HopByHopHeaders.connectionListed(upstream.headers)
+        var hasLength = false
+        for (name, value) in upstream.headers {
+            switch HeaderRole.of(name) {
+            case .hopByHop, .transferEncoding, .requestID:
+                continue
+            case .ordinary, .gatewayOwned, .forwardedFor:
+                if !listed.isEmpty && HopByHopHeaders.isListed(name, in: listed) { continue }
+                if name.utf8.count == 14 && name.equalsIgnoringASCIICase("content-length") {
+                    if !mayHaveBody { continue }
+                    hasLength = true
+                }
+                Self.writeField(name, value, into: &buffer)
+            }
+        }
+        Self.writeField("X-Request-ID", requestID, into: &buffer)
+        if let rateLimit {
+            buffer.writeStaticString("RateLimit-Limit: ")
+            Self.writeDecimal(rateLimit.limit, into: &buffer)
+            buffer.writeStaticString("\r\nRateLimit-Remaining: ")
+            Self.writeDecimal(rateLimit.remaining, into: &buffer)
+            buffer.writeStaticString("\r\nRateLimit-Reset: ")
+            Self.writeDecimal(rateLimit.resetSeconds, into: &buffer)
+            buffer.writeStaticString("\r\n")
+            if !rateLimit.allowed {
+                buffer.writeStaticString("Retry-After: ")
+                Self.writeDecimal(rateLimit.retryAfterSeconds, into: &buffer)
+                buffer.writeStaticString("\r\n")
+            }
+        }
+        if let cacheStatus { Self.writeField("X-Cache", cacheStatus, into: &buffer) }
+        var framing: Framing
+        if !mayHaveBody {
+            framing = .none
+        } else if hasLength {
+            framing = isHeadRequest ? .none : .contentLength
+        } else if clientVersion.major == 1 && clientVersion.minor >= 1 {
+            // Said for HEAD too: it describes what the GET would have carried (RFC 9112 §6.1).
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+            framing = isHeadRequest ? .none : .chunked
+        } else {
+            framing = isHeadRequest ? .none : .untilClose
+        }
+        if !keepAlive || framing == .untilClose {
+            buffer.writeStaticString("Connection: close\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return framing
+    }
+
+    @inline(__always)
+    static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Writes a non-negative integer's decimal digits without making a `String`.
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        guard value > 0 else {
+            buffer.writeInteger(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var v = UInt(value)
+        withUnsafeMutableBytes(of: &digits) { bytes in
+            while v > 0 {
+                bytes[23 - count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                count += 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]))
+        }
+    }
+
+    /// Writes a chunk-size line (`<hex>\r\n`) for a body part of `size` bytes.
+    static func writeChunkSize(_ size: Int, into buffer: inout ByteBuffer) {
+        let hex: StaticString = "0123456789abcdef"
+        var shift = (Int.bitWidth - size.leadingZeroBitCount + 3) / 4 * 4 - 4
+        if shift < 0 { shift = 0 }
+        while shift >= 0 {
+            buffer.writeInteger(hex.utf8Start[(size >> shift) & 0xF])
+            shift -= 4
+        }
+        buffer.writeStaticString("\r\n")
     }
 }

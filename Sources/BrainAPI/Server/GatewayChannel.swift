@@ -33,17 +33,16 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             let dataPlane = DataPlaneHandler(environment: environment)
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(ConnectionLifecycleObserver(dataPlane: dataPlane))
-            try sync.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,  // DataPlaneHandler queues pipelined requests itself
-                withErrorHandling: false,
-                // Not re-validated on the way out: upstream fields were parsed by llhttp (which
-                // refuses CR, LF and NUL in them), the gateway's own are fixed or validated when
-                // taken from a client (`X-Request-ID`), and Hummingbird's `HTTPFields` check
-                // theirs when built. Skipping it saves a handler and a scan of every field.
-                withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: limits
-            )
+            // NIO's HTTP/1.1 codec, assembled by hand rather than by `configureHTTPServerPipeline`:
+            // that one pairs the decoder with the encoder so the encoder learns each request's
+            // method, but relayed responses are written past the encoder as bytes, and the pairing
+            // would queue a method per proxied request that no response ever takes. No outbound
+            // header validation: upstream fields were parsed by llhttp (which refuses CR, LF and
+            // NUL in them), the gateway's own are fixed or validated when taken from a client
+            // (`X-Request-ID`), and Hummingbird's `HTTPFields` check theirs when built.
+            try sync.addHandler(HTTPResponseEncoder(configuration: .init()))
+            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+                leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
             try sync.addHandler(dataPlane)
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(
