@@ -23,7 +23,7 @@ import Testing
 
     @Test func opensAfterConsecutiveFailuresProbesHalfOpenAndCloses() async throws {
         try await withGateway(services: { b in
-            "services:\n  - {name: svc, url: \(b.url), circuit_breaker: {failure_threshold: 3, open_seconds: 1}}\n"
+            "services:\n  - {name: svc, url: \(b.url), circuit_breaker: {failure_threshold: 3, open_seconds: 3}}\n"
         }) { gateway, backend in
             // Two failures, a success (resets the count), then three in a row.
             for path in ["/svc/status/500", "/svc/status/503", "/svc/ok", "/svc/status/500", "/svc/status/502", "/svc/status/500"] {
@@ -31,10 +31,11 @@ import Testing
                 #expect(r.status == (path == "/svc/ok" ? 200 : Int(path.split(separator: "/").last!)!))
             }
             #expect(backend.requests.count == 6)
-            // Open: answered by the gateway, the upstream is not touched.
+            // Open: answered by the gateway, the upstream is not touched. (Open times are a few
+            // seconds so a stall of the machine running the tests in parallel does not outlast them.)
             let refused = try await Self.get(gateway, "/svc/ok")
             #expect(refused.status == 503)
-            #expect(refused.header("Retry-After") == "1")
+            #expect(["1", "2", "3"].contains(refused.header("Retry-After") ?? ""))
             #expect(Self.json(refused)["error"] as? String == "service_unavailable")
             #expect(Self.json(refused)["request_id"] as? String == refused.header("X-Request-ID"))
             #expect(backend.requests.count == 6)
@@ -44,15 +45,15 @@ import Testing
             #expect(HealthTests.serviceStatus(health, "svc") == "down")
 
             // Half-open after the open time: one probe; it fails, so the breaker reopens for twice as long.
-            try await Task.sleep(for: .milliseconds(1100))
+            try await Task.sleep(for: .milliseconds(3100))
             #expect(try await Self.get(gateway, "/svc/status/500").status == 500)
             let reopened = try await Self.get(gateway, "/svc/ok")
             #expect(reopened.status == 503)
-            #expect(reopened.header("Retry-After") == "2")
+            #expect(["4", "5", "6"].contains(reopened.header("Retry-After") ?? ""))
             #expect(gateway.gateway.counters.circuitBreakerActivations == 2)
 
             // The next probe succeeds: closed, healthy, events recorded.
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(6100))
             #expect(try await Self.get(gateway, "/svc/ok").status == 200)
             #expect(try await Self.get(gateway, "/svc/ok").status == 200)
             #expect(Self.eventTypes(gateway) == ["CircuitOpened", "CircuitOpened", "CircuitClosed"])

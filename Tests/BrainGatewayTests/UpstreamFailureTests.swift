@@ -99,6 +99,20 @@ import Testing
         }
     }
 
+    @Test func everyRequestOfAKeepAliveConnectionGetsItsOwnTimeout() async throws {
+        // One timer per connection watches the deadlines: after answered requests (which leave an
+        // earlier timer armed), a later request that hangs still times out on its own deadline.
+        try await withGateway(services: { b in
+            "services:\n  - {name: svc, url: \(b.url), base_path: /base, timeout_ms: 400}\n"
+        }) { gateway, _ in
+            let request = "GET /svc/slow/250 HTTP/1.1\r\nHost: x\r\n\r\nGET /svc/slow/250 HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /svc/hang HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let text = String(decoding: try await gateway.exchange(request, timeout: .seconds(10)), as: UTF8.self)
+            #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "\(text)")
+            #expect(text.contains("HTTP/1.1 504 Gateway Timeout") && text.contains("gateway_timeout"), "\(text)")
+        }
+    }
+
     @Test func clientDisconnectCancelsTheUpstreamRequest() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             // Send a request to an endpoint that never answers, then give up after 300 ms.

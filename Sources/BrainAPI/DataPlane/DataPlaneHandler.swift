@@ -79,6 +79,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// When the first byte of a request head arrived (nil once the head is complete).
     private var headStartedAt: NIODeadline?
     private var timer: Scheduled<Void>?
+    /// When the exchange in progress times out unless the upstream's response head came.
+    private var upstreamDeadline: NIODeadline?
     private var timerDeadline: NIODeadline?
     private var shuttingDown = false
     /// The front-of-pipeline observer, which can answer before any request was decoded.
@@ -467,11 +469,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        let timeoutMs = Int64(resolved.entry.service.timeoutMilliseconds)
-        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(timeoutMs)) { [weak self, weak exchange] in
-            guard let self, let exchange else { return }
-            self.upstreamTimedOut(exchange)
-        }
+        // The connection's one timer watches the deadline: no task scheduled per request.
+        upstreamDeadline = exchange.startedAt + .milliseconds(Int64(resolved.entry.service.timeoutMilliseconds))
+        armTimer()
         attemptUpstream(exchange, retry: false)
     }
 
@@ -672,8 +672,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     func upstreamResponseHead(_ head: HTTPResponseHead) {
         guard case .proxying(let exchange) = state, !exchange.finished else { return }
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        upstreamDeadline = nil
         exchange.responseStarted = true
         let status = Int(head.status.code)
         let waited = (NIODeadline.now() - exchange.attemptStartedAt).nanoseconds
@@ -913,15 +912,14 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func upstreamTimedOut(_ exchange: ProxyExchange) {
         guard case .proxying(let current) = state, current === exchange, !exchange.finished, !exchange.responseStarted else { return }
-        exchange.timeout = nil
+        upstreamDeadline = nil
         abandonUpstream(exchange)
         attemptFailed(exchange, failure: .timedOut)
     }
 
     /// Detaches and closes the exchange's upstream connection: it is mid-request and cannot be reused.
     private func abandonUpstream(_ exchange: ProxyExchange) {
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        upstreamDeadline = nil
         exchange.backoff?.cancel()
         exchange.backoff = nil
         if let connection = exchange.connection {
@@ -996,8 +994,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func finish(_ exchange: ProxyExchange, error: String?) {
         guard !exchange.finished else { return }
         exchange.finished = true
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        upstreamDeadline = nil
         exchange.backoff?.cancel()
         exchange.backoff = nil
         if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
@@ -1092,7 +1089,17 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
+    /// The earliest of the connection's deadlines. A timer armed earlier than this is kept:
+    /// it re-arms when it fires, so a keep-alive connection schedules about one timer per
+    /// upstream timeout period instead of one per request.
     private func nextDeadline() -> NIODeadline? {
+        guard let idle = idleDeadline() else { return upstreamDeadline }
+        guard let upstreamDeadline else { return idle }
+        return min(idle, upstreamDeadline)
+    }
+
+    /// Idle keep-alive and request-head deadlines (only while waiting for a request).
+    private func idleDeadline() -> NIODeadline? {
         guard let idleSince else { return nil }
         let idleDeadline = idleSince + .seconds(Int64(environment.limits.idleTimeoutSeconds))
         if let headStartedAt {
@@ -1104,8 +1111,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func timerFired() {
         timer = nil
         timerDeadline = nil
-        guard let deadline = nextDeadline() else { return }
-        if deadline <= .now() {
+        let now = NIODeadline.now()
+        if let deadline = upstreamDeadline, deadline <= now {
+            upstreamDeadline = nil
+            if case .proxying(let exchange) = state { upstreamTimedOut(exchange) }
+        }
+        if let deadline = idleDeadline(), deadline <= now {
             guard case .idle = state else { return }
             if headStartedAt != nil, let rawResponder, let context {
                 // A request head started arriving and did not finish in time (slowloris).

@@ -81,7 +81,6 @@ final class ProxyExchange {
     var status: UInt = 0
     var bytesIn: Int64 = 0
     var bytesOut: Int64 = 0
-    var timeout: Scheduled<Void>?
 
     init(
         clientHead: HTTPRequestHead, requestID: String, service: ServiceRoute, upstreamURI: String, keepAlive: Bool,

@@ -25,6 +25,8 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
     private let responseHeaders = ResponseHeaders()
     private var connection: UpgradeConnection?
     private var done = false
+    /// The handshake's deadline (a rare path: a task of its own is fine here).
+    private var timeout: Scheduled<Void>?
 
     init(exchange: ProxyExchange, context: ChannelHandlerContext, owner: any WebSocketUpgradeOwner) {
         self.exchange = exchange
@@ -50,7 +52,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         exchange.outcomeRecorded = false
         exchange.attemptStartedAt = .now()
         exchange.traffic.balancer.requestStarted(index)
-        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+        self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
             self?.attemptFailed(.timedOut)
         }
         pool.openForUpgrade(instance).assumeIsolated().whenComplete { [weak self] result in
@@ -82,8 +84,8 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
     private func stop() -> Bool {
         guard !done else { return false }
         done = true
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        self.timeout?.cancel()
+        self.timeout = nil
         connection?.close()
         connection = nil
         return true
@@ -94,8 +96,8 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
     func upgradeAccepted(_ head: HTTPResponseHead) {
         guard !done, let connection else { return }
         done = true
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        self.timeout?.cancel()
+        self.timeout = nil
         exchange.responseStarted = true
         exchange.status = head.status.code
         let waited = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
@@ -127,8 +129,8 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
 
     func upgradeRefused(_ head: HTTPResponseHead) {
         guard !done else { return }
-        exchange.timeout?.cancel()
-        exchange.timeout = nil
+        self.timeout?.cancel()
+        self.timeout = nil
         exchange.responseStarted = true
         exchange.status = head.status.code
         let waited = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
