@@ -220,7 +220,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             case .end:
                 exchange.requestEnded = true
                 if let connection = exchange.connection {
-                    connection.write(.end(nil), flush: true)
+                    connection.writeEnd()
                     exchange.upstreamNeedsFlush = false
                 }
             }
@@ -619,27 +619,30 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         guard let instance = exchange.instance else { return }
         exchange.connection = connection
         connection.receiver = self
-        var head = upstreamHeaders.build(
+        var validators: [(String, String)] = []
+        if let stored = exchange.revalidating, let fields = ResponseCaching.validators(of: stored, request: exchange.clientHead.headers) {
+            validators = fields
+            exchange.validatorsSent = true
+        }
+        var bytes = connection.channel?.allocator.buffer(capacity: 1024) ?? ByteBuffer()
+        let chunked = upstreamHeaders.write(
             from: exchange.clientHead, uri: exchange.upstreamURI, instance: instance,
             requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant,
             proofToken: proofOfOrigin?.token(
                 service: exchange.service.name.value, principal: exchange.principal, tenant: exchange.tenant,
                 now: Date().timeIntervalSince1970),
-            traceparent: exchange.upstreamTraceparent ?? exchange.trace?.traceparent)
-        if let stored = exchange.revalidating {
-            exchange.validatorsSent = ResponseCaching.addValidators(of: stored, to: &head.headers)
-        }
-        connection.write(.head(head), flush: false)
+            traceparent: exchange.upstreamTraceparent ?? exchange.trace?.traceparent, extra: validators, into: &bytes)
+        connection.writeHead(bytes, method: exchange.clientHead.method, chunked: chunked)
         if exchange.attempt > 1, let replay = exchange.replay {
-            for part in replay { connection.write(.body(.byteBuffer(part)), flush: false) }
+            for part in replay { connection.writeBody(part) }
         }
         for part in exchange.pending {
-            connection.write(.body(.byteBuffer(part)), flush: false)
+            connection.writeBody(part)
             exchange.keepForReplay(part, limit: environment.retryPolicy.replayableBodyBytes)
         }
         exchange.pending.removeAll()
         if exchange.requestEnded {
-            connection.write(.end(nil), flush: true)
+            connection.writeEnd()
         } else {
             connection.flush()
         }
@@ -660,7 +663,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             return
         }
         if let connection = exchange.connection {
-            connection.write(.body(.byteBuffer(buffer)), flush: false)
+            connection.writeBody(buffer)
             exchange.upstreamNeedsFlush = true
             exchange.keepForReplay(buffer, limit: environment.retryPolicy.replayableBodyBytes)
         } else {

@@ -34,13 +34,15 @@ struct ResponseCaching: Sendable {
         return .miss(key)
     }
 
-    /// Adds the stored response's validators to the upstream request, unless the client sent
-    /// its own conditionals (then its 304 is the client's, not the cache's).
-    static func addValidators(of stored: ResponseCache.StoredResponse, to headers: inout HTTPHeaders) -> Bool {
-        guard !headers.contains(name: "if-none-match"), !headers.contains(name: "if-modified-since") else { return false }
-        if let etag = stored.etag { headers.add(name: "If-None-Match", value: etag) }
-        if let lastModified = stored.lastModified { headers.add(name: "If-Modified-Since", value: lastModified) }
-        return true
+    /// The conditional fields that revalidate `stored` upstream, or nil when the client sent
+    /// its own conditionals (they go upstream as they are, and the 304 is the client's, not
+    /// the cache's).
+    static func validators(of stored: ResponseCache.StoredResponse, request headers: HTTPHeaders) -> [(String, String)]? {
+        guard !headers.contains(name: "if-none-match"), !headers.contains(name: "if-modified-since") else { return nil }
+        var fields: [(String, String)] = []
+        if let etag = stored.etag { fields.append(("If-None-Match", etag)) }
+        if let lastModified = stored.lastModified { fields.append(("If-Modified-Since", lastModified)) }
+        return fields
     }
 
     /// Seconds the upstream's response may be served from the cache, or nil when it may not be stored.

@@ -1,4 +1,5 @@
 import BrainDomain
+import NIOCore
 import NIOHTTP1
 
 /// Header-rewrite stage for the request sent upstream.
@@ -64,5 +65,61 @@ public struct UpstreamRequestHeaders: Sendable {
             headers.add(name: "Transfer-Encoding", value: "chunked")
         }
         return HTTPRequestHead(version: .http1_1, method: client.method, uri: uri, headers: headers)
+    }
+
+    /// The same rewrite as `build`, written straight into the bytes of the upstream request
+    /// head (no `HTTPHeaders` copy, no trip through NIO's request encoder). `extra` fields
+    /// (cache validators) go last. Returns whether the body must be sent chunked.
+    public func write(
+        from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
+        tenant: TenantID? = nil, proofToken: String? = nil, traceparent: String? = nil, extra: [(String, String)] = [],
+        into buffer: inout ByteBuffer
+    ) -> Bool {
+        buffer.writeString(client.method.rawValue)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(uri)
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        let listed = HopByHopHeaders.connectionListed(client.headers)
+        var forwardedFor: String?
+        var host: String?
+        var isChunked = false
+        for (name, value) in client.headers {
+            switch HeaderRole.of(name) {
+            case .ordinary:
+                if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
+                    ResponseHeaders.writeField(name, value, into: &buffer)
+                }
+            case .transferEncoding:
+                isChunked = true
+            case .forwardedFor:
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+            case .gatewayOwned:
+                if host == nil, name.utf8.count == 4 { host = value }
+            case .hopByHop, .requestID:
+                continue
+            }
+        }
+        ResponseHeaders.writeField("Host", instance.authority, into: &buffer)
+        if let clientAddress {
+            buffer.writeStaticString("X-Forwarded-For: ")
+            if let forwardedFor {
+                buffer.writeString(forwardedFor)
+                buffer.writeStaticString(", ")
+            }
+            buffer.writeString(clientAddress)
+            buffer.writeStaticString("\r\n")
+        } else if let forwardedFor {
+            ResponseHeaders.writeField("X-Forwarded-For", forwardedFor, into: &buffer)
+        }
+        ResponseHeaders.writeField("X-Forwarded-Proto", forwardedProto, into: &buffer)
+        if let host { ResponseHeaders.writeField("X-Forwarded-Host", host, into: &buffer) }
+        ResponseHeaders.writeField("X-Request-ID", requestID, into: &buffer)
+        if let tenant { ResponseHeaders.writeField("X-Tenant-ID", tenant.value, into: &buffer) }
+        if let proofToken { ResponseHeaders.writeField("X-Brain-Token", proofToken, into: &buffer) }
+        if let traceparent { ResponseHeaders.writeField("traceparent", traceparent, into: &buffer) }
+        for (name, value) in extra { ResponseHeaders.writeField(name, value, into: &buffer) }
+        if isChunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        buffer.writeStaticString("\r\n")
+        return isChunked
     }
 }

@@ -48,6 +48,10 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
     public let instance: UpstreamInstance
     public private(set) var channel: (any Channel)?
     private var context: ChannelHandlerContext?
+    /// `UpstreamWire`'s context: request bytes are written there (set and cleared by it).
+    var wire: ChannelHandlerContext?
+    /// The request being sent has a chunked body: each part is framed here.
+    private var requestChunked = false
 
     /// The exchange using this connection; nil while pooled.
     public weak var receiver: (any UpstreamResponseReceiver)?
@@ -76,19 +80,62 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
 
     // MARK: Outbound
 
-    /// Writes a request part; flushes when asked.
-    public func write(_ part: HTTPClientRequestPart, flush: Bool) {
-        guard let context else { return }
-        if case .head = part { responseInProgress = true }
-        if flush {
-            context.writeAndFlush(self.wrapOutboundOut(part), promise: nil)
+    /// Markers telling the response decoder what was asked (see `UpstreamWire`); only HEAD
+    /// changes how a response is read. Made once: a request costs no head allocation here.
+    private static let headMarker = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/"))
+    private static let otherMarker = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
+    private static let crlf = ByteBuffer(staticString: "\r\n")
+    private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
+
+    /// Writes a request head composed as bytes; `chunked` when its body is sent in chunks.
+    public func writeHead(_ bytes: ByteBuffer, method: HTTPMethod, chunked: Bool) {
+        guard let context, let wire else { return }
+        responseInProgress = true
+        requestChunked = chunked
+        context.write(self.wrapOutboundOut(method == .HEAD ? Self.headMarker : Self.otherMarker), promise: nil)
+        wire.write(NIOAny(bytes), promise: nil)
+    }
+
+    /// Writes a part of the request body (not flushed).
+    public func writeBody(_ part: ByteBuffer) {
+        guard let wire else { return }
+        guard requestChunked else {
+            wire.write(NIOAny(part), promise: nil)
+            return
+        }
+        // An empty chunk would end the body early.
+        guard part.readableBytes > 0 else { return }
+        var line = wire.channel.allocator.buffer(capacity: 18)
+        Self.writeChunkSize(part.readableBytes, into: &line)
+        wire.write(NIOAny(line), promise: nil)
+        wire.write(NIOAny(part), promise: nil)
+        wire.write(NIOAny(Self.crlf), promise: nil)
+    }
+
+    /// Ends the request body and flushes.
+    public func writeEnd() {
+        guard let wire else { return }
+        if requestChunked {
+            requestChunked = false
+            wire.writeAndFlush(NIOAny(Self.lastChunk), promise: nil)
         } else {
-            context.write(self.wrapOutboundOut(part), promise: nil)
+            wire.flush()
         }
     }
 
     public func flush() {
-        context?.flush()
+        wire?.flush()
+    }
+
+    /// `<hex size>\r\n`.
+    static func writeChunkSize(_ size: Int, into buffer: inout ByteBuffer) {
+        let hex: StaticString = "0123456789abcdef"
+        var shift = max(0, (Int.bitWidth - size.leadingZeroBitCount + 3) / 4 * 4 - 4)
+        while shift >= 0 {
+            buffer.writeInteger(hex.utf8Start[(size >> shift) & 0xF])
+            shift -= 4
+        }
+        buffer.writeStaticString("\r\n")
     }
 
     public var isWritable: Bool { context?.channel.isWritable ?? false }

@@ -25,14 +25,19 @@ public final class UpstreamConnectionPool: @unchecked Sendable {
     }
 
     /// A pooled connection to `instance` if one is open, otherwise a new one.
+    ///
+    /// The idle lists are changed in place in the dictionary: copying one out and back would
+    /// copy the whole list (a retain per pooled connection) on every request.
     public func acquire(_ instance: UpstreamInstance) -> Lease {
         eventLoop.assertInEventLoop()
-        while var list = idle[instance], let connection = list.popLast() {
-            idle[instance] = list
-            connection.onClose = nil
+        while let connection = idle[instance]?.popLast() {
             if !connection.isClosed { return .ready(connection) }
         }
-        return .connecting(connector.connect(to: instance, on: eventLoop))
+        return .connecting(connector.connect(to: instance, on: eventLoop).map { [weak self] connection in
+            // Set once per connection: a connection the server closes while idle leaves the pool.
+            connection.onClose = { closed in self?.forget(closed) }
+            return connection
+        })
     }
 
     /// A new connection for one protocol upgrade; it never returns to the pool.
@@ -49,20 +54,16 @@ public final class UpstreamConnectionPool: @unchecked Sendable {
             connection.close()
             return
         }
-        var list = idle[connection.instance] ?? []
-        guard list.count < maxIdlePerInstance else {
+        guard (idle[connection.instance]?.count ?? 0) < maxIdlePerInstance else {
             connection.close()
             return
         }
-        connection.onClose = { [weak self] closed in self?.forget(closed) }
-        list.append(connection)
-        idle[connection.instance] = list
+        idle[connection.instance, default: []].append(connection)
     }
 
+    /// A connection closed; if it was idle here, it leaves the pool (a busy one is not listed).
     private func forget(_ connection: UpstreamConnection) {
-        guard var list = idle[connection.instance] else { return }
-        list.removeAll { $0 === connection }
-        idle[connection.instance] = list
+        idle[connection.instance]?.removeAll { $0 === connection }
     }
 
     /// Closes every idle connection (shutdown).

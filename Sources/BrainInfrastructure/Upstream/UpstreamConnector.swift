@@ -24,10 +24,11 @@ public struct UpstreamConnector: Sendable {
     public func connect(to instance: UpstreamInstance, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
         let connection = UpstreamConnection(instance: instance)
         return open(instance, on: eventLoop) { pipeline in
-            // Request fields are not re-validated: the client's were parsed by llhttp (which
-            // refuses CR, LF and NUL), the gateway's own are fixed or validated on entry.
-            // The validator scanned every byte of every field (~3 % of a small GET).
-            try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+            // Requests go out as bytes the gateway composed (`UpstreamWire`): no request encoder
+            // and no re-validation of fields the client's llhttp parse (which refuses CR, LF
+            // and NUL) or the gateway itself produced. Responses are parsed by NIO's decoder.
+            try pipeline.addHandler(UpstreamWire(connection: connection))
+            try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
             try pipeline.addHandler(connection)
         }.map { connection }
     }
