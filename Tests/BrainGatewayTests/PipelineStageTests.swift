@@ -106,6 +106,11 @@ import Testing
         #expect(framing == .contentLength)
         #expect(text == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Request-ID: rid\r\n"
             + "RateLimit-Limit: 100\r\nRateLimit-Remaining: 0\r\nRateLimit-Reset: 60\r\n\r\n")
+        // A field named by a later `Connection` field is dropped too; `keep-alive, close` names none.
+        #expect(write(.ok, [("X-Secret", "s"), ("Connection", "Keep-Alive, close"), ("Content-Length", "2"), ("Connection", "x-secret")])
+            == ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Request-ID: rid\r\n\r\n", .contentLength))
+        #expect(write(.ok, [("Connection", "Keep-Alive, close"), ("Content-Length", "2")])
+            == ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Request-ID: rid\r\n\r\n", .contentLength))
         // No length: HTTP/1.1 re-chunks, HTTP/1.0 ends by closing.
         #expect(write(.ok, []) == ("HTTP/1.1 200 OK\r\nX-Request-ID: rid\r\nTransfer-Encoding: chunked\r\n\r\n", .chunked))
         #expect(write(.ok, [], version: .http1_0) == ("HTTP/1.0 200 OK\r\nX-Request-ID: rid\r\nConnection: close\r\n\r\n", .untilClose))

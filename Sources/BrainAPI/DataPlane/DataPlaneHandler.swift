@@ -410,6 +410,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
             return
         }
+        // Read through the directory entry, not copied: a copy of the route retains each of its fields.
         let service = resolved.entry.service
         let now = Self.policyNow()
         // Rate limit.
@@ -450,7 +451,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: directory)
         serviceTraffic.retryBudget.recordRequest(now: now)
         let exchange = ProxyExchange(
-            clientHead: head, requestID: requestID, service: service, upstreamURI: resolved.upstreamURI,
+            clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
             keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
             startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
         environment.metrics.inFlight.increment()
@@ -487,7 +488,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
         let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: environment.registry.directory)
         let exchange = ProxyExchange(
-            clientHead: head, requestID: requestID, service: resolved.entry.service, upstreamURI: resolved.upstreamURI,
+            clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
             keepAlive: false, retryable: false, startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic,
             rateLimit: verdict)
         environment.metrics.inFlight.increment()

@@ -10,7 +10,10 @@ import NIOHTTP1
 final class ProxyExchange {
     let clientHead: HTTPRequestHead
     let requestID: String
-    let service: ServiceRoute
+    /// The service's directory entry; its route is read through it rather than stored here
+    /// (a stored copy would retain every field of the route, per request).
+    let entry: ServiceDirectory.Entry
+    var service: ServiceRoute { entry.service }
     let upstreamURI: String
     /// Whether the client connection stays open after this exchange (cleared when the response
     /// can only be delimited by closing it).
@@ -83,7 +86,7 @@ final class ProxyExchange {
     var bytesOut: Int64 = 0
 
     init(
-        clientHead: HTTPRequestHead, requestID: String, service: ServiceRoute, upstreamURI: String, keepAlive: Bool,
+        clientHead: HTTPRequestHead, requestID: String, entry: ServiceDirectory.Entry, upstreamURI: String, keepAlive: Bool,
         retryable: Bool, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?, traffic: ServiceTraffic,
         rateLimit: RateLimiting.Verdict
     ) {
@@ -93,7 +96,7 @@ final class ProxyExchange {
         self.principal = principal
         self.clientHead = clientHead
         self.requestID = requestID
-        self.service = service
+        self.entry = entry
         self.upstreamURI = upstreamURI
         self.keepAlive = keepAlive
         self.retryable = retryable

@@ -61,13 +61,26 @@ enum HopByHopHeaders {
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
             // The usual values (`keep-alive`, `close`) are recognised without splitting or
             // lowercasing: this runs for every request and response.
-            if value.equalsIgnoringASCIICase("keep-alive") || value.equalsIgnoringASCIICase("close") { continue }
+            if !namesFields(value) { continue }
             for token in value.split(separator: ",") {
                 let trimmed = token.trimmingSpaces.lowercased()
                 if !trimmed.isEmpty && trimmed != "close" && trimmed != "keep-alive" { names.append(trimmed) }
             }
         }
         return names
+    }
+
+    /// Whether a `Connection` field with this value names other fields (anything beyond the
+    /// usual `keep-alive` or `close`).
+    static func namesFields(_ connectionValue: String) -> Bool {
+        !(connectionValue.equalsIgnoringASCIICase("keep-alive") || connectionValue.equalsIgnoringASCIICase("close"))
+    }
+
+    /// For a field met while copying a head: true when it is a `Connection` field naming
+    /// other fields, which may already have been copied — the copy must then be redone with
+    /// `connectionListed`. Rare: it spares the usual head a second pass over its fields.
+    static func requiresRedo(name: String, value: String) -> Bool {
+        name.utf8.count == 10 && namesFields(value) && name.equalsIgnoringASCIICase("connection")
     }
 
     static func isListed(_ name: String, in listed: [String]) -> Bool {

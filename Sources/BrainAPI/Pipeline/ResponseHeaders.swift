@@ -64,20 +64,32 @@ public struct ResponseHeaders: Sendable {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(upstream.status.reasonPhrase)
         buffer.writeStaticString("\r\n")
-        let listed = HopByHopHeaders.connectionListed(upstream.headers)
-        var hasLength = false
-        for (name, value) in upstream.headers {
-            switch HeaderRole.of(name) {
-            case .hopByHop, .transferEncoding, .requestID:
-                continue
-            case .ordinary, .gatewayOwned, .forwardedFor:
-                if !listed.isEmpty && HopByHopHeaders.isListed(name, in: listed) { continue }
-                if name.utf8.count == 14 && name.equalsIgnoringASCIICase("content-length") {
-                    if !mayHaveBody { continue }
-                    hasLength = true
+        /// Copies the relayed fields; false when a `Connection` field names others (start over
+        /// with them known).
+        func copyFields(listed: [String], firstPass: Bool, hasLength: inout Bool) -> Bool {
+            for (name, value) in upstream.headers {
+                switch HeaderRole.of(name) {
+                case .hopByHop:
+                    if firstPass && HopByHopHeaders.requiresRedo(name: name, value: value) { return false }
+                case .transferEncoding, .requestID:
+                    continue
+                case .ordinary, .gatewayOwned, .forwardedFor:
+                    if !listed.isEmpty && HopByHopHeaders.isListed(name, in: listed) { continue }
+                    if name.utf8.count == 14 && name.equalsIgnoringASCIICase("content-length") {
+                        if !mayHaveBody { continue }
+                        hasLength = true
+                    }
+                    Self.writeField(name, value, into: &buffer)
                 }
-                Self.writeField(name, value, into: &buffer)
             }
+            return true
+        }
+        var hasLength = false
+        let fieldsStart = buffer.writerIndex
+        if !copyFields(listed: [], firstPass: true, hasLength: &hasLength) {
+            buffer.moveWriterIndex(to: fieldsStart)
+            hasLength = false
+            _ = copyFields(listed: HopByHopHeaders.connectionListed(upstream.headers), firstPass: false, hasLength: &hasLength)
         }
         Self.writeField("X-Request-ID", requestID, into: &buffer)
         if let rateLimit {

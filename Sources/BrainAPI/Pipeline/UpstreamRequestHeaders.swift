@@ -79,25 +79,37 @@ public struct UpstreamRequestHeaders: Sendable {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(uri)
         buffer.writeStaticString(" HTTP/1.1\r\n")
-        let listed = HopByHopHeaders.connectionListed(client.headers)
         var forwardedFor: String?
         var host: String?
         var isChunked = false
-        for (name, value) in client.headers {
-            switch HeaderRole.of(name) {
-            case .ordinary:
-                if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
-                    ResponseHeaders.writeField(name, value, into: &buffer)
+        /// Copies the ordinary fields and notes the others; false when a `Connection` field
+        /// names fields (start over with them known).
+        func copyFields(listed: [String], firstPass: Bool) -> Bool {
+            for (name, value) in client.headers {
+                switch HeaderRole.of(name) {
+                case .ordinary:
+                    if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
+                        ResponseHeaders.writeField(name, value, into: &buffer)
+                    }
+                case .transferEncoding:
+                    isChunked = true
+                case .forwardedFor:
+                    forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                case .gatewayOwned:
+                    if host == nil, name.utf8.count == 4 { host = value }
+                case .hopByHop:
+                    if firstPass && HopByHopHeaders.requiresRedo(name: name, value: value) { return false }
+                case .requestID:
+                    continue
                 }
-            case .transferEncoding:
-                isChunked = true
-            case .forwardedFor:
-                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
-            case .gatewayOwned:
-                if host == nil, name.utf8.count == 4 { host = value }
-            case .hopByHop, .requestID:
-                continue
             }
+            return true
+        }
+        let fieldsStart = buffer.writerIndex
+        if !copyFields(listed: [], firstPass: true) {
+            buffer.moveWriterIndex(to: fieldsStart)
+            (forwardedFor, host, isChunked) = (nil, nil, false)
+            _ = copyFields(listed: HopByHopHeaders.connectionListed(client.headers), firstPass: false)
         }
         ResponseHeaders.writeField("Host", instance.authority, into: &buffer)
         if let clientAddress {
