@@ -410,45 +410,46 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error)
             return
         }
-        // Read through the directory entry, not copied: a copy of the route retains each of its fields.
-        let service = resolved.entry.service
+        // The route is read through its directory entry at each use: a local copy would
+        // retain every one of its fields.
+        let entry = resolved.entry
         let now = Self.policyNow()
         // Rate limit.
-        let verdict = environment.rateLimiting.check(service: service, tenant: tenant, now: now)
+        let verdict = environment.rateLimiting.check(service: entry.service, tenant: tenant, now: now)
         trace?.stage("rate_limit")
         guard verdict.allowed else {
             environment.counters.requestRateLimited()
-            traffic?.metrics.rateLimited(service: service.name.value)
-            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .rateLimited, extraHeaders: verdict.headers, service: service.name.value)
+            traffic?.metrics.handles(for: entry.service.name.value).rateLimited.increment()
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .rateLimited, extraHeaders: verdict.headers, service: entry.service.name.value)
             return
         }
         if asksForUpgrade, UpgradeRequest.isWebSocket(head) {
             startWebSocket(head, requestID: requestID, resolved: resolved, tenant: tenant, principal: principal, verdict: verdict, context: context)
             return
         }
-        // Cache lookup.
-        let lookup = environment.caching.lookup(head, service: service, tenant: tenant, now: now)
-        switch lookup {
-        case .hit: traffic?.metrics.cacheLookup(service: service.name.value, hit: true)
-        case .miss, .revalidate: traffic?.metrics.cacheLookup(service: service.name.value, hit: false)
-        case .bypass: break
-        }
-        if case .bypass = lookup {} else { trace?.stage("cache_lookup") }
-        if case .hit(_, let stored) = lookup {
-            environment.counters.cacheHit()
-            serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now, service: service, tenant: tenant)
-            return
-        }
-        if head.method != .GET && head.method != .HEAD && head.method != .OPTIONS && environment.caching.cache.count > 0 {
-            // An unsafe method changes the resource: what was stored for it is stale now.
-            environment.caching.cache.invalidate(.init(tenant: tenant, service: service.name, method: "GET", target: head.uri))
-            environment.caching.cache.invalidate(.init(tenant: tenant, service: service.name, method: "HEAD", target: head.uri))
-        }
         guard let loopTraffic = traffic else {
             rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .noInstance)
             return
         }
         let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: directory)
+        // Cache lookup.
+        let lookup = environment.caching.lookup(head, service: entry.service, tenant: tenant, now: now)
+        switch lookup {
+        case .hit: serviceTraffic.metrics.cacheLookup(hit: true)
+        case .miss, .revalidate: serviceTraffic.metrics.cacheLookup(hit: false)
+        case .bypass: break
+        }
+        if case .bypass = lookup {} else { trace?.stage("cache_lookup") }
+        if case .hit(_, let stored) = lookup {
+            environment.counters.cacheHit()
+            serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now, service: entry.service, tenant: tenant)
+            return
+        }
+        if head.method != .GET && head.method != .HEAD && head.method != .OPTIONS && environment.caching.cache.count > 0 {
+            // An unsafe method changes the resource: what was stored for it is stale now.
+            environment.caching.cache.invalidate(.init(tenant: tenant, service: entry.service.name, method: "GET", target: head.uri))
+            environment.caching.cache.invalidate(.init(tenant: tenant, service: entry.service.name, method: "HEAD", target: head.uri))
+        }
         serviceTraffic.retryBudget.recordRequest(now: now)
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
@@ -545,7 +546,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
-        traffic?.tally.record(service: service.name.value, tenant: tenant, milliseconds: 0)
+        if let traffic { traffic.tally.record(traffic.metrics.handles(for: service.name.value), tenant: tenant, milliseconds: 0) }
         traffic?.metrics.requestFinished(service: service.name.value, method: head.method.rawValue, status: Int(stored.status.code), nanoseconds: 0)
         pendingTrace?.finish(status: stored.status.code, error: nil)
         pendingTrace = nil
@@ -681,7 +682,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let status = Int(head.status.code)
         let waited = (NIODeadline.now() - exchange.attemptStartedAt).nanoseconds
         let latency = Double(waited) / 1e9
-        traffic?.metrics.upstreamAnswered(service: exchange.service.name.value, nanoseconds: waited)
+        exchange.traffic.metrics.upstream.recordNanoseconds(waited)
         recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency)
         if exchange.validatorsSent, status == 304, let stored = exchange.revalidating, let key = exchange.cacheKey {
             // The upstream confirmed the stored response: serve it, fresh again.
@@ -1006,9 +1007,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let elapsed = NIODeadline.now() - exchange.startedAt
         exchange.tracing?.finish(status: exchange.status, error: error)
         environment.metrics.inFlight.decrement()
-        traffic?.tally.record(service: exchange.service.name.value, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
-        traffic?.metrics.requestFinished(
-            service: exchange.service.name.value, method: exchange.clientHead.method.rawValue, status: Int(exchange.status), nanoseconds: elapsed.nanoseconds)
+        traffic?.tally.record(exchange.traffic.metrics, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
+        exchange.traffic.metrics.requestFinished(
+            method: exchange.clientHead.method.rawValue, status: Int(exchange.status), nanoseconds: elapsed.nanoseconds)
         let accessLog = environment.accessLog
         guard accessLog.isEnabled else { return }
         accessLog.record(

@@ -11,10 +11,13 @@ final class ServiceTraffic {
     let breakers: ServiceBreakers
     var balancer: LoadBalancer
     var retryBudget: RetryBudget
+    /// This loop's metric handles for the service.
+    let metrics: RequestMetrics.ServiceHandles
 
-    init(service: ServiceRoute, breakers: ServiceBreakers) {
+    init(service: ServiceRoute, breakers: ServiceBreakers, metrics: RequestMetrics.ServiceHandles) {
         self.service = service
         self.breakers = breakers
+        self.metrics = metrics
         self.balancer = LoadBalancer(algorithm: service.loadBalancing, weights: service.weights)
         self.retryBudget = RetryBudget(service.retry)
     }
@@ -44,6 +47,13 @@ final class LoopTraffic {
     /// This loop's Prometheus handles.
     let metrics: RequestMetrics
 
+    /// The tally with its per-service counts, which live in the services' metric handles.
+    var currentTally: RequestTally {
+        var copy = tally
+        for (service, count) in metrics.servedCounts { copy.perService[service, default: 0] += count }
+        return copy
+    }
+
     init(breakerBoard: BreakerBoard, metrics: GatewayMetrics) {
         self.breakerBoard = breakerBoard
         self.metrics = RequestMetrics(metrics: metrics)
@@ -57,7 +67,8 @@ final class LoopTraffic {
         }
         let id = ObjectIdentifier(entry)
         if let known = byEntry[id] { return known }
-        let traffic = ServiceTraffic(service: entry.service, breakers: breakerBoard.breakers(for: entry.service))
+        let traffic = ServiceTraffic(
+            service: entry.service, breakers: breakerBoard.breakers(for: entry.service), metrics: metrics.handles(for: entry.service.name.value))
         byEntry[id] = traffic
         return traffic
     }
@@ -71,10 +82,11 @@ public struct RequestTally: Sendable {
     public var perService: [String: Int] = [:]
     public var perTenant: [String: Int] = [:]
 
-    mutating func record(service: String, tenant: TenantID?, milliseconds: Double) {
+    /// Counts a request; its service's count goes to `handles` (no name lookup per request).
+    mutating func record(_ handles: RequestMetrics.ServiceHandles, tenant: TenantID?, milliseconds: Double) {
         totalRequests += 1
         totalMilliseconds += milliseconds
-        perService[service, default: 0] += 1
+        handles.served += 1
         if let tenant { perTenant[tenant.value, default: 0] += 1 }
     }
 
@@ -107,7 +119,7 @@ public final class TrafficStates: @unchecked Sendable {
         for loop in loops {
             guard let traffic = byLoop[ObjectIdentifier(loop as AnyObject)] else { continue }
             let box = UncheckedBox(traffic)
-            if let part = try? await loop.submit({ box.value.tally }).get() { total.add(part) }
+            if let part = try? await loop.submit({ box.value.currentTally }).get() { total.add(part) }
         }
         return total
     }
