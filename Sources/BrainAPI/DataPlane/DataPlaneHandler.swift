@@ -91,6 +91,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// The control-plane request in progress is a HEAD: its response must carry no body
     /// (the encoder is not paired with the decoder, so it cannot know).
     private var controlPlaneIsHead = false
+    /// A relayed response head not written yet: the first body part, when small, joins it in
+    /// one buffer (one write, one iovec), otherwise it goes out at the end of the read burst.
+    private var pendingHead: ByteBuffer?
 
     init(environment: DataPlaneEnvironment) {
         self.environment = environment
@@ -725,7 +728,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             isHeadRequest: exchange.clientHead.method == .HEAD, rateLimit: exchange.rateLimit, cacheStatus: cacheStatus, into: &bytes)
         exchange.framing = framing
         if framing == .untilClose { exchange.keepAlive = false }
-        front.write(NIOAny(bytes), promise: nil)
+        pendingHead = bytes
         clientNeedsFlush = true
     }
 
@@ -759,6 +762,24 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             return
         }
         guard let front = frontContext else { return }
+        if var head = pendingHead {
+            pendingHead = nil
+            if body.readableBytes <= Self.joinedBodyBytes {
+                switch framing {
+                case .contentLength, .untilClose:
+                    head.writeImmutableBuffer(body)
+                case .chunked where body.readableBytes > 0:
+                    ResponseHeaders.writeChunkSize(body.readableBytes, into: &head)
+                    head.writeImmutableBuffer(body)
+                    head.writeStaticString("\r\n")
+                case .chunked, .none:
+                    break
+                }
+                front.write(NIOAny(head), promise: nil)
+                return
+            }
+            front.write(NIOAny(head), promise: nil)
+        }
         switch framing {
         case .contentLength, .untilClose:
             front.write(NIOAny(body), promise: nil)
@@ -775,6 +796,16 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
+    /// Body parts up to this size are copied behind a pending head rather than written apart.
+    private static let joinedBodyBytes = 4096
+
+    /// Writes the relayed head still held back, if any.
+    private func writePendingHead() {
+        guard let head = pendingHead else { return }
+        pendingHead = nil
+        frontContext?.write(NIOAny(head), promise: nil)
+    }
+
     private static let crlf = ByteBuffer(staticString: "\r\n")
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
@@ -785,6 +816,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
             return
         }
+        writePendingHead()
         if framing == .chunked {
             front.writeAndFlush(NIOAny(Self.lastChunk), promise: promise)
         } else if let promise {
@@ -796,6 +828,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     func upstreamReadComplete() {
+        writePendingHead()
         if clientNeedsFlush {
             clientNeedsFlush = false
             context?.flush()
@@ -1049,6 +1082,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func closeClient() {
         state = .closing
+        pendingHead = nil
         context?.close(promise: nil)
     }
 
