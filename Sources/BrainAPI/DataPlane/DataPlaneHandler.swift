@@ -629,7 +629,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             validators = fields
             exchange.validatorsSent = true
         }
-        var bytes = connection.channel?.allocator.buffer(capacity: 1024) ?? ByteBuffer()
+        // Room for a usual head (bearer token and proof token are ~0.5 KiB each): no regrowth.
+        var bytes = connection.channel?.allocator.buffer(capacity: 2048) ?? ByteBuffer()
         let chunked = upstreamHeaders.write(
             from: exchange.clientHead, uri: exchange.upstreamURI, instance: instance,
             requestID: exchange.requestID, clientAddress: clientAddress, tenant: exchange.tenant,
@@ -722,7 +723,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 version: .http1_1, status: head.status, headers: ResponseCaching.storableHeaders(clientHead))
         }
         guard let front = frontContext else { return }
-        var bytes = front.channel.allocator.buffer(capacity: 512)
+        // Room for a usual head and a small body joining it (see `writeBody`).
+        var bytes = front.channel.allocator.buffer(capacity: 1024)
         let framing = responseHeaders.write(
             from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
             isHeadRequest: exchange.clientHead.method == .HEAD, rateLimit: exchange.rateLimit, cacheStatus: cacheStatus, into: &bytes)
