@@ -771,7 +771,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 case .contentLength, .untilClose:
                     head.writeImmutableBuffer(body)
                 case .chunked where body.readableBytes > 0:
-                    ResponseHeaders.writeChunkSize(body.readableBytes, into: &head)
+                    ChunkedFraming.writeSizeLine(body.readableBytes, into: &head)
                     head.writeImmutableBuffer(body)
                     head.writeStaticString("\r\n")
                 case .chunked, .none:
@@ -786,13 +786,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .contentLength, .untilClose:
             front.write(NIOAny(body), promise: nil)
         case .chunked:
-            // An empty chunk would end the body early.
-            guard body.readableBytes > 0 else { return }
-            var line = front.channel.allocator.buffer(capacity: 18)
-            ResponseHeaders.writeChunkSize(body.readableBytes, into: &line)
-            front.write(NIOAny(line), promise: nil)
-            front.write(NIOAny(body), promise: nil)
-            front.write(NIOAny(Self.crlf), promise: nil)
+            ChunkedFraming.write(body, at: front)
         case .none:
             break
         }
@@ -808,8 +802,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         frontContext?.write(NIOAny(head), promise: nil)
     }
 
-    private static let crlf = ByteBuffer(staticString: "\r\n")
-    private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
     /// Ends the response: NIO's encoder ends the gateway's own heads; a relayed one gets its
     /// last chunk (chunked) or just a flush.
@@ -820,7 +812,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
         writePendingHead()
         if framing == .chunked {
-            front.writeAndFlush(NIOAny(Self.lastChunk), promise: promise)
+            front.writeAndFlush(NIOAny(ChunkedFraming.lastChunk), promise: promise)
         } else if let promise {
             // An empty write carries the promise in order behind the body.
             front.writeAndFlush(NIOAny(front.channel.allocator.buffer(capacity: 0)), promise: promise)

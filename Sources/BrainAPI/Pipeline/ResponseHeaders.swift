@@ -152,16 +152,4 @@ public struct ResponseHeaders: Sendable {
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]))
         }
     }
-
-    /// Writes a chunk-size line (`<hex>\r\n`) for a body part of `size` bytes.
-    static func writeChunkSize(_ size: Int, into buffer: inout ByteBuffer) {
-        let hex: StaticString = "0123456789abcdef"
-        var shift = (Int.bitWidth - size.leadingZeroBitCount + 3) / 4 * 4 - 4
-        if shift < 0 { shift = 0 }
-        while shift >= 0 {
-            buffer.writeInteger(hex.utf8Start[(size >> shift) & 0xF])
-            shift -= 4
-        }
-        buffer.writeStaticString("\r\n")
-    }
 }

@@ -84,8 +84,6 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
     /// changes how a response is read. Made once: a request costs no head allocation here.
     private static let headMarker = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/"))
     private static let otherMarker = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
-    private static let crlf = ByteBuffer(staticString: "\r\n")
-    private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
     /// Writes a request head composed as bytes; `chunked` when its body is sent in chunks.
     public func writeHead(_ bytes: ByteBuffer, method: HTTPMethod, chunked: Bool) {
@@ -99,17 +97,11 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
     /// Writes a part of the request body (not flushed).
     public func writeBody(_ part: ByteBuffer) {
         guard let wire else { return }
-        guard requestChunked else {
+        if requestChunked {
+            ChunkedFraming.write(part, at: wire)
+        } else {
             wire.write(NIOAny(part), promise: nil)
-            return
         }
-        // An empty chunk would end the body early.
-        guard part.readableBytes > 0 else { return }
-        var line = wire.channel.allocator.buffer(capacity: 18)
-        Self.writeChunkSize(part.readableBytes, into: &line)
-        wire.write(NIOAny(line), promise: nil)
-        wire.write(NIOAny(part), promise: nil)
-        wire.write(NIOAny(Self.crlf), promise: nil)
     }
 
     /// Ends the request body and flushes.
@@ -117,7 +109,7 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
         guard let wire else { return }
         if requestChunked {
             requestChunked = false
-            wire.writeAndFlush(NIOAny(Self.lastChunk), promise: nil)
+            wire.writeAndFlush(NIOAny(ChunkedFraming.lastChunk), promise: nil)
         } else {
             wire.flush()
         }
@@ -125,17 +117,6 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
 
     public func flush() {
         wire?.flush()
-    }
-
-    /// `<hex size>\r\n`.
-    static func writeChunkSize(_ size: Int, into buffer: inout ByteBuffer) {
-        let hex: StaticString = "0123456789abcdef"
-        var shift = max(0, (Int.bitWidth - size.leadingZeroBitCount + 3) / 4 * 4 - 4)
-        while shift >= 0 {
-            buffer.writeInteger(hex.utf8Start[(size >> shift) & 0xF])
-            shift -= 4
-        }
-        buffer.writeStaticString("\r\n")
     }
 
     public var isWritable: Bool { context?.channel.isWritable ?? false }
