@@ -114,7 +114,7 @@ import Testing
         for size in [1, 15, 16, 255, 4096, 1 << 20] { ChunkedFraming.writeSizeLine(size, into: &line) }
         #expect(String(buffer: line) == "1\r\nf\r\n10\r\nff\r\n1000\r\n100000\r\n")
         var digits = ByteBuffer()
-        for n in [0, 7, 10, 999_999_999, Int(Int32.max)] { ResponseHeaders.writeDecimal(n, into: &digits); digits.writeString(",") }
+        for n in [0, 7, 10, 999_999_999, Int(Int32.max)] { digits.writeDecimal(n); digits.writeString(",") }
         #expect(String(buffer: digits) == "0,7,10,999999999,2147483647,")
     }
 

@@ -549,8 +549,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
-        if let traffic { traffic.tally.record(traffic.metrics.handles(for: service.name.value), tenant: tenant, milliseconds: 0) }
-        traffic?.metrics.requestFinished(service: service.name.value, method: head.method.rawValue, status: Int(stored.status.code), nanoseconds: 0)
+        if let traffic {
+            let handles = traffic.metrics.handles(for: service.name.value)
+            traffic.tally.record(handles, tenant: tenant, milliseconds: 0)
+            handles.requestFinished(method: head.method.rawValue, status: Int(stored.status.code), nanoseconds: 0)
+        }
         pendingTrace?.finish(status: stored.status.code, error: nil)
         pendingTrace = nil
         environment.accessLog.record(
@@ -763,33 +766,18 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             return
         }
-        guard let front = frontContext else { return }
+        // A body-less response's head waits for the end of the read burst or of the response.
+        guard framing != .none, let front = frontContext else { return }
         if var head = pendingHead {
             pendingHead = nil
-            if body.readableBytes <= Self.joinedBodyBytes {
-                switch framing {
-                case .contentLength, .untilClose:
-                    head.writeImmutableBuffer(body)
-                case .chunked where body.readableBytes > 0:
-                    ChunkedFraming.writeSizeLine(body.readableBytes, into: &head)
-                    head.writeImmutableBuffer(body)
-                    head.writeStaticString("\r\n")
-                case .chunked, .none:
-                    break
-                }
+            guard body.readableBytes > Self.joinedBodyBytes else {
+                if framing == .chunked { ChunkedFraming.append(body, to: &head) } else { head.writeImmutableBuffer(body) }
                 front.write(NIOAny(head), promise: nil)
                 return
             }
             front.write(NIOAny(head), promise: nil)
         }
-        switch framing {
-        case .contentLength, .untilClose:
-            front.write(NIOAny(body), promise: nil)
-        case .chunked:
-            ChunkedFraming.write(body, at: front)
-        case .none:
-            break
-        }
+        if framing == .chunked { ChunkedFraming.write(body, at: front) } else { front.write(NIOAny(body), promise: nil) }
     }
 
     /// Body parts up to this size are copied behind a pending head rather than written apart.
@@ -801,7 +789,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         pendingHead = nil
         frontContext?.write(NIOAny(head), promise: nil)
     }
-
 
     /// Ends the response: NIO's encoder ends the gateway's own heads; a relayed one gets its
     /// last chunk (chunked) or just a flush.

@@ -76,11 +76,30 @@ enum HopByHopHeaders {
         !(connectionValue.equalsIgnoringASCIICase("keep-alive") || connectionValue.equalsIgnoringASCIICase("close"))
     }
 
-    /// For a field met while copying a head: true when it is a `Connection` field naming
-    /// other fields, which may already have been copied — the copy must then be redone with
-    /// `connectionListed`. Rare: it spares the usual head a second pass over its fields.
-    static func requiresRedo(name: String, value: String) -> Bool {
+    /// True for a `Connection` field naming other fields (see `forEachField`).
+    private static func requiresRedo(name: String, value: String) -> Bool {
         name.utf8.count == 10 && namesFields(value) && name.equalsIgnoringASCIICase("connection")
+    }
+
+    /// Visits every field of `headers` in order, with its role and whether a `Connection`
+    /// field names it. The usual head is read once: a `Connection` field naming others is only
+    /// known where it stands, so when one turns up `restart` takes back what was copied and the
+    /// visit runs again with the names known.
+    static func forEachField(
+        of headers: HTTPHeaders, restart: () -> Void, _ visit: (_ name: String, _ value: String, _ role: HeaderRole, _ listed: Bool) -> Void
+    ) {
+        func pass(listed: [String]?) -> Bool {
+            for (name, value) in headers {
+                let role = HeaderRole.of(name)
+                if listed == nil, role == .hopByHop, requiresRedo(name: name, value: value) { return false }
+                visit(name, value, role, listed.map { !$0.isEmpty && isListed(name, in: $0) } ?? false)
+            }
+            return true
+        }
+        if !pass(listed: nil) {
+            restart()
+            _ = pass(listed: connectionListed(headers))
+        }
     }
 
     static func isListed(_ name: String, in listed: [String]) -> Bool {

@@ -24,13 +24,14 @@ public struct RateLimiting: Sendable {
             return fields.map { ($0.name, $0.value) }
         }
 
-        /// Adds the fields to a response head being built (no intermediate array: this runs
+        /// Adds the fields to a response head being built or composed as bytes (no
+        /// intermediate array, no number formatted into a `String` on the byte path: this runs
         /// for every proxied response of a limited route).
-        public func append(to headers: inout HTTPHeaders) {
-            headers.add(name: "RateLimit-Limit", value: String(limit))
-            headers.add(name: "RateLimit-Remaining", value: String(remaining))
-            headers.add(name: "RateLimit-Reset", value: String(resetSeconds))
-            if !allowed { headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
+        func append<Sink: HeaderFieldSink>(to sink: inout Sink) {
+            sink.addField("RateLimit-Limit", decimal: limit)
+            sink.addField("RateLimit-Remaining", decimal: remaining)
+            sink.addField("RateLimit-Reset", decimal: resetSeconds)
+            if !allowed { sink.addField("Retry-After", decimal: retryAfterSeconds) }
         }
     }
 

@@ -11,28 +11,40 @@ public struct ResponseHeaders: Sendable {
         from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
         rateLimit: RateLimiting.Verdict? = nil, cacheStatus: String? = nil
     ) -> HTTPResponseHead {
-        let listed = HopByHopHeaders.connectionListed(upstream.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.headers.count + 2)
-        for (name, value) in upstream.headers {
-            switch HeaderRole.of(name) {
-            case .hopByHop, .transferEncoding, .requestID:
-                continue
-            case .ordinary, .gatewayOwned, .forwardedFor:
-                if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
-                    headers.add(name: name, value: value)
-                }
-            }
-        }
-        headers.add(name: "X-Request-ID", value: requestID)
-        if let rateLimit {
-            rateLimit.append(to: &headers)
-        }
-        if let cacheStatus { headers.add(name: "X-Cache", value: cacheStatus) }
+        _ = rewriteFields(of: upstream, dropLength: false, requestID: requestID, rateLimit: rateLimit, cacheStatus: cacheStatus, into: &headers)
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
         }
         return HTTPResponseHead(version: clientVersion, status: upstream.status, headers: headers)
+    }
+
+    /// The rewrite both outputs share: the relayed fields, then the gateway's. Returns whether
+    /// a `Content-Length` was relayed (`dropLength` leaves it out, for body-less answers).
+    private func rewriteFields<Sink: HeaderFieldSink>(
+        of upstream: HTTPResponseHead, dropLength: Bool, requestID: String, rateLimit: RateLimiting.Verdict?, cacheStatus: String?,
+        into sink: inout Sink
+    ) -> Bool {
+        var hasLength = false
+        let start = sink.fieldMark
+        HopByHopHeaders.forEachField(of: upstream.headers, restart: { sink.rewind(to: start); hasLength = false }) { name, value, role, listed in
+            switch role {
+            case .hopByHop, .transferEncoding, .requestID:
+                return
+            case .ordinary, .gatewayOwned, .forwardedFor:
+                if listed { return }
+                if name.utf8.count == 14 && name.equalsIgnoringASCIICase("content-length") {
+                    if dropLength { return }
+                    hasLength = true
+                }
+                sink.addField(name, value)
+            }
+        }
+        sink.addField("X-Request-ID", requestID)
+        rateLimit?.append(to: &sink)
+        if let cacheStatus { sink.addField("X-Cache", cacheStatus) }
+        return hasLength
     }
 
     /// How the relayed body is delimited on the client connection.
@@ -60,54 +72,13 @@ public struct ResponseHeaders: Sendable {
         let code = upstream.status.code
         let mayHaveBody = !(code < 200 || code == 204 || code == 304)
         buffer.writeStaticString(clientVersion.minor == 0 && clientVersion.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        Self.writeDecimal(Int(code), into: &buffer)
+        buffer.writeDecimal(Int(code))
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(upstream.status.reasonPhrase)
         buffer.writeStaticString("\r\n")
-        /// Copies the relayed fields; false when a `Connection` field names others (start over
-        /// with them known).
-        func copyFields(listed: [String], firstPass: Bool, hasLength: inout Bool) -> Bool {
-            for (name, value) in upstream.headers {
-                switch HeaderRole.of(name) {
-                case .hopByHop:
-                    if firstPass && HopByHopHeaders.requiresRedo(name: name, value: value) { return false }
-                case .transferEncoding, .requestID:
-                    continue
-                case .ordinary, .gatewayOwned, .forwardedFor:
-                    if !listed.isEmpty && HopByHopHeaders.isListed(name, in: listed) { continue }
-                    if name.utf8.count == 14 && name.equalsIgnoringASCIICase("content-length") {
-                        if !mayHaveBody { continue }
-                        hasLength = true
-                    }
-                    Self.writeField(name, value, into: &buffer)
-                }
-            }
-            return true
-        }
-        var hasLength = false
-        let fieldsStart = buffer.writerIndex
-        if !copyFields(listed: [], firstPass: true, hasLength: &hasLength) {
-            buffer.moveWriterIndex(to: fieldsStart)
-            hasLength = false
-            _ = copyFields(listed: HopByHopHeaders.connectionListed(upstream.headers), firstPass: false, hasLength: &hasLength)
-        }
-        Self.writeField("X-Request-ID", requestID, into: &buffer)
-        if let rateLimit {
-            buffer.writeStaticString("RateLimit-Limit: ")
-            Self.writeDecimal(rateLimit.limit, into: &buffer)
-            buffer.writeStaticString("\r\nRateLimit-Remaining: ")
-            Self.writeDecimal(rateLimit.remaining, into: &buffer)
-            buffer.writeStaticString("\r\nRateLimit-Reset: ")
-            Self.writeDecimal(rateLimit.resetSeconds, into: &buffer)
-            buffer.writeStaticString("\r\n")
-            if !rateLimit.allowed {
-                buffer.writeStaticString("Retry-After: ")
-                Self.writeDecimal(rateLimit.retryAfterSeconds, into: &buffer)
-                buffer.writeStaticString("\r\n")
-            }
-        }
-        if let cacheStatus { Self.writeField("X-Cache", cacheStatus, into: &buffer) }
-        var framing: Framing
+        let hasLength = rewriteFields(
+            of: upstream, dropLength: !mayHaveBody, requestID: requestID, rateLimit: rateLimit, cacheStatus: cacheStatus, into: &buffer)
+        let framing: Framing
         if !mayHaveBody {
             framing = .none
         } else if hasLength {
@@ -124,32 +95,5 @@ public struct ResponseHeaders: Sendable {
         }
         buffer.writeStaticString("\r\n")
         return framing
-    }
-
-    @inline(__always)
-    static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        buffer.writeString(value)
-        buffer.writeStaticString("\r\n")
-    }
-
-    /// Writes a non-negative integer's decimal digits without making a `String`.
-    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        guard value > 0 else {
-            buffer.writeInteger(UInt8(ascii: "0"))
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var v = UInt(value)
-        withUnsafeMutableBytes(of: &digits) { bytes in
-            while v > 0 {
-                bytes[23 - count] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                count += 1
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]))
-        }
     }
 }

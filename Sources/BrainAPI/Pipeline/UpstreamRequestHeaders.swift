@@ -20,50 +20,11 @@ public struct UpstreamRequestHeaders: Sendable {
         from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
         tenant: TenantID? = nil, proofToken: String? = nil, traceparent: String? = nil
     ) -> HTTPRequestHead {
-        let listed = HopByHopHeaders.connectionListed(client.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(client.headers.count + 6)
-        var forwardedFor: String?
-        var isChunked = false
-        for (name, value) in client.headers {
-            switch HeaderRole.of(name) {
-            case .ordinary:
-                if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
-                    headers.add(name: name, value: value)
-                }
-            case .transferEncoding:
-                // The decoder only accepts a final `chunked` coding; keep the body framed that way.
-                isChunked = true
-            case .forwardedFor:
-                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
-            case .hopByHop, .gatewayOwned, .requestID:
-                continue
-            }
-        }
-        headers.add(name: "Host", value: instance.authority)
-        if let clientAddress {
-            headers.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + clientAddress } ?? clientAddress)
-        } else if let forwardedFor {
-            headers.add(name: "X-Forwarded-For", value: forwardedFor)
-        }
-        headers.add(name: "X-Forwarded-Proto", value: forwardedProto)
-        if let host = client.headers.first(name: "host") {
-            headers.add(name: "X-Forwarded-Host", value: host)
-        }
-        headers.add(name: "X-Request-ID", value: requestID)
-        if let tenant {
-            // The tenant the gateway fixed, never the client's header as sent.
-            headers.add(name: "X-Tenant-ID", value: tenant.value)
-        }
-        if let proofToken {
-            headers.add(name: "X-Brain-Token", value: proofToken)
-        }
-        if let traceparent {
-            headers.add(name: "traceparent", value: traceparent)
-        }
-        if isChunked {
-            headers.add(name: "Transfer-Encoding", value: "chunked")
-        }
+        _ = rewriteFields(
+            of: client, instance: instance, requestID: requestID, clientAddress: clientAddress, tenant: tenant, proofToken: proofToken,
+            traceparent: traceparent, extra: [], into: &headers)
         return HTTPRequestHead(version: .http1_1, method: client.method, uri: uri, headers: headers)
     }
 
@@ -79,59 +40,54 @@ public struct UpstreamRequestHeaders: Sendable {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(uri)
         buffer.writeStaticString(" HTTP/1.1\r\n")
+        let chunked = rewriteFields(
+            of: client, instance: instance, requestID: requestID, clientAddress: clientAddress, tenant: tenant, proofToken: proofToken,
+            traceparent: traceparent, extra: extra, into: &buffer)
+        buffer.writeStaticString("\r\n")
+        return chunked
+    }
+
+    /// The rewrite both outputs share. Returns whether the body is chunked (the decoder only
+    /// accepts a final `chunked` coding; the body stays framed that way).
+    private func rewriteFields<Sink: HeaderFieldSink>(
+        of client: HTTPRequestHead, instance: UpstreamInstance, requestID: String, clientAddress: String?, tenant: TenantID?,
+        proofToken: String?, traceparent: String?, extra: [(String, String)], into sink: inout Sink
+    ) -> Bool {
         var forwardedFor: String?
         var host: String?
         var isChunked = false
-        /// Copies the ordinary fields and notes the others; false when a `Connection` field
-        /// names fields (start over with them known).
-        func copyFields(listed: [String], firstPass: Bool) -> Bool {
-            for (name, value) in client.headers {
-                switch HeaderRole.of(name) {
-                case .ordinary:
-                    if listed.isEmpty || !HopByHopHeaders.isListed(name, in: listed) {
-                        ResponseHeaders.writeField(name, value, into: &buffer)
-                    }
-                case .transferEncoding:
-                    isChunked = true
-                case .forwardedFor:
-                    forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
-                case .gatewayOwned:
-                    if host == nil, name.utf8.count == 4 { host = value }
-                case .hopByHop:
-                    if firstPass && HopByHopHeaders.requiresRedo(name: name, value: value) { return false }
-                case .requestID:
-                    continue
-                }
+        let start = sink.fieldMark
+        HopByHopHeaders.forEachField(
+            of: client.headers, restart: { sink.rewind(to: start); (forwardedFor, host, isChunked) = (nil, nil, false) }
+        ) { name, value, role, listed in
+            switch role {
+            case .ordinary:
+                if !listed { sink.addField(name, value) }
+            case .transferEncoding:
+                isChunked = true
+            case .forwardedFor:
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+            case .gatewayOwned:
+                if host == nil, name.utf8.count == 4 { host = value }
+            case .hopByHop, .requestID:
+                return
             }
-            return true
         }
-        let fieldsStart = buffer.writerIndex
-        if !copyFields(listed: [], firstPass: true) {
-            buffer.moveWriterIndex(to: fieldsStart)
-            (forwardedFor, host, isChunked) = (nil, nil, false)
-            _ = copyFields(listed: HopByHopHeaders.connectionListed(client.headers), firstPass: false)
-        }
-        ResponseHeaders.writeField("Host", instance.authority, into: &buffer)
+        sink.addField("Host", instance.authority)
         if let clientAddress {
-            buffer.writeStaticString("X-Forwarded-For: ")
-            if let forwardedFor {
-                buffer.writeString(forwardedFor)
-                buffer.writeStaticString(", ")
-            }
-            buffer.writeString(clientAddress)
-            buffer.writeStaticString("\r\n")
+            sink.addField("X-Forwarded-For", forwardedFor.map { $0 + ", " + clientAddress } ?? clientAddress)
         } else if let forwardedFor {
-            ResponseHeaders.writeField("X-Forwarded-For", forwardedFor, into: &buffer)
+            sink.addField("X-Forwarded-For", forwardedFor)
         }
-        ResponseHeaders.writeField("X-Forwarded-Proto", forwardedProto, into: &buffer)
-        if let host { ResponseHeaders.writeField("X-Forwarded-Host", host, into: &buffer) }
-        ResponseHeaders.writeField("X-Request-ID", requestID, into: &buffer)
-        if let tenant { ResponseHeaders.writeField("X-Tenant-ID", tenant.value, into: &buffer) }
-        if let proofToken { ResponseHeaders.writeField("X-Brain-Token", proofToken, into: &buffer) }
-        if let traceparent { ResponseHeaders.writeField("traceparent", traceparent, into: &buffer) }
-        for (name, value) in extra { ResponseHeaders.writeField(name, value, into: &buffer) }
-        if isChunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
-        buffer.writeStaticString("\r\n")
+        sink.addField("X-Forwarded-Proto", forwardedProto)
+        if let host { sink.addField("X-Forwarded-Host", host) }
+        sink.addField("X-Request-ID", requestID)
+        // The tenant the gateway fixed, never the client's header as sent.
+        if let tenant { sink.addField("X-Tenant-ID", tenant.value) }
+        if let proofToken { sink.addField("X-Brain-Token", proofToken) }
+        if let traceparent { sink.addField("traceparent", traceparent) }
+        for (name, value) in extra { sink.addField(name, value) }
+        if isChunked { sink.addField("Transfer-Encoding", "chunked") }
         return isChunked
     }
 }

@@ -19,6 +19,14 @@ public enum ChunkedFraming {
         buffer.writeStaticString("\r\n")
     }
 
+    /// Appends `part` as one chunk to `buffer` (nothing for an empty part).
+    public static func append(_ part: ByteBuffer, to buffer: inout ByteBuffer) {
+        guard part.readableBytes > 0 else { return }
+        writeSizeLine(part.readableBytes, into: &buffer)
+        buffer.writeImmutableBuffer(part)
+        buffer.writeStaticString("\r\n")
+    }
+
     /// Writes `part` as one chunk at `context` (not flushed). An empty part writes nothing:
     /// an empty chunk would end the body.
     public static func write(_ part: ByteBuffer, at context: ChannelHandlerContext) {
