@@ -46,8 +46,9 @@ public final class EventJournal: DomainEventSink, Service {
     public func run() async throws {
         await prune()
         let pruning = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
+            // A cancelled sleep ends the loop: pruning after it would only fail with the
+            // cancellation (a spurious warning at every shutdown).
+            while (try? await Task.sleep(for: .seconds(3600))) != nil {
                 await prune()
             }
         }
