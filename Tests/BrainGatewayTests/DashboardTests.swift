@@ -28,16 +28,40 @@ struct DashboardTests {
             for _ in 0..<2 { _ = try await gateway.send("POST /billing/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n") }
             #expect(await gateway.gateway.journal.flushed())
 
+            // Traffic goes on while the page is open, so its per-service rate and latency (the
+            // difference between two refreshes) have something to show.
+            let steady = Task {
+                var sent = 0
+                while !Task.isCancelled {
+                    _ = try? await gateway.send("GET /orders/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    sent += 1
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                return sent
+            }
             let dom = try await Self.render("\(gateway.base)/dashboard#token=\(TestTokens.admin)")
+            steady.cancel()
+            #expect(await steady.value > 0)
             // The board, not the login form.
             #expect(dom.contains("<main id=\"board\">"), "\(dom.prefix(400))")
             // Both services, with the failing one's breaker open and the healthy one's closed.
             let orders = try #require(Self.row(dom, service: "orders"))
-            #expect(orders.contains(">healthy<") && orders.contains(">closed<") && orders.contains(">3<"))
+            #expect(orders.contains(">healthy<") && orders.contains(">closed<"))
+            #expect((Int(Self.metric("requests", in: orders) ?? "") ?? 0) > 3, "\(orders)")
             let billing = try #require(Self.row(dom, service: "billing"))
             #expect(billing.contains(">open<") && billing.contains(">down<"))
+            // Live traffic: orders has a rate, a mean latency and a p95 bucket bound; billing,
+            // idle meanwhile, a zero rate and no latency.
+            let rate = try #require(Double(Self.metric("rate", in: orders) ?? ""), "\(orders)")
+            #expect(rate > 1, "\(orders)")
+            let latency = try #require(Double(Self.metric("latency", in: orders) ?? ""), "\(orders)")
+            #expect(latency > 0 && latency < 1000)
+            #expect(Self.metric("p95", in: orders)?.hasPrefix("≤ ") == true, "\(orders)")
+            #expect(Self.metric("rate", in: billing) == "0.0")
+            #expect(Self.metric("latency", in: billing) == "–")
             // Totals and the event feed.
-            #expect(dom.contains("<b id=\"total\">5</b>"))
+            #expect((Int(Self.stat("total", in: dom) ?? "") ?? 0) > 5, "5 before the page opened, more while it was open")
+            #expect((Double(Self.stat("rate", in: dom) ?? "") ?? 0) > 1)
             #expect(dom.contains("<b id=\"activations\">1</b>"))
             #expect(dom.contains("data-type=\"CircuitOpened\""))
             #expect(dom.contains("data-type=\"ServiceRegistered\""))
@@ -53,6 +77,20 @@ struct DashboardTests {
             let refused = try await Self.render("\(gateway.base)/dashboard#token=\(TestTokens.user)", seconds: 2)
             #expect(refused.contains("token refused (403)"))
         }
+    }
+
+    /// The text of the `data-metric` cell `name` in a table row.
+    static func metric(_ name: String, in row: String) -> String? {
+        guard let start = row.range(of: "<td data-metric=\"\(name)\">") else { return nil }
+        guard let end = row.range(of: "</td>", range: start.upperBound..<row.endIndex) else { return nil }
+        return String(row[start.upperBound..<end.lowerBound])
+    }
+
+    /// The text of the header figure `<b id="name">`.
+    static func stat(_ name: String, in dom: String) -> String? {
+        guard let start = dom.range(of: "<b id=\"\(name)\">") else { return nil }
+        guard let end = dom.range(of: "</b>", range: start.upperBound..<dom.endIndex) else { return nil }
+        return String(dom[start.upperBound..<end.lowerBound])
     }
 
     /// The `<tr>` of `service`.

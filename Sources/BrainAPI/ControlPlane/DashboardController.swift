@@ -2,8 +2,11 @@ import Hummingbird
 import NIOCore
 
 /// `/dashboard` (public HTML): services and instances with health and breaker state, request
-/// rate and latency, and recent domain events, updating live. The data comes from the admin
-/// API, so the page asks for a platform-admin token; it is kept in the tab's sessionStorage
+/// rate and latency, and recent domain events, updating live. Health, breakers, totals and
+/// events come from the admin API; each service's rate, mean latency and p95 over the last
+/// refresh come from the differences between two scrapes of `/metrics` (its request counters
+/// and duration histograms), so the page shows what is happening now rather than averages since
+/// start. The admin API needs a platform-admin token; it is kept in the tab's sessionStorage
 /// (or passed as `#token=…`, which browsers never send to a server) and used as a bearer header
 /// — and as `?access_token=` for the event stream, where a browser cannot set headers.
 struct DashboardController<Context: RequestContext>: Sendable {
@@ -25,6 +28,7 @@ enum DashboardPage {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Brain Gateway — dashboard</title>
 <style>
+  [hidden] { display: none !important; }
   body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
   header { background: #1d2330; color: #fff; padding: 14px 24px; display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; }
   header h1 { font-size: 18px; margin: 0; }
@@ -66,7 +70,7 @@ enum DashboardPage {
   <section>
     <h2>Services</h2>
     <table>
-      <thead><tr><th>Service</th><th>Status</th><th>Instance</th><th>Instance status</th><th>Breaker</th><th>Probe ms</th><th>Requests</th></tr></thead>
+      <thead><tr><th>Service</th><th>Status</th><th>Instance</th><th>Instance status</th><th>Breaker</th><th>Probe ms</th><th>Requests</th><th>Rate /s</th><th>Latency ms</th><th>p95 ms</th></tr></thead>
       <tbody id="services"></tbody>
     </table>
   </section>
@@ -77,7 +81,7 @@ enum DashboardPage {
 </main>
 <script>
 "use strict";
-const state = { token: null, lastTotal: null, lastAt: null, source: null };
+const state = { token: null, source: null, traffic: null };
 const $ = (id) => document.getElementById(id);
 function cell(text, cls) {
   const td = document.createElement("td");
@@ -91,13 +95,55 @@ async function api(path) {
   if (!response.ok) throw new Error(path + " answered " + response.status);
   return response.json();
 }
+// Per service from the Prometheus text: request count, duration sum and count, and the
+// cumulative duration buckets (upper bound in seconds → count).
+function trafficByService(text) {
+  const byService = {};
+  const entry = (name) => byService[name] || (byService[name] = { requests: 0, sum: 0, count: 0, buckets: {} });
+  for (const line of text.split("\n")) {
+    const match = /^(brain_gateway_request(?:s_total|_duration_seconds_(?:sum|count|bucket)))\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels = {};
+    for (const label of match[2].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[label[1]] = label[2];
+    if (!labels.service) continue;
+    const value = Number(match[3]), service = entry(labels.service);
+    switch (match[1]) {
+      case "brain_gateway_requests_total": service.requests += value; break;
+      case "brain_gateway_request_duration_seconds_sum": service.sum += value; break;
+      case "brain_gateway_request_duration_seconds_count": service.count += value; break;
+      default: service.buckets[labels.le] = (service.buckets[labels.le] || 0) + value;
+    }
+  }
+  return byService;
+}
+// Rate, mean and p95 (the upper bound of the first bucket holding 95 % of the interval's
+// requests) between two scrapes; null where the interval saw no request.
+function recentTraffic(after, before, seconds) {
+  const current = after || { requests: 0, sum: 0, count: 0, buckets: {} };
+  const previous = before || { requests: 0, sum: 0, count: 0, buckets: {} };
+  const count = current.count - previous.count;
+  const rate = (current.requests - previous.requests) / seconds;
+  if (count <= 0) return { rate, mean: null, p95: null };
+  let p95 = null;
+  const bounds = Object.keys(current.buckets).filter((le) => le !== "+Inf").sort((a, b) => Number(a) - Number(b));
+  for (const le of bounds) {
+    if (current.buckets[le] - (previous.buckets[le] || 0) >= 0.95 * count) { p95 = "≤ " + Number(le) * 1000; break; }
+  }
+  return { rate, mean: (current.sum - previous.sum) * 1000 / count, p95: p95 || "> " + Number(bounds[bounds.length - 1]) * 1000 };
+}
 function showLogin(message) {
   $("board").hidden = true; $("login").hidden = false; $("login-error").textContent = message || "";
   if (state.source) { state.source.close(); state.source = null; }
 }
 async function refresh() {
   try {
-    const [health, metrics] = await Promise.all([api("/api/brain/health"), api("/api/brain/metrics")]);
+    const [health, metrics, prometheus] = await Promise.all([
+      api("/api/brain/health"), api("/api/brain/metrics"),
+      fetch("/metrics").then((response) => response.ok ? response.text() : "")]);
+    const now = Date.now();
+    const traffic = { at: now, services: trafficByService(prometheus) };
+    const previous = state.traffic;
+    state.traffic = traffic;
     $("login").hidden = true; $("board").hidden = false;
     const body = $("services"); body.replaceChildren();
     for (const service of health.services) {
@@ -106,16 +152,24 @@ async function refresh() {
         row.dataset.service = service.name;
         row.append(cell(index === 0 ? service.name : ""), cell(index === 0 ? service.status : "", index === 0 ? service.status : ""),
           cell(instance.url), cell(instance.status, instance.status), cell(instance.breaker.replace("_", "-"), instance.breaker),
-          cell(instance.response_time_ms == null ? "–" : instance.response_time_ms.toFixed(1)),
-          cell(index === 0 ? String((metrics.requests_per_service || {})[service.name] || 0) : ""));
+          cell(instance.response_time_ms == null ? "–" : instance.response_time_ms.toFixed(1)));
+        const recent = index === 0 && previous && now > previous.at
+          ? recentTraffic(traffic.services[service.name], previous.services[service.name], (now - previous.at) / 1000) : null;
+        for (const [metric, text] of [
+          ["requests", index === 0 ? String((metrics.requests_per_service || {})[service.name] || 0) : ""],
+          ["rate", recent ? recent.rate.toFixed(1) : ""],
+          ["latency", recent ? (recent.mean == null ? "–" : recent.mean.toFixed(2)) : ""],
+          ["p95", recent ? (recent.p95 || "–") : ""]]) {
+          const td = cell(text); td.dataset.metric = metric; row.append(td);
+        }
         body.append(row);
       });
     }
-    const now = Date.now();
-    if (state.lastTotal !== null && now > state.lastAt) {
-      $("rate").textContent = ((metrics.total_requests - state.lastTotal) * 1000 / (now - state.lastAt)).toFixed(1);
+    // The overall rate from the same scrapes as the per-service ones, so they add up.
+    if (previous && now > previous.at) {
+      const requests = (services) => Object.values(services).reduce((sum, service) => sum + service.requests, 0);
+      $("rate").textContent = ((requests(traffic.services) - requests(previous.services)) * 1000 / (now - previous.at)).toFixed(1);
     }
-    state.lastTotal = metrics.total_requests; state.lastAt = now;
     $("total").textContent = metrics.total_requests;
     $("latency").textContent = Number(metrics.average_response_time).toFixed(2);
     $("activations").textContent = metrics.circuit_breaker_activations;
