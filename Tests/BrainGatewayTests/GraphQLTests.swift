@@ -149,4 +149,55 @@ import Testing
             #expect(garbage.status == 400)
         }
     }
+
+    /// The code of the first error, if any.
+    static func code(_ body: [String: Any]) -> String? {
+        (errors(body).first?["extensions"] as? [String: Any])?["code"] as? String
+    }
+
+    @Test func documentsThatAskTooMuchAreRefusedBeforeTheyRun() async throws {
+        try await withGateway(services: Self.yaml) { gateway, _ in
+            let user = TestTokens.user
+            // Nesting: a 1 MiB-class document of `{a{a{…` overflowed the parser's stack and
+            // killed the process; now a GraphQL error, and the gateway goes on answering.
+            let deep = String(repeating: "{a", count: 60_000) + String(repeating: "}", count: 60_000)
+            let nested = try await Self.graphQL(gateway, deep, token: user)
+            #expect(nested.status == 413 || Self.code(nested.body) == "query_too_large")
+            let deepButSmall = String(repeating: "{a", count: 40) + String(repeating: "}", count: 40)
+            #expect(Self.code(try await Self.graphQL(gateway, deepButSmall, token: user).body) == "query_too_complex")
+            let lists = "query($v: String = " + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + ") { health { status } }"
+            #expect(Self.code(try await Self.graphQL(gateway, lists, token: user).body) == "query_too_complex")
+
+            // Aliases: each root field may be a store query.
+            let aliases = "{ " + (0..<21).map { "e\($0): events(limit: 1000) { id }" }.joined(separator: " ") + " }"
+            #expect(Self.code(try await Self.graphQL(gateway, aliases, token: user).body) == "query_too_complex")
+            let twenty = "{ " + (0..<20).map { "e\($0): events(limit: 10) { id }" }.joined(separator: " ") + " }"
+            let allowed = try await Self.graphQL(gateway, twenty, token: user)
+            #expect(Self.errors(allowed.body).isEmpty && Self.data(allowed.body).count == 20)
+
+            // Fields, aliases counted and fragments expanded where spread: a chain of fragments
+            // each spreading the next twice is 2^12 fields from a few hundred bytes.
+            var bomb = "{ services { ...F0 } }\n"
+            for level in 0..<12 { bomb += "fragment F\(level) on Service { ...F\(level + 1) ...F\(level + 1) }\n" }
+            bomb += "fragment F12 on Service { name }"
+            #expect(Self.code(try await Self.graphQL(gateway, bomb, token: user).body) == "query_too_complex")
+            let wide = "{ services { " + (0..<300).map { "n\($0): name" }.joined(separator: " ") + " } }"
+            #expect(Self.code(try await Self.graphQL(gateway, wide, token: user).body) == "query_too_complex")
+
+            // Size: the document itself.
+            let padded = "{ health { status } }" + String(repeating: " ", count: 40_000)
+            #expect(Self.code(try await Self.graphQL(gateway, padded, token: user).body) == "query_too_large")
+
+            // Brackets inside strings and comments are not nesting.
+            let quoted = "# " + String(repeating: "{", count: 100) + "\n{ events(type: \"" + String(repeating: "[", count: 100)
+                + "\") { id } other: events(type: \"\"\"" + String(repeating: "(", count: 100) + "\"\"\") { id } }"
+            let fine = try await Self.graphQL(gateway, quoted, token: user)
+            #expect(Self.errors(fine.body).isEmpty, "\(fine.body)")
+            #expect((Self.data(fine.body)["events"] as? [Any])?.isEmpty == true)
+
+            // Still serving.
+            let after = try await Self.graphQL(gateway, "{ health { status } }", token: user)
+            #expect(Self.data(after.body)["health"] != nil)
+        }
+    }
 }

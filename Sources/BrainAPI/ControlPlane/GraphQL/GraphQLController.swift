@@ -14,6 +14,7 @@ import NIOCore
 struct GraphQLController<Context: RequestContext>: Sendable {
     let api: GatewayGraphQLAPI
     let verifier: TokenVerifier
+    var limits = GraphQLQueryLimits()
 
     static var maxBodyBytes: Int { 1 << 20 }
 
@@ -38,6 +39,7 @@ struct GraphQLController<Context: RequestContext>: Sendable {
         }
         let result: GraphQLResult
         do {
+            _ = try limits.parsedDocument(query.query)
             result = try await api.execute(request: query, context: caller)
         } catch let error as GraphQLError {
             // A document that does not parse or validate: a GraphQL error, as for any other.
