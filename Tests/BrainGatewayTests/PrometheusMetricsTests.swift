@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import Foundation
 import Testing
 
@@ -66,5 +67,44 @@ import Testing
             #expect(Self.sample(text, "brain_gateway_rate_limited_total", ["service": "svc"]) == 1)
             #expect(Self.sample(text, "brain_gateway_requests_total", ["service": "svc", "method": "GET", "status": "429"]) == 1)
         }
+    }
+
+    /// Breaker and health gauges are read at scrape time: an open breaker reads 2, and the
+    /// series of a removed service disappear with it.
+    @Test func pointInTimeGaugesFollowTheRegistry() async throws {
+        let dead = RefusingPort()
+        try await withGateway(services: { b in "services:\n  - {name: svc, url: \(b.url)}\n" }) { gateway, backend in
+            let deadURL = "http://127.0.0.1:\(dead.port)"
+            let document = #"{"name": "later", "instances": ["\#(deadURL)"], "circuit_breaker": {"failure_threshold": 1, "open_seconds": 300}}"#
+            #expect(try await AdminAPITests.call(gateway, "POST", "/api/brain/services", body: document).status == 201)
+            // Refused (502), or refused and its retry found the breaker open (503).
+            #expect([502, 503].contains(try await gateway.send("GET /later/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status))
+            let before = try await RawHTTP.send(port: gateway.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text
+            #expect(Self.sample(before, "brain_gateway_circuit_breaker_state", ["service": "later", "instance": deadURL]) == 2)
+            #expect(Self.sample(before, "brain_gateway_service_health", ["service": "later"]) == 0)
+            #expect(Self.sample(before, "brain_gateway_circuit_breaker_state", ["service": "svc", "instance": backend.url]) == 0)
+
+            #expect(try await AdminAPITests.call(gateway, "DELETE", "/api/brain/services/later").status == 204)
+            let after = try await RawHTTP.send(port: gateway.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text
+            #expect(Self.sample(after, "brain_gateway_circuit_breaker_state", ["service": "later"]) == nil)
+            #expect(Self.sample(after, "brain_gateway_instance_health", ["service": "later"]) == nil)
+            #expect(Self.sample(after, "brain_gateway_service_health", ["service": "later"]) == nil)
+            #expect(Self.sample(after, "brain_gateway_service_health", ["service": "svc"]) != nil)
+            #expect(after.contains("# TYPE brain_gateway_circuit_breaker_state gauge"))
+        }
+        withExtendedLifetime(dead) {}
+    }
+
+    @Test func scrapeTimeLabelValuesAreEscaped() {
+        var family = GaugeFamilyText(name: "brain_gateway_example", help: "An example.")
+        family.sample(["service": "a", "instance": "say \"hi\"\\\nbye"], 0.5)
+        family.sample([:], 2)
+        #expect(String(decoding: family.bytes, as: UTF8.self) == """
+            # HELP brain_gateway_example An example.
+            # TYPE brain_gateway_example gauge
+            brain_gateway_example{service="a",instance="say \\"hi\\"\\\\\\nbye"} 0.5
+            brain_gateway_example 2.0
+
+            """)
     }
 }

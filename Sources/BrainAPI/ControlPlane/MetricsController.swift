@@ -6,7 +6,7 @@ import NIOCore
 
 /// `GET /metrics` (public, Prometheus text format). Request counters and histograms are
 /// recorded as traffic flows; point-in-time values — each instance's breaker state and health,
-/// each service's health — are set here, at scrape time, from the boards that own them.
+/// each service's health — are read here, at scrape time, from the boards that own them.
 struct MetricsController<Context: RequestContext>: Sendable {
     let metrics: GatewayMetrics
     let registry: ServiceRegistry
@@ -15,32 +15,36 @@ struct MetricsController<Context: RequestContext>: Sendable {
 
     func addRoutes(to router: Router<Context>) {
         router.get("/metrics") { _, _ in
-            self.refreshGauges()
-            return Response(
+            Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(appending: pointInTimeFamilies()))))
         }
     }
 
-    /// Health: 1 healthy, 0.5 degraded, 0 down. Breaker: 0 closed, 1 half-open, 2 open.
-    private func refreshGauges() {
+    /// Health: 1 healthy, 0.5 degraded, 0 down. Breaker: 0 closed, 1 half-open, 2 open. Only the
+    /// services and instances registered now appear.
+    private func pointInTimeFamilies() -> [GaugeFamilyText] {
+        var serviceHealth = GaugeFamilyText(name: "brain_gateway_service_health", help: "Service health: 1 healthy, 0.5 degraded, 0 down.")
+        var instanceHealth = GaugeFamilyText(name: "brain_gateway_instance_health", help: "Instance health: 1 healthy, 0.5 degraded, 0 down.")
+        var breakerState = GaugeFamilyText(name: "brain_gateway_circuit_breaker_state", help: "Circuit breaker per instance: 0 closed, 1 half-open, 2 open.")
         let services = registry.directory.services
         for (service, entry) in zip(services, health.snapshot(of: services)) {
             let name = service.name.value
-            metrics.gauge("brain_gateway_service_health", [("service", name)]).record(Self.value(entry.health.status))
+            serviceHealth.sample(["service": name], Self.value(entry.health.status))
             let states = breakers.existingBreakers(for: service)?.breakerStates ?? []
             for (index, instance) in service.instances.enumerated() {
-                let labels = [("service", name), ("instance", instance.description)]
-                let status = entry.health.instances[instance.description]?.status ?? .healthy
-                metrics.gauge("brain_gateway_instance_health", labels).record(Self.value(status))
+                let address = instance.description
+                let status = entry.health.instances[address]?.status ?? .healthy
+                instanceHealth.sample(["service": name, "instance": address], Self.value(status))
                 let breaker: Double = switch index < states.count ? states[index] : .closed(consecutiveFailures: 0) {
                 case .closed: 0
                 case .halfOpen: 1
                 case .open: 2
                 }
-                metrics.gauge("brain_gateway_circuit_breaker_state", labels).record(breaker)
+                breakerState.sample(["service": name, "instance": address], breaker)
             }
         }
+        return [serviceHealth, instanceHealth, breakerState]
     }
 
     static func value(_ status: ServiceStatus) -> Double {

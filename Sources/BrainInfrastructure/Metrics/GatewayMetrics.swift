@@ -53,11 +53,11 @@ public final class GatewayMetrics: Sendable {
         CoreMetrics.Counter(label: "brain_gateway_cache_lookups_total", dimensions: [("service", service), ("result", hit ? "hit" : "miss")], factory: factory)
     }
 
-    /// A point-in-time value, set when `/metrics` is scraped (breaker state, health).
-    public func gauge(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Gauge {
-        CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+    /// The Prometheus text exposition: the registry's metrics, then the families read at
+    /// scrape time.
+    public func exposition(appending families: [GaugeFamilyText] = []) -> [UInt8] {
+        var bytes = registry.emitToBuffer()
+        for family in families { bytes.append(contentsOf: family.bytes) }
+        return bytes
     }
-
-    /// The Prometheus text exposition.
-    public func exposition() -> String { registry.emitToString() }
 }
