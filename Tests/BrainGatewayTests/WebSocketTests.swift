@@ -64,6 +64,37 @@ import Testing
         }
     }
 
+    @Test func aClosedTunnelIsLoggedWithItsDurationAndBytes() async throws {
+        let backend = try await WebSocketEchoBackend()
+        let recorder = LogRecorder()
+        let gateway = try await GatewayHarness.start(
+            yaml: "services:\n  - {name: chat, url: \(backend.url)}\n", logger: recorder.logger(level: .info))
+        try await withTeardown {
+            let client = try await WebSocketTestClient(
+                port: gateway.port, path: "/chat/x", headers: Self.bearer() + ["X-Request-ID: tunnel-log-1"])
+            #expect(client.status == 101)
+            try await client.send(opcode: 2, Array(repeating: 7, count: 1000))  // 1,008 bytes masked
+            #expect(try await client.receive().payload.count == 1000)           // 1,004 bytes back
+            await client.disconnect()
+            // The line comes when the client's side of the tunnel has closed.
+            var closed: LogRecorder.Record?
+            for _ in 0..<100 where closed == nil {
+                closed = recorder.all.first { $0.message == "tunnel closed" && $0.metadata["request_id"] == "tunnel-log-1" }
+                if closed == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let line = try #require(closed)
+            #expect(line.metadata["service"] == "chat")
+            #expect(line.metadata["bytes_in"] == "1008")
+            #expect(line.metadata["bytes_out"] == "1004")
+            #expect(line.metadata["duration_ms"] != nil)
+            // The request itself was logged once, at its 101.
+            #expect(recorder.all.filter { $0.message == "request" && $0.metadata["request_id"] == "tunnel-log-1" }.map { $0.metadata["status"] } == ["101"])
+        } teardown: {
+            await gateway.stop()
+            await backend.shutdown()
+        }
+    }
+
     @Test func theBackendsCloseCodeReachesTheClient() async throws {
         try await Self.withEchoGateway { gateway, _ in
             let client = try await WebSocketTestClient(port: gateway.port, path: "/chat/x", headers: Self.bearer())

@@ -879,6 +879,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
+    func tunnelClosed(_ exchange: ProxyExchange, bytesFromClient: Int64, bytesFromUpstream: Int64) {
+        let lasted = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
+        environment.accessLog.recordTunnelClosed(
+            requestID: exchange.requestID, service: exchange.service.name.value, durationSeconds: lasted,
+            bytesFromClient: bytesFromClient, bytesFromUpstream: bytesFromUpstream)
+    }
+
     // MARK: Failures
 
     private func attemptFailed(_ exchange: ProxyExchange, failure: UpstreamFailure) {

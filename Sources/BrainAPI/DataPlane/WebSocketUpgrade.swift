@@ -11,6 +11,8 @@ protocol WebSocketUpgradeOwner: AnyObject {
     /// The upstream's answer was relayed (a `101` and the tunnel is up, or a refusal that was
     /// passed on and closes the connection).
     func upgradeFinished(_ exchange: ProxyExchange, tunnel: Bool)
+    /// The tunnel that followed a `101` closed (client side): its byte counts.
+    func tunnelClosed(_ exchange: ProxyExchange, bytesFromClient: Int64, bytesFromUpstream: Int64)
 }
 
 /// Proxies one WebSocket opening handshake (RFC 6455 §4) after the request passed every stage
@@ -116,6 +118,12 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         let clientSide = ByteRelay(forwardsInactive: true)
         let upstreamSide = ByteRelay(forwardsInactive: false)
         ByteRelay.join(clientSide, upstreamSide)
+        // The client side closes last or alone, so its hook sees the final counts (the hook is
+        // dropped once it ran, which releases the upstream side it holds).
+        let exchange = self.exchange
+        clientSide.onClose = { [weak owner] clientSide in
+            owner?.tunnelClosed(exchange, bytesFromClient: clientSide.bytesRead, bytesFromUpstream: upstreamSide.bytesRead)
+        }
         do {
             try context.pipeline.syncOperations.addHandler(clientSide, position: .first)
             try connection.becomeTunnel(through: upstreamSide)

@@ -35,4 +35,17 @@ public struct AccessLog: Sendable {
         if let subject { metadata["subject"] = .string(subject) }
         logger.info("request", metadata: metadata)
     }
+
+    /// The end of a WebSocket tunnel, whose request line was logged at its `101`: how long it
+    /// lasted and the bytes each side sent through it (frames included, unparsed).
+    public func recordTunnelClosed(requestID: String, service: String, durationSeconds: Double, bytesFromClient: Int64, bytesFromUpstream: Int64) {
+        guard isEnabled else { return }
+        logger.info("tunnel closed", metadata: [
+            "request_id": .string(requestID),
+            "service": .string(service),
+            "duration_ms": .string(String(Int((durationSeconds * 1000).rounded()))),
+            "bytes_in": .stringConvertible(bytesFromClient),
+            "bytes_out": .stringConvertible(bytesFromUpstream),
+        ])
+    }
 }
