@@ -131,4 +131,20 @@ import Testing
             #expect(elsewhere.status == 401)
         }
     }
+
+    @Test func theEventStreamEndsWhenItsTokenExpires() async throws {
+        try await withGateway(services: { _ in "services: []" }) { gateway, _ in
+            let shortLived = TestTokens.make(sub: "admin-1", roles: ["platform-admin"], expiresIn: 2)
+            let stream = try await KeepAliveConnection(port: gateway.port)
+            let opened = ContinuousClock.now
+            try await stream.write("GET /api/brain/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(shortLived)\r\n\r\n")
+            _ = try await stream.readUntil("brain-gateway events")
+            let end = try await stream.readUntil("event: token_expired", timeout: .seconds(10))
+            #expect(ContinuousClock.now - opened < .seconds(6))
+            // The chunked body ends right after it.
+            let rest = end.contains("\r\n0\r\n\r\n") ? end : try await stream.readUntil("0\r\n\r\n", timeout: .seconds(2))
+            #expect(rest.contains("0\r\n\r\n"))
+            await stream.close()
+        }
+    }
 }

@@ -213,4 +213,19 @@ import Testing
             await replay.disconnect()
         }
     }
+
+    @Test func wsEventsClosesWhenItsTokenExpires() async throws {
+        try await withGateway(services: { _ in "services: []" }) { gateway, _ in
+            let shortLived = TestTokens.make(sub: "admin-1", roles: ["platform-admin"], expiresIn: 2)
+            let socket = try await WebSocketTestClient(port: gateway.port, path: "/ws/events", headers: Self.bearer(shortLived))
+            #expect(socket.status == 101)
+            let opened = ContinuousClock.now
+            var frame = try await socket.receive()
+            while frame.opcode != 8 { frame = try await socket.receive() }
+            #expect(frame.closeCode == 1008)
+            #expect(String(decoding: frame.payload.dropFirst(2), as: UTF8.self) == "token expired")
+            #expect(ContinuousClock.now - opened < .seconds(6))
+            await socket.disconnect()
+        }
+    }
 }

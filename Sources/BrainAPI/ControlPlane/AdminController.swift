@@ -57,9 +57,11 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// Every admin endpoint needs a valid token with `platform-admin`. Where a browser cannot
     /// set headers (the event stream) `?access_token=` is accepted too; the access log never
     /// records query strings.
-    private func requireAdmin(_ request: Request, allowQueryToken: Bool = false) throws {
+    @discardableResult
+    private func requireAdmin(_ request: Request, allowQueryToken: Bool = false) throws -> Principal {
         let principal = try ControlPlaneCaller.principal(request, verifier: verifier, allowQueryToken: allowQueryToken)
         guard principal.roles.contains(Principal.platformAdminRole) else { throw AdminError.forbidden("the admin API needs the platform-admin role") }
+        return principal
     }
 
     /// The tenant a request acts for: `X-Tenant-ID` or `?tenant_id=`; nil = global.
@@ -234,17 +236,18 @@ struct AdminController<Context: RequestContext>: Sendable {
 
     /// Server-Sent Events: `?since=<id>` replays stored events after that id first; then every
     /// new event as it is stored. Each message: `id`, `event` (the type) and `data` (the events
-    /// API's object). A comment line every 15 s keeps proxies from closing an idle stream.
+    /// API's object). A comment line every 15 s keeps proxies from closing an idle stream. When
+    /// the token expires, a `token_expired` message ends the stream.
     private func streamEvents(_ request: Request) async throws -> Response {
-        try requireAdmin(request, allowQueryToken: true)
-        let feed = try await openFeed(try eventFilter(request))
+        let caller = try requireAdmin(request, allowQueryToken: true)
+        let feed = try await openFeed(try eventFilter(request), expiresAt: caller.expiresAt)
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: ": brain-gateway events\n\n"))
             for await item in feed.items() {
-                if let event = item {
-                    try await writer.write(Self.message(event))
-                } else {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                switch item {
+                case .event(let event): try await writer.write(Self.message(event))
+                case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                case .credentialsExpired: try await writer.write(ByteBuffer(string: "event: token_expired\ndata: {}\n\n"))
                 }
             }
             try await writer.finish(nil)
@@ -258,21 +261,26 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// `/ws/events`: the same feed as the SSE stream over a WebSocket (RFC 6455), one JSON text
     /// frame per event, a ping every 15 s. The handshake is answered here; the data plane sees the
     /// `101` go out and puts `EventSocketFrames` in front of the connection for what the client
-    /// sends (pings, close). When the gateway stops, the socket closes with 1001 (going away).
+    /// sends (pings, close). When the gateway stops, the socket closes with 1001 (going away);
+    /// when the token expires, with 1008 (policy violation) and the reason `token expired`.
     private func eventSocket(_ request: Request) async throws -> Response {
-        try requireAdmin(request, allowQueryToken: true)
+        let caller = try requireAdmin(request, allowQueryToken: true)
         let accept = try WebSocketHandshake.accept(request.headers)
-        let feed = try await openFeed(try eventFilter(request))
+        let feed = try await openFeed(try eventFilter(request), expiresAt: caller.expiresAt)
         let body = ResponseBody { writer in
+            var close = WebSocketFrameBytes.close(code: 1001)
             for await item in feed.items() {
-                if let event = item {
+                switch item {
+                case .event(let event):
                     let json = ServiceDocumentWriter.json(DomainEventEncoding.apiObject(event))
                     try await writer.write(WebSocketFrameBytes.frame(.text, payload: ByteBuffer(string: json)))
-                } else {
+                case .keepAlive:
                     try await writer.write(WebSocketFrameBytes.frame(.ping, payload: ByteBuffer()))
+                case .credentialsExpired:
+                    close = WebSocketFrameBytes.close(code: 1008, reason: "token expired")
                 }
             }
-            try await writer.write(WebSocketFrameBytes.close(code: 1001))
+            try await writer.write(close)
             try await writer.finish(nil)
         }
         return Response(
@@ -283,10 +291,10 @@ struct AdminController<Context: RequestContext>: Sendable {
 
     /// Subscribes first and replays second, so nothing stored in between is lost (duplicates
     /// are skipped by id).
-    private func openFeed(_ filter: EventFilter) async throws -> EventFeed {
+    private func openFeed(_ filter: EventFilter, expiresAt: Double) async throws -> EventFeed {
         let live = journal.subscribe()
         let replay = filter.since == nil ? [] : try await journal.query(type: filter.type, tenant: filter.tenant, since: filter.since, limit: 1000)
-        return EventFeed(filter: filter, replay: replay, live: live)
+        return EventFeed(filter: filter, replay: replay, live: live, expiresAt: expiresAt)
     }
 
     static func message(_ event: StoredEvent) -> ByteBuffer {

@@ -1,3 +1,4 @@
+import Foundation
 import BrainApplication
 import BrainDomain
 
@@ -13,37 +14,57 @@ struct EventFilter: Sendable {
     }
 }
 
+/// What a live reader receives, in order.
+enum FeedItem: Sendable, Equatable {
+    case event(StoredEvent)
+    /// Every 15 s while the reader waits (the transport's keep-alive).
+    case keepAlive
+    /// The reader's token expired: the last item. A stream may not outlive the credential
+    /// that opened it; the reader reconnects with a fresh one (`since=` the last id it saw).
+    case credentialsExpired
+}
+
 /// One live reader's events — the SSE stream and `/ws/events` share it: the replay after
-/// `since`, then each new matching event once, in id order, and `nil` every 15 s while the
-/// reader waits (the transport's keep-alive).
+/// `since`, then each new matching event once, in id order, keep-alives while the reader waits,
+/// and an end when its token expires.
 struct EventFeed: Sendable {
     let filter: EventFilter
     let replay: [StoredEvent]
     let live: AsyncStream<StoredEvent>
+    /// The opening token's `exp` (seconds since 1970).
+    let expiresAt: Double
+    var keepAliveSeconds: Double = 15
 
-    /// The items in order; ends when the journal stops. Dropping the stream (the reader went
-    /// away) cancels its two feeding tasks and the journal subscription with them.
-    func items() -> AsyncStream<StoredEvent?> {
-        let (output, sink) = AsyncStream<StoredEvent?>.makeStream()
-        let (filter, replay, live) = (self.filter, self.replay, self.live)
+    /// The items in order; ends when the journal stops or the token expires. Dropping the
+    /// stream (the reader went away) cancels its two feeding tasks and the journal
+    /// subscription with them.
+    func items(now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) -> AsyncStream<FeedItem> {
+        let (output, sink) = AsyncStream<FeedItem>.makeStream()
+        let (filter, replay, live, expiresAt, keepAlive) = (self.filter, self.replay, self.live, self.expiresAt, self.keepAliveSeconds)
         let pump = Task {
             var last = replay.last?.id ?? filter.since ?? 0
-            for event in replay { sink.yield(event) }
+            for event in replay { sink.yield(.event(event)) }
             for await event in live where event.id > last && filter.matches(event) {
-                sink.yield(event)
+                sink.yield(.event(event))
                 last = event.id
             }
             sink.finish()
         }
-        let heartbeat = Task {
+        let clock = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(15))
-                if !Task.isCancelled { sink.yield(nil) }
+                let left = expiresAt - now()
+                guard left > 0 else {
+                    sink.yield(.credentialsExpired)
+                    sink.finish()
+                    return
+                }
+                guard (try? await Task.sleep(for: .seconds(min(keepAlive, left)))) != nil else { return }
+                if now() < expiresAt { sink.yield(.keepAlive) }
             }
         }
         sink.onTermination = { _ in
             pump.cancel()
-            heartbeat.cancel()
+            clock.cancel()
         }
         return output
     }

@@ -51,9 +51,12 @@ enum WebSocketFrameBytes {
         return out
     }
 
-    static func close(code: UInt16) -> ByteBuffer {
+    /// A close frame: the code, then the reason (UTF-8, at most 123 bytes so the frame stays a
+    /// control frame of ≤ 125 bytes).
+    static func close(code: UInt16, reason: String = "") -> ByteBuffer {
         var payload = ByteBuffer()
         payload.writeInteger(code)
+        payload.writeBytes(reason.utf8.prefix(123))
         return frame(.connectionClose, payload: payload)
     }
 }

@@ -215,7 +215,7 @@ enum OpenAPIDocument {
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
       "responses": {"200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
-    "/api/brain/events/stream": {"get": {"summary": "Domain events as Server-Sent Events (`id`, `event` = type, `data` = the Event object).", "parameters": [
+    "/api/brain/events/stream": {"get": {"summary": "Domain events as Server-Sent Events (`id`, `event` = type, `data` = the Event object); an `event: token_expired` message ends the stream when the token expires.", "parameters": [
         {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Replay stored events after this id first."},
         {"name": "type", "in": "query", "schema": {"type": "string"}},
         {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
@@ -229,7 +229,7 @@ enum OpenAPIDocument {
           "data": {"type": ["object", "null"]}, "errors": {"type": "array", "items": {"type": "object"}}}}}}},
         "400": {"description": "The body is not a GraphQL request.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}}}},
-    "/ws/events": {"get": {"summary": "Domain events over a WebSocket (RFC 6455): one JSON text frame (an Event object) per new event, a ping every 15 s, close 1001 when the gateway stops. Needs `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.", "parameters": [
+    "/ws/events": {"get": {"summary": "Domain events over a WebSocket (RFC 6455): one JSON text frame (an Event object) per new event, a ping every 15 s, close 1001 when the gateway stops, close 1008 (reason `token expired`) when the token expires. Needs `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.", "parameters": [
         {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Replay stored events after this id first; otherwise nothing old is sent."},
         {"name": "type", "in": "query", "schema": {"type": "string"}},
         {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
