@@ -150,6 +150,30 @@ import Testing
         }
     }
 
+    /// The introspection query GraphiQL and other GraphQL tools send.
+    static let introspectionQuery = """
+        query IntrospectionQuery {
+          __schema {
+            queryType { name } mutationType { name } subscriptionType { name }
+            types { ...FullType }
+            directives { name description locations args { ...InputValue } }
+          }
+        }
+        fragment FullType on __Type {
+          kind name description
+          fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+          inputFields { ...InputValue }
+          interfaces { ...TypeRef }
+          enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+          possibleTypes { ...TypeRef }
+        }
+        fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+        fragment TypeRef on __Type {
+          kind name
+          ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+        }
+        """
+
     /// The code of the first error, if any.
     static func code(_ body: [String: Any]) -> String? {
         (errors(body).first?["extensions"] as? [String: Any])?["code"] as? String
@@ -194,6 +218,12 @@ import Testing
             let fine = try await Self.graphQL(gateway, quoted, token: user)
             #expect(Self.errors(fine.body).isEmpty, "\(fine.body)")
             #expect((Self.data(fine.body)["events"] as? [Any])?.isEmpty == true)
+
+            // Tooling still works: GraphiQL's full introspection query (TypeRef seven levels deep,
+            // fragments spread many times) is within the bounds.
+            let introspection = try await Self.graphQL(gateway, Self.introspectionQuery, token: user)
+            #expect(Self.errors(introspection.body).isEmpty, "\(introspection.body)")
+            #expect(((Self.data(introspection.body)["__schema"] as? [String: Any])?["types"] as? [Any])?.isEmpty == false)
 
             // Still serving.
             let after = try await Self.graphQL(gateway, "{ health { status } }", token: user)
