@@ -1,6 +1,6 @@
-import Foundation
 import BrainApplication
 import BrainDomain
+import Foundation
 
 /// Which stored events a reader asked for (`type`, `tenant_id`, `since`, `limit` query fields).
 struct EventFilter: Sendable {
@@ -15,7 +15,7 @@ struct EventFilter: Sendable {
 }
 
 /// What a live reader receives, in order.
-enum FeedItem: Sendable, Equatable {
+enum FeedItem: Sendable {
     case event(StoredEvent)
     /// Every 15 s while the reader waits (the transport's keep-alive).
     case keepAlive
@@ -33,14 +33,15 @@ struct EventFeed: Sendable {
     let live: AsyncStream<StoredEvent>
     /// The opening token's `exp` (seconds since 1970).
     let expiresAt: Double
-    var keepAliveSeconds: Double = 15
+    static let keepAliveSeconds: Double = 15
 
     /// The items in order; ends when the journal stops or the token expires. Dropping the
     /// stream (the reader went away) cancels its two feeding tasks and the journal
     /// subscription with them.
-    func items(now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) -> AsyncStream<FeedItem> {
+    func items() -> AsyncStream<FeedItem> {
         let (output, sink) = AsyncStream<FeedItem>.makeStream()
-        let (filter, replay, live, expiresAt, keepAlive) = (self.filter, self.replay, self.live, self.expiresAt, self.keepAliveSeconds)
+        let (filter, replay, live, expiresAt) = (self.filter, self.replay, self.live, self.expiresAt)
+        let now = { Date().timeIntervalSince1970 }
         let pump = Task {
             var last = replay.last?.id ?? filter.since ?? 0
             for event in replay { sink.yield(.event(event)) }
@@ -58,7 +59,7 @@ struct EventFeed: Sendable {
                     sink.finish()
                     return
                 }
-                guard (try? await Task.sleep(for: .seconds(min(keepAlive, left)))) != nil else { return }
+                guard (try? await Task.sleep(for: .seconds(min(Self.keepAliveSeconds, left)))) != nil else { return }
                 if now() < expiresAt { sink.yield(.keepAlive) }
             }
         }

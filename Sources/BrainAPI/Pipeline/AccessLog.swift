@@ -26,7 +26,7 @@ public struct AccessLog: Sendable {
             "path": .string(pathOnly),
             "service": .string(service),
             "status": .stringConvertible(status),
-            "duration_ms": .string(String(Int((durationSeconds * 1000).rounded()))),
+            "duration_ms": Self.milliseconds(durationSeconds),
             "bytes_in": .stringConvertible(bytesIn),
             "bytes_out": .stringConvertible(bytesOut),
         ]
@@ -43,9 +43,13 @@ public struct AccessLog: Sendable {
         logger.info("tunnel closed", metadata: [
             "request_id": .string(requestID),
             "service": .string(service),
-            "duration_ms": .string(String(Int((durationSeconds * 1000).rounded()))),
+            "duration_ms": Self.milliseconds(durationSeconds),
             "bytes_in": .stringConvertible(bytesFromClient),
             "bytes_out": .stringConvertible(bytesFromUpstream),
         ])
+    }
+
+    private static func milliseconds(_ seconds: Double) -> Logger.MetadataValue {
+        .string(String(Int((seconds * 1000).rounded())))
     }
 }

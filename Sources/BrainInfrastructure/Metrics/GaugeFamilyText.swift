@@ -6,13 +6,12 @@
 /// services) and kept the series of removed services and instances forever.
 public struct GaugeFamilyText: Sendable {
     public private(set) var bytes: [UInt8] = []
+    private let name: [UInt8]
 
     public init(name: String, help: String) {
         bytes.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) gauge\n".utf8)
         self.name = Array(name.utf8)
     }
-
-    private let name: [UInt8]
 
     /// One series: `name{label="value",…} value`, label values escaped as the text format asks
     /// (backslash, double quote, line feed).

@@ -39,7 +39,7 @@ struct GraphQLController<Context: RequestContext>: Sendable {
         }
         let result: GraphQLResult
         do {
-            _ = try limits.parsedDocument(query.query)
+            try limits.check(query.query)
             result = try await api.execute(request: query, context: caller)
         } catch let error as GraphQLError {
             // A document that does not parse or validate: a GraphQL error, as for any other.

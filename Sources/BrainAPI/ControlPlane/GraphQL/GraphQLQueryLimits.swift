@@ -18,35 +18,29 @@ struct GraphQLQueryLimits: Sendable {
     /// Fields directly under an operation (fragments expanded): each may be a store query.
     var maxRootFields = 20
 
-    /// The parsed document when it is within bounds; a GraphQL error naming the bound if not,
-    /// or the parser's own syntax error.
-    func parsedDocument(_ source: String) throws(GraphQLError) -> Document {
+    /// Refuses a document beyond the bounds with a GraphQL error naming the bound; a syntax
+    /// error is the parser's own. The document is parsed again by GraphQL's entry point, which
+    /// takes source text: parsing ≤ 32 KiB is cheap next to validating and executing it, and the
+    /// bounds must hold before validation, whose overlapping-field rule is quadratic.
+    func check(_ source: String) throws {
         guard source.utf8.count <= maxDocumentBytes else {
             throw Self.refusal("query_too_large", "the query document exceeds \(maxDocumentBytes) bytes")
         }
         guard Self.nesting(of: source, exceeds: maxNesting) == false else {
             throw Self.refusal("query_too_complex", "the query nests deeper than \(maxNesting) levels")
         }
-        let document: Document
-        do {
-            document = try parse(source: source)
-        } catch let error as GraphQLError {
-            throw error
-        } catch {
-            throw GraphQLError(message: "\(error)")
-        }
+        let document = try parse(source: source)
         var counter = FieldCounter(document: document, ceiling: maxFields + 1)
         var total = 0
         for case let operation as OperationDefinition in document.definitions {
-            guard counter.rootFields(of: operation.selectionSet) <= maxRootFields else {
+            guard counter.fields(in: operation.selectionSet, nested: false) <= maxRootFields else {
                 throw Self.refusal("query_too_complex", "an operation asks for more than \(maxRootFields) top-level fields")
             }
-            total = min(counter.ceiling, total + counter.fields(in: operation.selectionSet))
+            total = min(counter.ceiling, total + counter.fields(in: operation.selectionSet, nested: true))
         }
         guard total <= maxFields else {
             throw Self.refusal("query_too_complex", "the query selects more than \(maxFields) fields")
         }
-        return document
     }
 
     private static func refusal(_ code: String, _ message: String) -> GraphQLError {
@@ -94,15 +88,21 @@ struct GraphQLQueryLimits: Sendable {
     private static let escapedBlockQuote = Array(#"\""""#.utf8)
 }
 
-/// Counts field selections with fragments expanded where they are spread. Each fragment's count
-/// is computed once (a chain of fragments each spreading the next twice would otherwise be
-/// exponential work) and every sum saturates at `ceiling`. A fragment spread inside its own
-/// expansion counts as nothing here; validation refuses the cycle afterwards.
+/// Counts field selections with fragments expanded where they are spread — all levels, or only
+/// the selection set's own (`nested: false`). Each fragment's count is computed once (a chain of
+/// fragments each spreading the next twice would otherwise be exponential work) and every sum
+/// saturates at `ceiling`. A fragment spread inside its own expansion counts as nothing here;
+/// validation refuses the cycle afterwards.
 private struct FieldCounter {
+    private struct Key: Hashable {
+        let fragment: String
+        let nested: Bool
+    }
+
     let fragments: [String: FragmentDefinition]
     let ceiling: Int
-    private var known: [String: Int] = [:]
-    private var expanding: Set<String> = []
+    private var known: [Key: Int] = [:]
+    private var expanding: Set<Key> = []
 
     init(document: Document, ceiling: Int) {
         var fragments: [String: FragmentDefinition] = [:]
@@ -113,17 +113,17 @@ private struct FieldCounter {
         self.ceiling = ceiling
     }
 
-    mutating func fields(in selectionSet: SelectionSet) -> Int {
+    mutating func fields(in selectionSet: SelectionSet, nested: Bool) -> Int {
         var count = 0
         for selection in selectionSet.selections {
             switch selection {
             case let field as Field:
                 count += 1
-                if let nested = field.selectionSet { count += fields(in: nested) }
+                if nested, let inner = field.selectionSet { count += fields(in: inner, nested: true) }
             case let inline as InlineFragment:
-                count += fields(in: inline.selectionSet)
+                count += fields(in: inline.selectionSet, nested: nested)
             case let spread as FragmentSpread:
-                count += fields(inFragment: spread.name.value)
+                count += fields(inFragment: Key(fragment: spread.name.value, nested: nested))
             default:
                 break
             }
@@ -132,36 +132,12 @@ private struct FieldCounter {
         return count
     }
 
-    mutating func rootFields(of selectionSet: SelectionSet) -> Int {
-        var visited: Set<String> = []
-        return rootFields(of: selectionSet, visited: &visited)
-    }
-
-    private mutating func rootFields(of selectionSet: SelectionSet, visited: inout Set<String>) -> Int {
-        var count = 0
-        for selection in selectionSet.selections {
-            switch selection {
-            case is Field:
-                count += 1
-            case let inline as InlineFragment:
-                count += rootFields(of: inline.selectionSet, visited: &visited)
-            case let spread as FragmentSpread:
-                guard let fragment = fragments[spread.name.value], visited.insert(spread.name.value).inserted else { continue }
-                count += rootFields(of: fragment.selectionSet, visited: &visited)
-            default:
-                break
-            }
-            if count >= ceiling { return ceiling }
-        }
-        return count
-    }
-
-    private mutating func fields(inFragment name: String) -> Int {
-        if let count = known[name] { return count }
-        guard let fragment = fragments[name], expanding.insert(name).inserted else { return 0 }
-        let count = fields(in: fragment.selectionSet)
-        expanding.remove(name)
-        known[name] = count
+    private mutating func fields(inFragment key: Key) -> Int {
+        if let count = known[key] { return count }
+        guard let fragment = fragments[key.fragment], expanding.insert(key).inserted else { return 0 }
+        let count = fields(in: fragment.selectionSet, nested: key.nested)
+        expanding.remove(key)
+        known[key] = count
         return count
     }
 }
