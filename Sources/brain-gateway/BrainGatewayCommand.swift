@@ -74,13 +74,15 @@ struct BrainGatewayCommand: AsyncParsableCommand {
     }
 
     /// The HS256 client-token key: `JWT_SECRET`, or a generated one in `--dev` when no key
-    /// source (secret or JWKS) is configured. Nil when only JWKS keys are used.
+    /// source (secret, JWKS or introspection) is configured. Nil when only JWKS keys or the auth
+    /// service's introspection are used.
     private func makeHS256Key(_ configuration: GatewayConfiguration, logger: Logger) async throws -> TokenVerifier.Key? {
         let settings = configuration.settings
         if let secret = settings.jwtSecret { return try await TokenVerifier.hs256Key(secret: secret) }
-        if settings.jwtJWKSURL != nil { return nil }
+        if settings.jwtJWKSURL != nil || settings.introspection != nil { return nil }
         guard dev else {
-            throw ConfigurationError(field: "JWT_SECRET", reason: "set JWT_SECRET (HS256, at least 32 bytes) or JWT_JWKS_URL, or start with --dev")
+            throw ConfigurationError(
+                field: "JWT_SECRET", reason: "set JWT_SECRET (HS256, at least 32 bytes), JWT_JWKS_URL or AUTH_INTROSPECTION_URL, or start with --dev")
         }
         let credentials = try await DevelopmentCredentials.generate()
         // Printed on purpose, once: development mode exists to hand these to the developer.

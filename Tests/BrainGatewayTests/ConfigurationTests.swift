@@ -56,7 +56,7 @@ import Testing
                 tenant_id: 6F9619FF-8B86-D011-B42D-00C04FC964FF
                 timeout_ms: 50
                 routes:
-                  - {path: "/x/{id}", methods: [get, POST], roles: [admin]}
+                  - {path: "/x/{id}", methods: [GET, POST], roles: [admin]}
             """)
         let a = file.services[0], b = file.services[1]
         #expect(a.timeoutMilliseconds == 1234 && a.rateLimit == RateLimitPolicy(requests: 7, windowSeconds: 9))
@@ -128,6 +128,11 @@ import Testing
         ("services: [{name: a, url: 'http://h:1', retry: {retries: -1}}]", "services[0].retry.retries"),
         ("services: [{name: a, url: 'http://h:1', cache: {enabled: maybe}}]", "services[0].cache.enabled"),
         ("services: [{name: a, url: 'http://h:1', cache: {ttl: 5}}]", "services[0].cache.ttl"),
+        ("services: [{name: a, url: 'http://h:1', routes: [{path: /x, methods: [GTE]}]}]", "services[0].routes[0].methods"),
+        ("services: [{name: a, url: 'http://h:1', routes: [{path: /x, methods: [FETCH]}]}]", "services[0].routes[0].methods"),
+        ("services: [{name: a, url: 'http://h:1', health_check: {unhealthy_threshold: 0}}]", "services[0].health_check.unhealthy_threshold"),
+        ("services: [{name: a, url: 'http://h:1', health_check: {healthy: 1}}]", "services[0].health_check.healthy"),
+        ("defaults: {health_check: {healthy_threshold: 0}}", "defaults.health_check.healthy_threshold"),
         ("tenants: [{id: not-a-uuid}]", "tenants[0].id"),
         ("tenants: [{rate_limit: {requests: 1}}]", "tenants[0].id"),
         ("services: [{name: a, url: 'http://h:1'}]\ntenants: [{id: 11111111-1111-4111-8111-111111111111, services: {zz: {rate_limit: {requests: 1}}}}]", "tenants[0].services.zz"),

@@ -15,8 +15,8 @@ import Testing
     @Test func everyOperationIsDocumentedAndServed() async throws {
         try await withGateway(services: { b in "services:\n  - {name: crm, url: \(b.url)}\n" }) { gateway, _ in
             let paths = try #require(try await Self.document(gateway)["paths"] as? [String: [String: Any]])
-            for operation in AdminOperations.all {
-                #expect(paths[operation.path]?[operation.method.lowercased()] != nil, "\(operation.method) \(operation.path) is not documented")
+            for operation in AdminOperation.allCases {
+                #expect(paths[operation.path]?[operation.method.rawValue.lowercased()] != nil, "\(operation.method) \(operation.path) is not documented")
             }
             // Every documented operation exists (an authorised call never gets "no such endpoint").
             for (path, item) in paths {

@@ -1,3 +1,4 @@
+import BrainApplication
 import BrainDomain
 import BrainInfrastructure
 import NIOCore
@@ -151,5 +152,47 @@ import Testing
         let error = GatewayError(status: .badRequest, code: "bad_request", detail: "quote \" and \n newline")
         let body = error.body(requestID: "r1", allocator: ByteBufferAllocator())
         #expect(String(buffer: body) == #"{"error":"bad_request","detail":"quote \" and \n newline","request_id":"r1"}"#)
+    }
+}
+
+/// The breakers' view of active health verdicts, without sockets.
+@Suite struct ServiceBreakersProbeTests {
+    static func breakers(instances: Int = 3) throws -> ServiceBreakers {
+        let service = try ServiceRoute(
+            name: ServiceName("svc"), instances: (0..<instances).map { UpstreamInstance(scheme: .http, host: "127.0.0.1", port: 9000 + $0) },
+            basePath: .root, circuitBreaker: CircuitBreakerThresholds(failureThreshold: 1000, openSeconds: 60))
+        let board = BreakerBoard(
+            health: HealthBoard(events: InMemoryEventLog(), now: { 0 }), events: InMemoryEventLog(), counters: TrafficCounters(),
+            probeIntervalSeconds: 7, now: { 0 })
+        return board.breakers(for: service)
+    }
+
+    @Test func aProbedOutInstanceIsNeverChosenAndAllOutMeans503UntilTheNextProbe() throws {
+        let breakers = try Self.breakers()
+        breakers.healthProbe(instance: 1, down: true, succeeded: false, now: 10)
+        #expect(!breakers.currentSignal.calm)
+        for _ in 0..<20 {
+            let choice = breakers.choose(now: 10) { admitted in (0..<3).first { $0 == 1 && admitted($0) } ?? (admitted(0) ? 0 : nil) }
+            #expect(choice == .instance(0, probe: false))
+        }
+        breakers.healthProbe(instance: 0, down: true, succeeded: false, now: 10)
+        breakers.healthProbe(instance: 2, down: true, succeeded: false, now: 10)
+        let none = breakers.choose(now: 10) { admitted in (0..<3).first(where: admitted) }
+        #expect(none == .noneAdmitted(retryAfterSeconds: 7))
+    }
+
+    @Test func readmissionsAreSignalledOncePerInstance() throws {
+        let breakers = try Self.breakers()
+        let seen = breakers.currentSignal.readmissions
+        breakers.healthProbe(instance: 2, down: true, succeeded: false, now: 1)
+        #expect(breakers.currentSignal.readmissions == seen)
+        breakers.healthProbe(instance: 2, down: false, succeeded: true, now: 2)
+        #expect(breakers.currentSignal.readmissions == seen + 1)
+        #expect(breakers.currentSignal.calm)
+        #expect(breakers.readmitted(since: seen) == [2])
+        #expect(breakers.readmitted(since: seen + 1).isEmpty)
+        // A success on an instance that was never out readmits nothing.
+        breakers.healthProbe(instance: 0, down: false, succeeded: true, now: 3)
+        #expect(breakers.currentSignal.readmissions == seen + 1)
     }
 }

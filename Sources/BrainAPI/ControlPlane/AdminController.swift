@@ -5,13 +5,16 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The admin REST API (design.md "Admin API", role platform-admin): services and routes CRUD
-/// with `ETag`/`If-Match`, the event log (query and Server-Sent Events), detailed health and
-/// the metrics summary. It only translates HTTP to `RegistryAdministration` and back.
+/// The admin REST API (role platform-admin): services and routes CRUD with `ETag`/`If-Match`,
+/// the event log (query, Server-Sent Events, WebSocket), detailed health and the metrics
+/// summary. It only translates HTTP to `RegistryAdministration` and back.
+///
+/// Every operation is registered from `AdminOperation` behind one `PlatformAdminAuthorization`
+/// middleware; each handler finds the verified caller in its context.
 ///
 /// Scope: a service is addressed within a tenant — `X-Tenant-ID` (or `?tenant_id=`) names it;
 /// without one, the global service of that name. Listing without a tenant shows every service.
-struct AdminController<Context: RequestContext>: Sendable {
+struct AdminController<Context: CallerRequestContext>: Sendable {
     let administration: RegistryAdministration
     let journal: EventJournal
     let health: HealthBoard
@@ -19,55 +22,45 @@ struct AdminController<Context: RequestContext>: Sendable {
     let counters: TrafficCounters
     let metrics: TrafficStates
     let defaults: ServiceDefaults
-    let verifier: TokenVerifier
+    let authentication: Authentication
 
     static var maxBodyBytes: Int { 1 << 20 }
 
-    /// Registers exactly `AdminOperations.all`, so the list the OpenAPI test checks is the list
-    /// that is served.
+    /// Registers exactly `AdminOperation.allCases`, so the list the OpenAPI test checks is the
+    /// list that is served, each behind the platform-admin check.
     func addRoutes(to router: Router<Context>) {
-        for operation in AdminOperations.all {
-            guard let method = HTTPRequest.Method(operation.method) else { continue }
+        let admin = router.group().add(middleware: PlatformAdminAuthorization<Context>(authentication: authentication))
+        for operation in AdminOperation.allCases {
             let path = operation.path.replacingOccurrences(of: "{name}", with: ":name")
-            router.on(RouterPath(path), method: method) { request, context in
+            admin.on(RouterPath(path), method: operation.method) { request, context in
                 try await self.handle(operation, request, context)
             }
         }
     }
 
-    private func handle(_ operation: AdminOperations.Operation, _ request: Request, _ context: Context) async throws -> Response {
-        switch (operation.method, operation.path) {
-        case ("GET", "/api/brain/services"): try await listServices(request)
-        case ("POST", "/api/brain/services"): try await createService(request, context)
-        case ("GET", "/api/brain/services/{name}"): try await getService(request, context)
-        case ("PUT", "/api/brain/services/{name}"): try await replaceService(request, context)
-        case ("DELETE", "/api/brain/services/{name}"): try await deleteService(request, context)
-        case ("POST", "/api/brain/services/{name}/routes"): try await addRoute(request, context)
-        case ("GET", "/api/brain/events"): try await listEvents(request)
-        case ("GET", "/api/brain/events/stream"): try await streamEvents(request)
-        case ("GET", "/ws/events"): try await eventSocket(request)
-        case ("GET", "/api/brain/health"): try detailedHealth(request)
-        case ("GET", "/api/brain/metrics"): try await metricsSummary(request)
-        default: throw AdminError(status: .internalServerError, code: "internal_error", detail: "no handler for \(operation.method) \(operation.path)")
+    private func handle(_ operation: AdminOperation, _ request: Request, _ context: Context) async throws -> Response {
+        guard let caller = context.caller else { throw AdminError.unauthenticated("a bearer token is required") }
+        switch operation {
+        case .listServices: return try await listServices(request)
+        case .createService: return try await createService(request, context)
+        case .getService: return try await getService(request, context)
+        case .replaceService: return try await replaceService(request, context)
+        case .deleteService: return try await deleteService(request, context)
+        case .addRoute: return try await addRoute(request, context)
+        case .listEvents: return try await listEvents(request)
+        case .streamEvents: return try await streamEvents(request, caller: caller)
+        case .eventSocket: return try await eventSocket(request, caller: caller)
+        case .detailedHealth: return try detailedHealth(request)
+        case .metricsSummary: return try await metricsSummary(request)
         }
-    }
-
-    // MARK: Authorisation
-
-    /// Every admin endpoint needs a valid token with `platform-admin`. Where a browser cannot
-    /// set headers (the event stream) `?access_token=` is accepted too; the access log never
-    /// records query strings.
-    @discardableResult
-    private func requireAdmin(_ request: Request, allowQueryToken: Bool = false) throws -> Principal {
-        let principal = try ControlPlaneCaller.principal(request, verifier: verifier, allowQueryToken: allowQueryToken)
-        guard principal.roles.contains(Principal.platformAdminRole) else { throw AdminError.forbidden("the admin API needs the platform-admin role") }
-        return principal
     }
 
     /// The tenant a request acts for: `X-Tenant-ID` or `?tenant_id=`; nil = global.
     private func scope(_ request: Request) throws -> TenantID? {
         let text = request.headers[.init("X-Tenant-ID")!] ?? request.uri.queryParameters["tenant_id"].map(String.init)
-        guard let text, !text.isEmpty else { return nil }
+        // Present but empty is a mistake, not "no tenant": a request must not widen its scope
+        // to every tenant by sending a blank header.
+        guard let text else { return nil }
         do { return try TenantID(text) } catch { throw AdminError.invalid("tenant_id", error.description) }
     }
 
@@ -124,13 +117,11 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     private func listServices(_ request: Request) async throws -> Response {
-        try requireAdmin(request)
         let services = administration.list(tenant: try scope(request)).map(document)
         return JSONResponse.raw(ServiceDocumentWriter.json(["services": services]))
     }
 
     private func createService(_ request: Request, _ context: Context) async throws -> Response {
-        try requireAdmin(request)
         let service = try await parseService(request)
         if let tenant = try scope(request), service.tenant != tenant {
             throw AdminError.invalid("tenant_id", "the document's tenant_id must match X-Tenant-ID")
@@ -143,7 +134,6 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     private func getService(_ request: Request, _ context: Context) async throws -> Response {
-        try requireAdmin(request)
         let name = try serviceName(context)
         guard let stored = try await administration.find(name: name, tenant: try scope(request)) else {
             throw AdminError.notFound("no service named '\(name)'")
@@ -152,7 +142,6 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     private func replaceService(_ request: Request, _ context: Context) async throws -> Response {
-        try requireAdmin(request)
         let name = try serviceName(context)
         let tenant = try scope(request)
         let expected = try expectedVersion(request)
@@ -167,7 +156,6 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     private func deleteService(_ request: Request, _ context: Context) async throws -> Response {
-        try requireAdmin(request)
         let name = try serviceName(context)
         do {
             try await administration.remove(name: name, tenant: try scope(request), expectedVersion: try expectedVersion(request))
@@ -178,7 +166,6 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     private func addRoute(_ request: Request, _ context: Context) async throws -> Response {
-        try requireAdmin(request)
         let name = try serviceName(context)
         let text = try await body(request)
         let route: RouteDefinition
@@ -213,14 +200,14 @@ struct AdminController<Context: RequestContext>: Sendable {
         let query = request.uri.queryParameters
         var filter = EventFilter()
         if let type = query["type"], !type.isEmpty { filter.type = String(type) }
-        if let tenant = query["tenant_id"], !tenant.isEmpty {
+        if let tenant = query["tenant_id"] {
             do { filter.tenant = try TenantID(String(tenant)) } catch { throw AdminError.invalid("tenant_id", error.description) }
         }
-        if let since = query["since"], !since.isEmpty {
+        if let since = query["since"] {
             guard let id = Int64(String(since)), id >= 0 else { throw AdminError.invalid("since", "must be an event id (a non-negative integer)") }
             filter.since = id
         }
-        if let limit = query["limit"], !limit.isEmpty {
+        if let limit = query["limit"] {
             guard let n = Int(String(limit)), (1...1000).contains(n) else { throw AdminError.invalid("limit", "must be 1-1000") }
             filter.limit = n
         }
@@ -228,7 +215,6 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     private func listEvents(_ request: Request) async throws -> Response {
-        try requireAdmin(request)
         let filter = try eventFilter(request)
         let events = try await journal.query(type: filter.type, tenant: filter.tenant, since: filter.since, limit: filter.limit)
         return JSONResponse.raw(ServiceDocumentWriter.json(["events": events.map(DomainEventEncoding.apiObject)]))
@@ -238,8 +224,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// new event as it is stored. Each message: `id`, `event` (the type) and `data` (the events
     /// API's object). A comment line every 15 s keeps proxies from closing an idle stream. When
     /// the token expires, a `token_expired` message ends the stream.
-    private func streamEvents(_ request: Request) async throws -> Response {
-        let caller = try requireAdmin(request, allowQueryToken: true)
+    private func streamEvents(_ request: Request, caller: Principal) async throws -> Response {
         let feed = try await openFeed(try eventFilter(request), expiresAt: caller.expiresAt)
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: ": brain-gateway events\n\n"))
@@ -263,8 +248,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     /// `101` go out and puts `EventSocketFrames` in front of the connection for what the client
     /// sends (pings, close). When the gateway stops, the socket closes with 1001 (going away);
     /// when the token expires, with 1008 (policy violation) and the reason `token expired`.
-    private func eventSocket(_ request: Request) async throws -> Response {
-        let caller = try requireAdmin(request, allowQueryToken: true)
+    private func eventSocket(_ request: Request, caller: Principal) async throws -> Response {
         let accept = try WebSocketHandshake.accept(request.headers)
         let feed = try await openFeed(try eventFilter(request), expiresAt: caller.expiresAt)
         let body = ResponseBody { writer in
@@ -304,7 +288,6 @@ struct AdminController<Context: RequestContext>: Sendable {
     // MARK: Health and metrics
 
     private func detailedHealth(_ request: Request) throws -> Response {
-        try requireAdmin(request)
         let services = administration.list(tenant: try scope(request))
         var out: [[String: Any]] = []
         for (service, entry) in zip(services, health.snapshot(of: services)) {
@@ -336,33 +319,43 @@ struct AdminController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// The seed's eight fields (design.md "Health and metrics").
+    /// The metrics summary's eight fields (README, "Metrics").
     private func metricsSummary(_ request: Request) async throws -> Response {
-        try requireAdmin(request)
         let summary = await MetricsSummary.current(traffic: metrics, counters: counters).dictionary
         return JSONResponse.raw(ServiceDocumentWriter.json(summary))
     }
 }
 
-/// The admin API's operations (method, OpenAPI path). `AdminController` registers these and
-/// nothing else; `OpenAPITests` checks each is documented in `/openapi.json` and served.
-public enum AdminOperations {
-    public struct Operation: Sendable, Hashable {
-        public let method: String
-        public let path: String
+/// The admin API's operations: the one routing table. `AdminController` registers these and
+/// nothing else (its switch over them is exhaustive); `OpenAPITests` checks each is documented
+/// in `/openapi.json` and served.
+public enum AdminOperation: String, CaseIterable, Sendable {
+    case listServices, createService, getService, replaceService, deleteService, addRoute
+    case listEvents, streamEvents, eventSocket, detailedHealth, metricsSummary
+
+    public var method: HTTPRequest.Method {
+        switch self {
+        case .createService, .addRoute: .post
+        case .replaceService: .put
+        case .deleteService: .delete
+        default: .get
+        }
     }
 
-    public static let all: [Operation] = [
-        .init(method: "GET", path: "/api/brain/services"),
-        .init(method: "POST", path: "/api/brain/services"),
-        .init(method: "GET", path: "/api/brain/services/{name}"),
-        .init(method: "PUT", path: "/api/brain/services/{name}"),
-        .init(method: "DELETE", path: "/api/brain/services/{name}"),
-        .init(method: "POST", path: "/api/brain/services/{name}/routes"),
-        .init(method: "GET", path: "/api/brain/events"),
-        .init(method: "GET", path: "/api/brain/events/stream"),
-        .init(method: "GET", path: "/ws/events"),
-        .init(method: "GET", path: "/api/brain/health"),
-        .init(method: "GET", path: "/api/brain/metrics"),
-    ]
+    /// The OpenAPI path (`{name}` for the service name).
+    public var path: String {
+        switch self {
+        case .listServices, .createService: "/api/brain/services"
+        case .getService, .replaceService, .deleteService: "/api/brain/services/{name}"
+        case .addRoute: "/api/brain/services/{name}/routes"
+        case .listEvents: "/api/brain/events"
+        case .streamEvents: "/api/brain/events/stream"
+        case .eventSocket: "/ws/events"
+        case .detailedHealth: "/api/brain/health"
+        case .metricsSummary: "/api/brain/metrics"
+        }
+    }
+
+    /// Where a browser cannot set headers, `?access_token=` may carry the token instead.
+    public var acceptsQueryToken: Bool { self == .streamEvents || self == .eventSocket }
 }

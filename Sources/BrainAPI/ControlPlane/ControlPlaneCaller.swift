@@ -3,24 +3,27 @@ import BrainInfrastructure
 import Foundation
 import Hummingbird
 
-/// Who calls a control-plane endpoint: the verified bearer token, or design.md's 401. Shared by
-/// the admin API and GraphQL so both read and refuse tokens identically.
+/// Who calls a control-plane endpoint: the data plane's `Authentication` stage decides (the same
+/// bearer parsing, JWT checks and introspection), and its refusals become `AdminError`s. Shared
+/// by the admin API and GraphQL so both read and refuse tokens identically.
 enum ControlPlaneCaller {
     /// `allowQueryToken`: where a browser cannot set headers (event stream, `/ws/events`)
     /// `?access_token=` is accepted too; the access log never records query strings.
-    static func principal(_ request: Request, verifier: TokenVerifier, allowQueryToken: Bool = false) throws -> Principal {
-        var token: Substring?
-        if let header = request.headers[.authorization] {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw AdminError.invalidToken("Authorization must be 'Bearer <token>'") }
-            token = Substring(header.dropFirst(7))
-        } else if allowQueryToken, let query = request.uri.queryParameters["access_token"] {
-            token = Substring(String(query))
+    static func principal(_ request: Request, authentication: Authentication, allowQueryToken: Bool = false) async throws -> Principal {
+        var authorization = request.headers[.authorization]
+        if authorization == nil, allowQueryToken, let query = request.uri.queryParameters["access_token"] {
+            authorization = "Bearer " + String(query)
         }
-        guard let token else { throw AdminError.unauthenticated("a bearer token is required") }
-        do {
-            return try verifier.verify(token, now: Date().timeIntervalSince1970)
-        } catch {
-            throw AdminError.invalidToken(error.description)
+        switch await authentication.authenticate(authorization: authorization, now: Date().timeIntervalSince1970) {
+        case .authenticated(let principal):
+            return principal
+        case .rejected(let error, let challenge):
+            var fields: HTTPFields = [:]
+            if let challenge { fields[.wwwAuthenticate] = challenge }
+            throw AdminError(status: .init(code: Int(error.status.code)), code: error.code, detail: error.detail, headers: fields)
+        case .publicPath, .needsIntrospection:
+            throw AdminError(
+                status: .serviceUnavailable, code: GatewayError.authUnavailable.code, detail: GatewayError.authUnavailable.detail)
         }
     }
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// Turns every control-plane error into design.md's JSON error body, with a request id
+/// Turns every control-plane error into the gateway's JSON error body, with a request id
 /// (the client's `X-Request-ID` when it is a plain token), so both planes fail alike.
 public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}

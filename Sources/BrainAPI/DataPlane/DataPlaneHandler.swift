@@ -35,6 +35,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case upgrading(WebSocketUpgrade, ProxyExchange)
         /// The connection is a byte tunnel (`ByteRelay` at the front of the pipeline).
         case tunnel
+        /// The auth service is being asked about the request's token.
+        case authenticating
         /// The gateway already answered a body-less request; its `.end` is still to come.
         case answered
         /// The connection is being closed; inbound parts are ignored.
@@ -162,7 +164,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var acceptsParts: Bool {
         switch state {
         case .idle, .controlPlane, .answered, .closing, .upgrading, .tunnel: true
-        case .controlPlaneResponding: false
+        case .controlPlaneResponding, .authenticating: false
         case .proxying(let exchange): !exchange.requestEnded
         }
     }
@@ -210,7 +212,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                     state = .controlPlaneResponding
                 }
             }
-        case .controlPlaneResponding:
+        case .controlPlaneResponding, .authenticating:
             // Not reached: parts are queued while a control-plane response is pending.
             pipelineQueue.append(part)
         case .proxying(let exchange):
@@ -367,7 +369,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let asksForUpgrade = UpgradeRequest.asksForUpgrade(head)
         let keepAlive = head.isKeepAlive && !shuttingDown && !asksForUpgrade
         pendingTrace = environment.tracing.start(head)
-        let trace = pendingTrace
         if let error = headValidation.check(head) ?? bodyLimit.check(head.headers) {
             state = .closing
             writeError(error, requestID: requestID, keepAlive: false, version: head.version)
@@ -375,9 +376,36 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             return
         }
         // Authentication → tenant context.
+        let outcome = environment.authentication.authenticate(head, now: Date().timeIntervalSince1970, remembered: &rememberedToken)
+        if case .needsIntrospection(let token) = outcome {
+            // An opaque token not seen lately: the auth service is asked without blocking this
+            // loop; what the client sends meanwhile waits in the pipelining queue.
+            state = .authenticating
+            pauseClientReads()
+            environment.authentication.introspect(
+                token, authorization: head.headers.first(name: "authorization") ?? "", now: Date().timeIntervalSince1970, on: context.eventLoop
+            ) { [weak self] outcome, remembered in
+                guard let self, case .authenticating = self.state, let context = self.context else { return }
+                self.state = .idle
+                if let remembered { self.rememberedToken = remembered }
+                self.proxy(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, authenticated: outcome, context: context)
+                self.schedulePipelineDrain()
+                self.resumeClientReads()
+            }
+            return
+        }
+        proxy(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, authenticated: outcome, context: context)
+    }
+
+    /// The stages after authentication.
+    private func proxy(
+        _ head: HTTPRequestHead, requestID: String, keepAlive: Bool, asksForUpgrade: Bool, authenticated outcome: Authentication.Outcome,
+        context: ChannelHandlerContext
+    ) {
+        let trace = pendingTrace
         var principal: Principal?
         var tenant: TenantID?
-        switch environment.authentication.authenticate(head, now: Date().timeIntervalSince1970, remembered: &rememberedToken) {
+        switch outcome {
         case .authenticated(let verified):
             principal = verified
             trace?.stage("authentication")
@@ -392,7 +420,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .publicPath:
             break
         case .rejected(let error, let challenge):
-            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error, extraHeaders: [("WWW-Authenticate", challenge)])
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: error, extraHeaders: challenge.map { [("WWW-Authenticate", $0)] } ?? [])
+            return
+        case .needsIntrospection:
+            rejectBeforeBody(head, requestID: requestID, keepAlive: keepAlive, error: .authUnavailable)
             return
         }
         // Route match → permission.
@@ -617,7 +648,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 case .success(let connection):
                     self.attach(connection, to: exchange)
                 case .failure(let error):
-                    self.attemptFailed(exchange, failure: .connectFailed("\(error)"))
+                    self.attemptFailed(exchange, failure: .connectFailed(error))
                 }
             }
         }
@@ -940,7 +971,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         guard case .proxying(let current) = state, current === exchange, !exchange.finished, !exchange.responseStarted else { return }
         upstreamDeadline = nil
         abandonUpstream(exchange)
-        attemptFailed(exchange, failure: .timedOut)
+        attemptFailed(exchange, failure: .timedOut(afterMilliseconds: exchange.service.timeoutMilliseconds))
     }
 
     /// Detaches and closes the exchange's upstream connection: it is mid-request and cannot be reused.

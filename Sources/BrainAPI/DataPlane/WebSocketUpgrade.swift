@@ -55,7 +55,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         exchange.attemptStartedAt = .now()
         exchange.traffic.balancer.requestStarted(index)
         self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.attemptFailed(.timedOut)
+            self?.attemptFailed(.timedOut(afterMilliseconds: Int(timeout.nanoseconds / 1_000_000)))
         }
         pool.openForUpgrade(instance).assumeIsolated().whenComplete { [weak self] result in
             guard let self else {
@@ -72,7 +72,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
                 connection.receiver = self
                 connection.send(head(instance))
             case .failure(let error):
-                self.attemptFailed(.connectFailed("\(error)"))
+                self.attemptFailed(.connectFailed(error))
             }
         }
     }

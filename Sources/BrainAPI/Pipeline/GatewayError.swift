@@ -31,14 +31,14 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static func upstream(_ failure: UpstreamFailure) -> Self {
         switch failure {
         case .timedOut: .gatewayTimeout
-        case .connectFailed: .badGateway("could not connect to the upstream service")
-        case .connectionClosed: .badGateway("the upstream service closed the connection")
+        case .connectFailed(let why): .badGateway("could not connect to the upstream service: \(why)")
+        case .connectionClosed: .badGateway("the upstream service closed the connection before the response ended")
         case .invalidResponse: .badGateway("the upstream service sent an invalid response")
         }
     }
     public static let noInstance = GatewayError(status: .serviceUnavailable, code: "service_unavailable", detail: "no instance of the service is available")
     public static let circuitOpen = GatewayError(
-        status: .serviceUnavailable, code: "service_unavailable", detail: "every instance of the service is failing (circuit open); retry later")
+        status: .serviceUnavailable, code: "service_unavailable", detail: "every instance of the service is out of rotation (failed health checks or open circuit breakers); retry later")
     public static let rateLimited = GatewayError(
         status: .tooManyRequests, code: "rate_limited", detail: "the rate limit for this tenant and service is exhausted; retry later")
 

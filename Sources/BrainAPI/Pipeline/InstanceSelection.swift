@@ -13,6 +13,8 @@ final class ServiceTraffic {
     var retryBudget: RetryBudget
     /// This loop's metric handles for the service.
     let metrics: RequestMetrics.ServiceHandles
+    /// The breakers' readmission count this loop's balancer has caught up with.
+    private var readmissionsSeen: UInt64
 
     init(service: ServiceRoute, breakers: ServiceBreakers, metrics: RequestMetrics.ServiceHandles) {
         self.service = service
@@ -20,11 +22,19 @@ final class ServiceTraffic {
         self.metrics = metrics
         self.balancer = LoadBalancer(algorithm: service.loadBalancing, weights: service.weights)
         self.retryBudget = RetryBudget(service.retry)
+        self.readmissionsSeen = breakers.currentSignal.readmissions
     }
 
-    /// Breaker admission, then the balancer's pick among the admitted instances.
+    /// Breaker admission, then the balancer's pick among the admitted instances. An instance
+    /// readmitted since the last pick first loses the latency penalty its failures left in this
+    /// loop's balancer, or the balancer would keep avoiding it long after it recovered.
     func choose(now: Double, excluding excluded: Int?, random: inout SplitMix64) -> ServiceBreakers.Choice {
-        breakers.choose(now: now) { admitted in
+        let signal = breakers.currentSignal
+        if signal.readmissions != readmissionsSeen {
+            for instance in breakers.readmitted(since: readmissionsSeen) { balancer.readmit(instance, now: now) }
+            readmissionsSeen = signal.readmissions
+        }
+        return breakers.choose(now: now, signal: signal) { admitted in
             balancer.pick(now: now, excluding: excluded, using: &random, admitted: admitted)
         }
     }

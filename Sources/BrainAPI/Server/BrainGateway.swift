@@ -30,6 +30,8 @@ public final class BrainGateway: Sendable {
     private let proofOfOrigin: ProofOfOriginCaches
     /// Present when `JWT_JWKS_URL` is set.
     public let jwks: JWKSRefresher?
+    /// Present when `AUTH_INTROSPECTION_URL` is set.
+    public let introspector: TokenIntrospector?
     /// Every service's circuit breakers, shared by the data plane and the health monitor.
     public let breakers: BreakerBoard
     public let counters: TrafficCounters
@@ -63,7 +65,9 @@ public final class BrainGateway: Sendable {
         self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
         let counters = TrafficCounters()
         self.counters = counters
-        self.breakers = BreakerBoard(health: health, events: journal, counters: counters, now: now)
+        self.breakers = BreakerBoard(
+            health: health, events: journal, counters: counters,
+            probeIntervalSeconds: Double(configuration.settings.healthCheckIntervalSeconds), now: now)
         self.rateLimits = InProcessRateLimitStore()
         self.responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
         let metrics = GatewayMetrics()
@@ -83,6 +87,9 @@ public final class BrainGateway: Sendable {
             JWKSRefresher(url: $0, client: httpClient, ring: ring, refreshSeconds: configuration.settings.jwksRefreshSeconds, logger: logger)
         }
         self.jwks = jwks
+        self.introspector = configuration.settings.introspection.map {
+            TokenIntrospector(settings: .init($0), client: httpClient, logger: logger)
+        }
         self.tokenVerifier = TokenVerifier(
             ring: ring, leewaySeconds: Double(configuration.settings.jwtLeewaySeconds),
             issuer: configuration.auth.issuer, audience: configuration.auth.audience,
@@ -94,9 +101,10 @@ public final class BrainGateway: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let settings = configuration.settings
         let tracingBackend = try settings.tracing.map(OTLPTracing.backend)
+        let authentication = Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths, introspector: introspector)
         let environment = DataPlaneEnvironment(
             registry: registry, health: health, pools: pools, limits: settings.limits,
-            authentication: Authentication(verifier: tokenVerifier, publicPaths: configuration.auth.publicPaths),
+            authentication: authentication,
             proofOfOrigin: proofOfOrigin,
             rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits),
             cache: responseCache, traffic: traffic, counters: counters, metrics: metrics,
@@ -125,21 +133,22 @@ public final class BrainGateway: Sendable {
         administrationBox.set(administration)
         let storage = store.probe
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: ControlPlaneContext.self)
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware())
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
         DocsController().addRoutes(to: router)
         DashboardController().addRoutes(to: router)
         MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers).addRoutes(to: router)
         AdminController(
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
-            metrics: traffic, defaults: configuration.serviceDefaults, verifier: tokenVerifier
+            metrics: traffic, defaults: configuration.serviceDefaults, authentication: authentication
         ).addRoutes(to: router)
         GraphQLController(
             api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
                 administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
                 defaults: configuration.serviceDefaults)),
-            verifier: tokenVerifier
+            authentication: authentication
         ).addRoutes(to: router)
         let proofKeys = proofOfOrigin.signer.jwksJSON
         router.get("/.well-known/jwks.json") { _, _ in

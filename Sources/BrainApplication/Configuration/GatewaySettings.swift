@@ -63,6 +63,9 @@ public struct GatewaySettings: Sendable {
     public var jwtJWKSURL: String?
     /// Seconds between scheduled JWKS fetches.
     public var jwksRefreshSeconds: Int = 300
+    /// `AUTH_INTROSPECTION_URL` and its companions: opaque tokens are checked with the auth
+    /// service (RFC 7662).
+    public var introspection: IntrospectionSettings?
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     public var jwtLeewaySeconds: Int = 30
     /// Started with `--dev`: a random HS256 key is generated when none is configured.
@@ -131,4 +134,20 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "configuration error: \(field): \(reason)" }
+}
+
+/// Where and how opaque bearer tokens are introspected (RFC 7662).
+public struct IntrospectionSettings: Sendable, Equatable {
+    public var url: String
+    public var clientID: String?
+    public var clientSecret: String?
+    /// An active token's answer is reused at most this long (and never past its `exp`).
+    public var cacheSeconds: Int = 300
+
+    public init(url: String, clientID: String? = nil, clientSecret: String? = nil, cacheSeconds: Int = 300) {
+        self.url = url
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.cacheSeconds = cacheSeconds
+    }
 }

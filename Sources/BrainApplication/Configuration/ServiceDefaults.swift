@@ -9,6 +9,7 @@ public struct ServiceDefaults: Sendable, Equatable {
     public var loadBalancing = LoadBalancingAlgorithm.peakEWMA
     public var retry = RetrySettings.default
     public var cache = CachePolicy.default
+    public var healthCheck = HealthCheckPolicy.default
 
     public init() {}
 }

@@ -6,13 +6,16 @@ import Synchronization
 public final class HealthBoard: Sendable {
     public struct InstanceHealth: Sendable, Equatable {
         public var status: ServiceStatus = .healthy
-        public var consecutiveFailures = 0
+        /// The active health checker's counts and verdict (the service's `health_check`).
+        public var probes = ActiveHealthCheck(policy: .default)
         public var responseTimeMilliseconds: Double?
         public var lastError: String?
         /// False until the first probe answered.
         public var probed = false
         /// The instance's circuit breaker is open: it is `down` whatever a failed probe says.
         public var breakerOpen = false
+
+        public var consecutiveFailures: Int { probes.failuresInARow }
     }
 
     public struct ServiceHealth: Sendable, Equatable {
@@ -40,34 +43,44 @@ public final class HealthBoard: Sendable {
         self.now = now
     }
 
-    /// Records a probe result for one instance and derives its service's status:
-    /// healthy → degraded on a failure → down after `failureThreshold` failures in a row.
-    /// Returns whether the instance is now `down` by its probes.
+    /// What one probe result changed for its instance.
+    public struct ProbeVerdict: Sendable, Equatable {
+        /// Out of rotation by its probes (`unhealthy_threshold` failures, not yet back).
+        public var isDown: Bool
+        public var transition: ActiveHealthCheck.Transition?
+    }
+
+    /// Records a probe result for one instance and derives its status: a failure makes it
+    /// `degraded`, `unhealthy_threshold` failures in a row `down`; `healthy_threshold` successes
+    /// in a row bring a down instance back. A changed `health_check` policy starts the counts
+    /// afresh.
     @discardableResult
     public func recordProbe(
         service: ServiceRoute, instance: UpstreamInstance, succeeded: Bool,
         responseTimeMilliseconds: Double?, error: String?
-    ) -> Bool {
+    ) -> ProbeVerdict {
         let key = Key(service: service.name.value, instance: instance.description)
-        let threshold = service.circuitBreaker.failureThreshold
-        var down = false
+        var verdict = ProbeVerdict(isDown: false, transition: nil)
         update(service: service) { state in
             var health = state.instances[key] ?? InstanceHealth()
+            if health.probes.policy != service.healthCheck { health.probes = ActiveHealthCheck(policy: service.healthCheck) }
             health.probed = true
             health.responseTimeMilliseconds = responseTimeMilliseconds
             if succeeded {
-                health.consecutiveFailures = 0
-                health.status = .healthy
-                health.lastError = nil
+                verdict.transition = health.probes.probeSucceeded()
+                if !health.probes.isDown {
+                    health.status = .healthy
+                    health.lastError = nil
+                }
             } else {
-                health.consecutiveFailures += 1
-                health.status = health.consecutiveFailures >= threshold || health.breakerOpen ? .down : .degraded
+                verdict.transition = health.probes.probeFailed()
+                health.status = health.probes.isDown || health.breakerOpen ? .down : .degraded
                 health.lastError = error
             }
-            down = health.consecutiveFailures >= threshold
+            verdict.isDown = health.probes.isDown
             state.instances[key] = health
         }
-        return down
+        return verdict
     }
 
     /// A live request to this instance failed (connect error, reset, timeout): the instance is
@@ -90,9 +103,8 @@ public final class HealthBoard: Sendable {
             health.breakerOpen = open
             if open {
                 health.status = .down
-            } else {
+            } else if !health.probes.isDown {
                 health.status = .healthy
-                health.consecutiveFailures = 0
                 health.lastError = nil
             }
             state.instances[key] = health

@@ -8,9 +8,10 @@ public protocol HealthProbe: Sendable {
     func probe(_ instance: UpstreamInstance, path: String, timeoutSeconds: Int) async throws -> Double
 }
 
-/// Background service probing every instance every `interval` seconds (design.md
-/// `HEALTH_CHECK_INTERVAL`, probe timeout 2 s), all instances of a round concurrently, and
-/// recording the results on the `HealthBoard`.
+/// Background service probing every instance every `interval` seconds
+/// (`HEALTH_CHECK_INTERVAL`, probe timeout 2 s), all instances of a round concurrently, and
+/// recording the results on the `HealthBoard`, whose verdicts (the service's `health_check`
+/// thresholds) the breakers obey.
 public struct HealthMonitor: Service {
     private let registry: ServiceRegistry
     private let board: HealthBoard
@@ -53,25 +54,34 @@ public struct HealthMonitor: Service {
             for service in services {
                 for instance in service.instances {
                     group.addTask {
+                        let verdict: HealthBoard.ProbeVerdict
+                        let succeeded: Bool
                         do {
                             let time = try await self.probe.probe(instance, path: service.healthPath, timeoutSeconds: self.timeoutSeconds)
-                            self.board.recordProbe(service: service, instance: instance, succeeded: true, responseTimeMilliseconds: time, error: nil)
-                            self.tellBreakers(service: service, instance: instance, up: true)
+                            succeeded = true
+                            verdict = self.board.recordProbe(service: service, instance: instance, succeeded: true, responseTimeMilliseconds: time, error: nil)
                         } catch {
+                            let reason = String(describing: error)
                             self.logger.debug("health probe failed", metadata: [
-                                "service": "\(service.name)", "instance": "\(instance)", "error": "\(error)",
+                                "service": "\(service.name)", "instance": "\(instance)", "error": .string(reason),
                             ])
-                            let down = self.board.recordProbe(service: service, instance: instance, succeeded: false, responseTimeMilliseconds: nil, error: "\(error)")
-                            if down { self.tellBreakers(service: service, instance: instance, up: false) }
+                            succeeded = false
+                            verdict = self.board.recordProbe(service: service, instance: instance, succeeded: false, responseTimeMilliseconds: nil, error: reason)
                         }
+                        if let transition = verdict.transition {
+                            self.logger.notice(transition == .wentDown ? "instance taken out of rotation by its health checks" : "instance back in rotation", metadata: [
+                                "service": "\(service.name)", "instance": "\(instance)",
+                            ])
+                        }
+                        self.tellBreakers(service: service, instance: instance, down: verdict.isDown, probeSucceeded: succeeded)
                     }
                 }
             }
         }
     }
 
-    private func tellBreakers(service: ServiceRoute, instance: UpstreamInstance, up: Bool) {
+    private func tellBreakers(service: ServiceRoute, instance: UpstreamInstance, down: Bool, probeSucceeded: Bool) {
         guard let breakers = breakers?.breakers(for: service), let index = service.instances.firstIndex(of: instance) else { return }
-        breakers.healthProbe(instance: index, up: up, now: now())
+        breakers.healthProbe(instance: index, down: down, succeeded: probeSucceeded, now: now())
     }
 }

@@ -50,7 +50,7 @@ public final class RegistryAdministration: Sendable {
         if let expectedVersion, expectedVersion != current.version { throw RepositoryError.versionConflict(current: current.version) }
         var service = current.service
         _ = service.drainEvents()
-        try service.register(route, field: "path")
+        try service.register(route)
         let stored = try await repository.update(service, expectedVersion: current.version)
         registry.upsert(stored.service)
         events.publish(service.drainEvents(), at: now())

@@ -2,8 +2,9 @@
 public enum ServiceStatus: String, Sendable, Codable, Hashable {
     /// The last probe (or request) succeeded.
     case healthy
-    /// A probe or request failed, fewer than `failure_threshold` times in a row.
+    /// A probe or request failed, but the instance is still in rotation.
     case degraded
-    /// `failure_threshold` consecutive failures.
+    /// Out of rotation: `health_check.unhealthy_threshold` failed probes in a row, or an open
+    /// circuit breaker.
     case down
 }

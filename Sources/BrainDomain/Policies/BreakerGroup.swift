@@ -44,6 +44,15 @@ public struct BreakerGroup: Sendable, Equatable {
         return soonest == .infinity ? 1 : soonest
     }
 
+    /// Seconds until instance `instance` admits again (0 when it does now).
+    public func secondsUntilAdmission(_ instance: Int, now: Double) -> Double {
+        switch breakers[instance].state {
+        case .closed: 0
+        case .open(let until, _): max(0, until - now)
+        case .halfOpen: wouldAdmit(instance, now: now) ? 0 : 1
+        }
+    }
+
     public mutating func recordSuccess(_ instance: Int, now: Double) -> CircuitBreaker.Transition? {
         breakers[instance].recordSuccess(now: now)
     }

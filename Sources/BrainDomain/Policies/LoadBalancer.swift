@@ -126,6 +126,26 @@ public struct LoadBalancer: Sendable {
         loads[instance] = load
     }
 
+    /// `instance` is back in rotation after being out (probes or its breaker): the latency its
+    /// failures left behind describes the outage, not the instance, so it takes the median of
+    /// the others' current estimates and competes for traffic at once. With no other estimate
+    /// it counts as unmeasured, which the balancer tries first.
+    public mutating func readmit(_ instance: Int, now: Double) {
+        var others: [Double] = []
+        for i in loads.indices where i != instance && loads[i].observedAt != 0 {
+            others.append(loads[i].latencySeconds * Self.decay((now - loads[i].observedAt) / decaySeconds))
+        }
+        guard !others.isEmpty else {
+            loads[instance].latencySeconds = 0
+            loads[instance].observedAt = 0
+            return
+        }
+        others.sort()
+        let middle = others.count / 2
+        loads[instance].latencySeconds = others.count % 2 == 1 ? others[middle] : (others[middle - 1] + others[middle]) / 2
+        loads[instance].observedAt = now
+    }
+
     /// The request to `instance` ended without telling anything about it (the client left).
     public mutating func requestAbandoned(_ instance: Int) {
         loads[instance].outstanding = max(0, loads[instance].outstanding - 1)

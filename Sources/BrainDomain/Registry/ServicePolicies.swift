@@ -1,4 +1,4 @@
-/// Circuit-breaker settings of a service (design.md §4: 5 failures, 60 s open).
+/// Circuit-breaker settings of a service: by default 5 failures in a row open it for 60 s.
 public struct CircuitBreakerThresholds: Hashable, Sendable {
     public var failureThreshold: Int
     public var openSeconds: Int
@@ -39,7 +39,7 @@ public struct CircuitBreakerThresholds: Hashable, Sendable {
     }
 }
 
-/// Request budget per (tenant, service) and window (design.md §4: 100 per 60 s).
+/// Request budget per (tenant, service) and window: by default 100 per 60 s.
 public struct RateLimitPolicy: Hashable, Sendable {
     public var requests: Int
     public var windowSeconds: Int
@@ -62,9 +62,9 @@ public enum LoadBalancingAlgorithm: String, Hashable, Sendable, CaseIterable {
     case peakEWMA = "peak_ewma"
 }
 
-/// Retries of failed upstream attempts (design.md "Limits"), bounded by a budget.
+/// Retries of failed upstream attempts, bounded by a budget.
 public struct RetrySettings: Hashable, Sendable {
-    /// Retries after the first attempt (design.md: once).
+    /// Retries after the first attempt (once by default).
     public var retries: Int
     /// Full-jitter backoff: a retry waits a random time in [0, min(cap, base × 2^(n-1))].
     public var backoffBaseMilliseconds: Int
@@ -85,7 +85,7 @@ public struct RetrySettings: Hashable, Sendable {
     }
 }
 
-/// The service's response-cache policy (design.md "Caching").
+/// The service's response-cache policy.
 public struct CachePolicy: Hashable, Sendable {
     public var enabled: Bool
     /// Freshness for responses the upstream did not give one (and did not forbid storing).
@@ -99,5 +99,23 @@ public struct CachePolicy: Hashable, Sendable {
         self.enabled = enabled
         self.ttlSeconds = ttlSeconds
         self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Active health checking of a service's instances, apart from the breaker's passive count
+/// (Envoy's `unhealthy_threshold`/`healthy_threshold`): a service may tolerate many failed
+/// requests before its breaker opens, yet an instance whose health endpoint keeps failing must
+/// leave rotation after a few probes.
+public struct HealthCheckPolicy: Hashable, Sendable {
+    /// Failed probes in a row that take an instance out of rotation.
+    public var unhealthyThreshold: Int
+    /// Successful probes in a row that bring a probed-out instance back.
+    public var healthyThreshold: Int
+
+    public static let `default` = HealthCheckPolicy()
+
+    public init(unhealthyThreshold: Int = 2, healthyThreshold: Int = 1) {
+        self.unhealthyThreshold = unhealthyThreshold
+        self.healthyThreshold = healthyThreshold
     }
 }

@@ -18,6 +18,7 @@ public struct ServiceRoute: Sendable, Hashable {
     public var loadBalancing: LoadBalancingAlgorithm
     public var retry: RetrySettings
     public var cache: CachePolicy
+    public var healthCheck: HealthCheckPolicy
     /// Relative share of traffic per instance (same order as `instances`; default 1 each).
     public private(set) var weights: [Int]
     /// Roles a caller needs (any one of) for routes that list none themselves; empty = any caller.
@@ -49,7 +50,8 @@ public struct ServiceRoute: Sendable, Hashable {
         loadBalancing: LoadBalancingAlgorithm = .peakEWMA,
         retry: RetrySettings = .default,
         cache: CachePolicy = .default,
-        weights: [Int]? = nil
+        weights: [Int]? = nil,
+        healthCheck: HealthCheckPolicy = .default
     ) throws(InvariantViolation) {
         guard !instances.isEmpty else { throw .invalid(field: "instances", reason: "at least one instance is required") }
         guard Set(instances).count == instances.count else { throw .invalid(field: "instances", reason: "instances must be distinct") }
@@ -63,6 +65,8 @@ public struct ServiceRoute: Sendable, Hashable {
         guard (0...100).contains(circuitBreaker.maxEjectionPercent) else { throw .invalid(field: "circuit_breaker.max_ejection_percent", reason: "must be 0-100") }
         guard retry.retries >= 0 else { throw .invalid(field: "retry.retries", reason: "must not be negative") }
         guard retry.budgetPercent >= 0 else { throw .invalid(field: "retry.budget_percent", reason: "must not be negative") }
+        guard (1...100).contains(healthCheck.unhealthyThreshold) else { throw .invalid(field: "health_check.unhealthy_threshold", reason: "must be 1-100") }
+        guard (1...100).contains(healthCheck.healthyThreshold) else { throw .invalid(field: "health_check.healthy_threshold", reason: "must be 1-100") }
         guard cache.maxBodyBytes >= 0 else { throw .invalid(field: "cache.max_body_bytes", reason: "must not be negative") }
         let weights = weights ?? Array(repeating: 1, count: instances.count)
         guard weights.count == instances.count else { throw .invalid(field: "instances", reason: "one weight per instance") }
@@ -81,6 +85,7 @@ public struct ServiceRoute: Sendable, Hashable {
         self.loadBalancing = loadBalancing
         self.retry = retry
         self.cache = cache
+        self.healthCheck = healthCheck
         self.weights = weights
         self.routes = []
         self.status = .healthy
@@ -91,11 +96,18 @@ public struct ServiceRoute: Sendable, Hashable {
     }
 
     /// Adds a route; a (pattern, method) pair already served is refused so two routes can never
-    /// disagree about the roles one request needs.
-    public mutating func register(_ route: RouteDefinition, field: String = "route") throws(InvariantViolation) {
+    /// disagree about the roles one request needs. `field` is the route's path in the document
+    /// that carried it (`routes[2]`), empty when the route was the whole document.
+    public mutating func register(_ route: RouteDefinition, field: String = "") throws(InvariantViolation) {
+        let methodsField = field.isEmpty ? "methods" : field + ".methods"
+        // A method outside the standard set could never match a request a client sends
+        // through a route table, so it is a typo ("GTE") or a misunderstanding ("FETCH").
+        for method in route.methods.map(\.description).sorted() where !HttpMethod.routable.contains(HttpMethod(method)) {
+            throw .invalid(field: methodsField, reason: "'\(method)' is not one of \(HttpMethod.routableNames.joined(separator: ", "))")
+        }
         for existing in routes where existing.pattern == route.pattern {
             if existing.methods.isEmpty || route.methods.isEmpty || !existing.methods.isDisjoint(with: route.methods) {
-                throw .invalid(field: field + ".methods", reason: "\(route.pattern) is already registered for an overlapping method")
+                throw .invalid(field: methodsField, reason: "\(route.pattern) is already registered for an overlapping method")
             }
         }
         routes.append(route)

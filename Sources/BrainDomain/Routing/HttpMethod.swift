@@ -37,8 +37,12 @@ public enum HttpMethod: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Methods a retry may repeat without changing the outcome (RFC 9110 §9.2.2), as design.md
-    /// lists them. POST and PATCH are retried only when the client sends `Idempotency-Key`.
+    /// The methods a route may name, in the order errors and documents list them.
+    public static let routableNames = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    public static let routable: Set<HttpMethod> = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    /// Methods a retry may repeat without changing the outcome (RFC 9110 §9.2.2), as the
+    /// gateway's retry contract lists them. POST and PATCH are retried only when the client sends `Idempotency-Key`.
     public var isRetryable: Bool {
         switch self {
         case .get, .head, .options, .put, .delete: true

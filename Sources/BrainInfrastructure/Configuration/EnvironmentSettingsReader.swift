@@ -2,8 +2,8 @@ import BrainApplication
 import Foundation
 import Logging
 
-/// Reads `GatewaySettings` from environment variables (design.md §3), refusing any value it
-/// cannot use with a `ConfigurationError` that names the variable.
+/// Reads `GatewaySettings` from environment variables (README, "Configuration"), refusing any
+/// value it cannot use with a `ConfigurationError` that names the variable.
 public struct EnvironmentSettingsReader: Sendable {
     private let environment: [String: String]
 
@@ -75,6 +75,19 @@ public struct EnvironmentSettingsReader: Sendable {
         }
         s.jwtLeewaySeconds = try integer("JWT_LEEWAY_SECONDS", default: s.jwtLeewaySeconds, range: 0...600)
         s.jwksRefreshSeconds = try integer("JWT_JWKS_REFRESH_SECONDS", default: s.jwksRefreshSeconds, range: 10...86_400)
+        if let url = value("AUTH_INTROSPECTION_URL") {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw ConfigurationError(field: "AUTH_INTROSPECTION_URL", reason: "must be an http(s) URL")
+            }
+            var introspection = IntrospectionSettings(url: url)
+            introspection.clientID = value("AUTH_INTROSPECTION_CLIENT_ID")
+            introspection.clientSecret = value("AUTH_INTROSPECTION_CLIENT_SECRET")
+            if introspection.clientSecret != nil, introspection.clientID == nil {
+                throw ConfigurationError(field: "AUTH_INTROSPECTION_CLIENT_ID", reason: "is required with AUTH_INTROSPECTION_CLIENT_SECRET")
+            }
+            introspection.cacheSeconds = try integer("AUTH_INTROSPECTION_CACHE_SECONDS", default: 300, range: 0...86_400)
+            s.introspection = introspection
+        }
         return s
     }
 

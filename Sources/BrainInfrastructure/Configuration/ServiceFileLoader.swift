@@ -125,7 +125,7 @@ public struct ServiceFileLoader: Sendable {
 
     private func parseDefaults(_ node: Node) throws(ConfigurationError) -> ServiceDefaults {
         let map = try mapping(node, at: "defaults")
-        try onlyKeys(map, ["rate_limit", "circuit_breaker", "timeout_ms", "load_balancing", "retry", "cache"], at: "defaults")
+        try onlyKeys(map, ["rate_limit", "circuit_breaker", "timeout_ms", "load_balancing", "retry", "cache", "health_check"], at: "defaults")
         var d = ServiceDefaults()
         if let n = map["timeout_ms"] { d.timeoutMilliseconds = try integer(n, at: "defaults.timeout_ms", min: 1) }
         if let n = map["rate_limit"] { d.rateLimit = try parseRateLimit(n, at: "defaults.rate_limit") }
@@ -133,6 +133,7 @@ public struct ServiceFileLoader: Sendable {
         if let n = map["load_balancing"] { d.loadBalancing = try parseBalancing(n, at: "defaults.load_balancing") }
         if let n = map["retry"] { d.retry = try parseRetry(n, at: "defaults.retry", base: d.retry) }
         if let n = map["cache"] { d.cache = try parseCache(n, at: "defaults.cache", base: d.cache) }
+        if let n = map["health_check"] { d.healthCheck = try parseHealthCheck(n, at: "defaults.health_check", base: d.healthCheck) }
         return d
     }
 
@@ -157,7 +158,7 @@ public struct ServiceFileLoader: Sendable {
         let map = try mapping(node, at: path)
         try onlyKeys(map, [
             "name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes",
-            "roles", "status", "load_balancing", "retry", "cache",
+            "roles", "status", "load_balancing", "retry", "cache", "health_check",
         ], at: path)
 
         guard let nameNode = map["name"] else { throw ConfigurationError(field: "\(path).name", reason: "is required") }
@@ -218,6 +219,8 @@ public struct ServiceFileLoader: Sendable {
         if let n = map["retry"] { retry = try parseRetry(n, at: "\(path).retry", base: defaults.retry) }
         var cache = defaults.cache
         if let n = map["cache"] { cache = try parseCache(n, at: "\(path).cache", base: defaults.cache) }
+        var healthCheck = defaults.healthCheck
+        if let n = map["health_check"] { healthCheck = try parseHealthCheck(n, at: "\(path).health_check", base: defaults.healthCheck) }
 
         var defaultRoles: [String] = []
         if let n = map["roles"] {
@@ -233,7 +236,7 @@ public struct ServiceFileLoader: Sendable {
             return try ServiceRoute(
                 name: name, tenant: tenant, instances: instances, basePath: basePath, healthPath: healthPath,
                 timeoutMilliseconds: timeout, circuitBreaker: breaker, rateLimit: rateLimit, defaultRoles: defaultRoles, routes: routes,
-                loadBalancing: balancing, retry: retry, cache: cache, weights: weights)
+                loadBalancing: balancing, retry: retry, cache: cache, weights: weights, healthCheck: healthCheck)
         } catch {
             throw ConfigurationError(field: "\(path).\(error.field)", reason: error.reason)
         }
@@ -249,13 +252,8 @@ public struct ServiceFileLoader: Sendable {
         var methods = Set<HttpMethod>()
         if let n = map["methods"] {
             guard case .sequence(let seq) = n else { throw ConfigurationError(field: "\(path).methods", reason: "must be a list") }
-            for (i, item) in seq.enumerated() {
-                let m = try string(item, at: "\(path).methods[\(i)]").uppercased()
-                guard !m.isEmpty, m.utf8.allSatisfy({ ($0 >= 65 && $0 <= 90) || $0 == UInt8(ascii: "-") }) else {
-                    throw ConfigurationError(field: "\(path).methods[\(i)]", reason: "'\(m)' is not an HTTP method")
-                }
-                methods.insert(HttpMethod(m))
-            }
+            // Which methods a route may name is the domain's rule (`ServiceRoute.register`).
+            for (i, item) in seq.enumerated() { methods.insert(HttpMethod(try string(item, at: "\(path).methods[\(i)]"))) }
         }
         var roles: [String] = []
         if let n = map["roles"] {
@@ -334,6 +332,15 @@ public struct ServiceFileLoader: Sendable {
         if let n = map["ttl_seconds"] { c.ttlSeconds = try integer(n, at: "\(path).ttl_seconds", min: 1) }
         if let n = map["max_body_bytes"] { c.maxBodyBytes = try integer(n, at: "\(path).max_body_bytes", min: 0) }
         return c
+    }
+
+    private func parseHealthCheck(_ node: Node, at path: String, base: HealthCheckPolicy) throws(ConfigurationError) -> HealthCheckPolicy {
+        let map = try mapping(node, at: path)
+        try onlyKeys(map, ["unhealthy_threshold", "healthy_threshold"], at: path)
+        var h = base
+        if let n = map["unhealthy_threshold"] { h.unhealthyThreshold = try integer(n, at: "\(path).unhealthy_threshold", min: 1) }
+        if let n = map["healthy_threshold"] { h.healthyThreshold = try integer(n, at: "\(path).healthy_threshold", min: 1) }
+        return h
     }
 
     // MARK: Node access

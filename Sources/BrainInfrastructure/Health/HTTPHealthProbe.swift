@@ -12,9 +12,9 @@ public struct HTTPHealthProbe: HealthProbe {
         self.client = client
     }
 
-    public struct UnhealthyStatus: Error, CustomStringConvertible {
-        public let status: UInt
-        public var description: String { "health endpoint answered \(status)" }
+    /// Why a probe failed, in words an operator reads on `/health` ("connection refused").
+    public struct ProbeFailure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     public func probe(_ instance: UpstreamInstance, path: String, timeoutSeconds: Int) async throws -> Double {
@@ -22,12 +22,19 @@ public struct HTTPHealthProbe: HealthProbe {
         var request = HTTPClientRequest(url: instance.description + path)
         request.method = .GET
         request.headers.add(name: "User-Agent", value: "brain-gateway-health")
-        let response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
+        } catch {
+            throw ProbeFailure(description: UpstreamErrorText.describe(error, timeoutSeconds: Double(timeoutSeconds)))
+        }
         // Drain (bounded) so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
         let elapsed = ContinuousClock.now - started
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        guard (200..<300).contains(response.status.code) else { throw UnhealthyStatus(status: response.status.code) }
+        guard (200..<300).contains(response.status.code) else {
+            throw ProbeFailure(description: UpstreamErrorText.answered(status: response.status.code))
+        }
         return ms
     }
 }

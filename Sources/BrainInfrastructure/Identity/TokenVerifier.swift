@@ -79,9 +79,9 @@ public struct TokenVerifier: Sendable {
     /// The key set's generation (see `KeyRing.generation`).
     public var keyGeneration: Int { ring.generation }
 
-    /// Whether a principal verified earlier is still within its lifetime.
-    public func stillValid(_ principal: Principal, now: Double) -> Bool {
-        now < principal.expiresAt + leewaySeconds
+    /// Until when a principal verified earlier may be relied on: its `exp`, with the leeway.
+    public func validUntil(_ principal: Principal) -> Double {
+        principal.expiresAt + leewaySeconds
     }
 
     public func verify(_ token: Substring, now: Double) throws(Rejection) -> Principal {

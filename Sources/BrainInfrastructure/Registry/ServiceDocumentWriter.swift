@@ -38,6 +38,9 @@ public enum ServiceDocumentWriter {
                 "budget_min_per_second": service.retry.budgetMinPerSecond,
             ],
             "cache": cache,
+            "health_check": [
+                "unhealthy_threshold": service.healthCheck.unhealthyThreshold, "healthy_threshold": service.healthCheck.healthyThreshold,
+            ],
             "roles": service.defaultRoles,
             "routes": service.routes.map(routeDictionary),
         ]

@@ -2,24 +2,35 @@ import BrainDomain
 import NIOCore
 import NIOHTTP1
 
-/// Why an upstream exchange failed, as the proxy maps it to a status (design.md "Limits").
+/// Why an upstream exchange failed, as the proxy maps it to a status (connect errors, closed
+/// connections and invalid responses → 502, timeouts → 504). Its description is what logs,
+/// `/health` and 502 details show: a few plain words.
 public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    /// TCP/TLS connect failed (refused, unreachable, handshake).
+    /// TCP/TLS connect failed; the reason as `UpstreamErrorText` words it ("connection refused").
     case connectFailed(String)
     /// The connection closed or reset before the response ended.
     case connectionClosed
     /// The upstream sent something that is not an HTTP/1.1 response.
     case invalidResponse(String)
     /// No response head within the service's timeout.
-    case timedOut
+    case timedOut(afterMilliseconds: Int)
+
+    public static func connectFailed(_ error: any Error) -> Self {
+        .connectFailed(UpstreamErrorText.describe(error))
+    }
 
     public var description: String {
         switch self {
-        case .connectFailed(let why): "connect failed: \(why)"
-        case .connectionClosed: "upstream closed the connection"
-        case .invalidResponse(let why): "invalid upstream response: \(why)"
-        case .timedOut: "upstream did not answer in time"
+        case .connectFailed(let why): why
+        case .connectionClosed: "connection closed before the response ended"
+        case .invalidResponse(let why): "invalid response: \(why)"
+        case .timedOut(let ms): "timed out after \(UpstreamErrorText.seconds(Double(ms) / 1000))"
         }
+    }
+
+    public var isTimeout: Bool {
+        if case .timedOut = self { return true }
+        return false
     }
 }
 

@@ -19,6 +19,8 @@ import NIOSSL
 /// - `.../cookies`  answers with three `Set-Cookie` fields
 /// - `.../hop`      answers with hop-by-hop fields that must not reach the client
 /// - `.../health`   200, or 503 while `healthy` is false
+/// - `.../introspect` an RFC 7662 endpoint: the form's `token` looked up in `introspection`
+///   (absent → `{"active": false}`), answered after `introspectionDelayMilliseconds`
 /// - `.../cacheable?cc=…&vary=…&etag=…` answers `{"n": <count>, "vary": <value>}` with those
 ///   `Cache-Control`/`Vary`/`ETag` fields; 304 when `If-None-Match` matches `etag`
 /// - anything else  200 with `{"path": "<uri>"}` — after `delayMilliseconds`, or failing as
@@ -44,6 +46,28 @@ final class TestBackend: @unchecked Sendable {
         var failure: Failure?
         var delayMilliseconds = 0
         var cacheableServed = 0
+        var introspection: [String: String] = [:]
+        var introspectionCalls: [(token: String, authorization: String?)] = []
+        var introspectionDelayMilliseconds = 0
+    }
+
+    /// Token → the JSON the introspection endpoint answers for it.
+    var introspection: [String: String] {
+        get { state.withLockedValue { $0.introspection } }
+        set { state.withLockedValue { $0.introspection = newValue } }
+    }
+    var introspectionDelayMilliseconds: Int {
+        get { state.withLockedValue { $0.introspectionDelayMilliseconds } }
+        set { state.withLockedValue { $0.introspectionDelayMilliseconds = newValue } }
+    }
+    /// Every introspection call: the token asked about and the caller's `Authorization`.
+    var introspectionCalls: [(token: String, authorization: String?)] { state.withLockedValue { $0.introspectionCalls } }
+
+    fileprivate func introspect(_ token: String, authorization: String?) -> (answer: String, delay: Int) {
+        state.withLockedValue {
+            $0.introspectionCalls.append((token, authorization))
+            return ($0.introspection[token] ?? #"{"active": false}"#, $0.introspectionDelayMilliseconds)
+        }
     }
 
     /// How the default endpoint fails (nil: it answers normally).
@@ -88,7 +112,8 @@ final class TestBackend: @unchecked Sendable {
         waiters.forEach { $0() }
     }
 
-    init(tls: NIOSSLContext? = nil) async throws {
+    /// - Parameter port: 0 for an ephemeral port; a port a stopped backend had, to restart it.
+    init(tls: NIOSSLContext? = nil, port: Int = 0) async throws {
         self.tls = tls
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = self
@@ -103,10 +128,14 @@ final class TestBackend: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: port).get()
     }
 
+    private let stopped = NIOLockedValueBox(false)
+
+    /// Stops the server; later calls do nothing (a test may stop a backend its teardown stops too).
     func shutdown() async {
+        guard stopped.withLockedValue({ s in defer { s = true }; return !s }) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
@@ -249,6 +278,15 @@ private final class BackendHandler: ChannelInboundHandler, @unchecked Sendable {
         } else if path.hasSuffix("/jwks") {
             let document = backend.takeJWKS()
             send(context, status: document.isEmpty ? .serviceUnavailable : .ok, body: ByteBuffer(string: document), contentType: "application/json", requestHead: head)
+        } else if path.hasSuffix("/introspect") {
+            let form = URLComponents(string: "?" + String(buffer: body))?.queryItems ?? []
+            let token = form.first { $0.name == "token" }?.value ?? ""
+            let (answer, delay) = backend.introspect(token, authorization: head.headers.first(name: "authorization"))
+            pendingAnswer = true
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) { [self] in
+                pendingAnswer = false
+                send(context, status: .ok, body: ByteBuffer(string: answer), contentType: "application/json", requestHead: head)
+            }
         } else if path.hasSuffix("/health") {
             let ok = backend.healthy
             send(context, status: ok ? .ok : .serviceUnavailable, body: ByteBuffer(string: ok ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}"), contentType: "application/json", requestHead: head)

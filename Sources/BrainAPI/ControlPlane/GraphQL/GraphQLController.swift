@@ -7,13 +7,13 @@ import Graphiti
 import Hummingbird
 import NIOCore
 
-/// `POST /graphql` (design.md "Other surfaces"): `{"query", "variables", "operationName"}` in,
-/// the GraphQL result as JSON out. A missing or invalid token is refused at the HTTP level (401,
-/// design.md's error shape); everything after that — including a mutation by a non-admin — is a
+/// `POST /graphql`: `{"query", "variables", "operationName"}` in, the GraphQL result as JSON
+/// out. A missing or invalid token is refused at the HTTP level (401, the gateway's JSON error
+/// shape); everything after that — including a mutation by a non-admin — is a
 /// GraphQL error inside a 200, as GraphQL clients expect.
 struct GraphQLController<Context: RequestContext>: Sendable {
     let api: GatewayGraphQLAPI
-    let verifier: TokenVerifier
+    let authentication: Authentication
     var limits = GraphQLQueryLimits()
 
     static var maxBodyBytes: Int { 1 << 20 }
@@ -23,7 +23,7 @@ struct GraphQLController<Context: RequestContext>: Sendable {
     }
 
     private func execute(_ request: Request) async throws -> Response {
-        let caller = try authenticate(request)
+        let caller = try await authenticate(request)
         var request = request
         let body: ByteBuffer
         do {
@@ -54,13 +54,13 @@ struct GraphQLController<Context: RequestContext>: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(result))))
     }
 
-    private func authenticate(_ request: Request) throws -> GraphQLCaller {
-        let principal = try ControlPlaneCaller.principal(request, verifier: verifier)
+    private func authenticate(_ request: Request) async throws -> GraphQLCaller {
+        let principal = try await ControlPlaneCaller.principal(request, authentication: authentication)
         guard principal.roles.contains(Principal.platformAdminRole) else {
             return GraphQLCaller(principal: principal, scope: principal.tenant)
         }
         let asked = request.headers[.init("X-Tenant-ID")!]
-        guard let asked, !asked.isEmpty else { return GraphQLCaller(principal: principal, scope: nil) }
+        guard let asked else { return GraphQLCaller(principal: principal, scope: nil) }
         do {
             return GraphQLCaller(principal: principal, scope: try TenantID(asked))
         } catch {
@@ -132,6 +132,10 @@ struct GatewayGraphQLAPI: API {
                 InputField("failure_threshold", at: \.failure_threshold)
                 InputField("open_seconds", at: \.open_seconds)
             }
+            Input(HealthCheckInput.self) {
+                InputField("unhealthy_threshold", at: \.unhealthy_threshold)
+                InputField("healthy_threshold", at: \.healthy_threshold)
+            }
             Input(RouteInput.self) {
                 InputField("path", at: \.path)
                 InputField("methods", at: \.methods)
@@ -148,6 +152,7 @@ struct GatewayGraphQLAPI: API {
                 InputField("load_balancing", at: \.load_balancing)
                 InputField("rate_limit", at: \.rate_limit)
                 InputField("circuit_breaker", at: \.circuit_breaker)
+                InputField("health_check", at: \.health_check)
                 InputField("routes", at: \.routes)
             }
             Query {

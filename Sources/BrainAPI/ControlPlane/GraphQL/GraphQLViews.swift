@@ -142,6 +142,11 @@ struct CircuitBreakerInput: Codable, Sendable {
     let open_seconds: Int?
 }
 
+struct HealthCheckInput: Codable, Sendable {
+    let unhealthy_threshold: Int?
+    let healthy_threshold: Int?
+}
+
 struct RouteInput: Codable, Sendable {
     let path: String
     let methods: [String]?
@@ -159,5 +164,6 @@ struct ServiceInput: Codable, Sendable {
     let load_balancing: String?
     let rate_limit: RateLimitInput?
     let circuit_breaker: CircuitBreakerInput?
+    let health_check: HealthCheckInput?
     let routes: [RouteInput]?
 }
