@@ -26,9 +26,14 @@ import Testing
         #expect(b.port == 443 && b.authority == "api.internal")
         let c = try UpstreamInstance(url: "http://[::1]:9000/")
         #expect(c.host == "::1" && c.port == 9000 && c.authority == "[::1]:9000")
+        for v6 in ["[::]", "[1::]", "[fe80::1:2]", "[1:2:3:4:5:6:7:8]"] { #expect(throws: Never.self) { try UpstreamInstance(url: "http://" + v6) } }
     }
 
-    @Test(arguments: ["ftp://x", "http://", "http://h:0", "http://h:70000", "http://h/path", "http://u@h", "http://h?q", "127.0.0.1:80"])
+    @Test(arguments: [
+        "ftp://x", "http://", "http://h:0", "http://h:70000", "http://h/path", "http://u@h", "http://h?q", "127.0.0.1:80",
+        "http://h:080", "http://h:+80", "http://a b", "http://a\u{1}b", "http://-a", "http://a.", "http://[.]", "http://[:]",
+        "http://[1:2:3:4:5:6:7:8:9]", "http://[1::2::3]", "http://[12345::]",
+    ])
     func refusesAnythingButSchemeHostPort(_ text: String) {
         #expect(throws: UpstreamInstance.InvalidInstance.self) { try UpstreamInstance(url: text) }
     }

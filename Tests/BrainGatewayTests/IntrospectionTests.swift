@@ -104,7 +104,7 @@ import Testing
             auth.introspectionDelayMilliseconds = 200
             let payload = String(repeating: "0123456789", count: 2000)
             let r = try await gateway.send(
-                "POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(payload.utf8.count)\r\n\r\n\(payload)", token: "opaque-body")
+                "POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(payload.utf8.count)\r\nConnection: close\r\n\r\n\(payload)", token: "opaque-body")
             #expect(r.status == 200)
             #expect(r.text == payload)
         }

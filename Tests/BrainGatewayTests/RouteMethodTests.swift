@@ -57,4 +57,35 @@ import Testing
             #expect((stored["health_check"] as? [String: Any])?["unhealthy_threshold"] as? Int == 5)
         }
     }
+
+    @Test func theAdminAPIAnswersWhatItsDocumentSays() async throws {
+        try await withGateway(services: { b in "services:\n  - {name: crm, url: \(b.url), routes: [{path: /a, methods: [GET]}]}\n" }) { gateway, _ in
+            // An overlapping route is a conflict with the service's state: 409, not 422.
+            let overlap = try await AdminAPITests.call(gateway, "POST", "/api/brain/services/crm/routes", body: #"{"path": "/a", "methods": ["GET"]}"#)
+            #expect(overlap.status == 409)
+            // A known path with a method it does not serve: 405 with Allow.
+            let wrong = try await AdminAPITests.call(gateway, "PATCH", "/api/brain/services/crm")
+            #expect(wrong.status == 405)
+            #expect(wrong.header("Allow") == "GET, PUT, DELETE, HEAD")
+            #expect(try await AdminAPITests.call(gateway, "GET", "/api/brain/nothing-here").status == 404)
+            // An empty X-Tenant-ID or ?tenant_id= is refused, not read as "every tenant".
+            let blank = try await AdminAPITests.call(gateway, "GET", "/api/brain/services", headers: "X-Tenant-ID: \r\n")
+            #expect(blank.status == 422 && AdminAPITests.json(blank)["field"] as? String == "tenant_id")
+            #expect(try await AdminAPITests.call(gateway, "GET", "/api/brain/events?tenant_id=").status == 422)
+            // A document without tenant_id sent to a tenant belongs to that tenant.
+            let scoped = try await AdminAPITests.call(
+                gateway, "POST", "/api/brain/services", body: #"{"name": "mine", "url": "http://127.0.0.1:9"}"#,
+                headers: "X-Tenant-ID: \(TestTokens.tenantA)\r\n")
+            #expect(scoped.status == 201 && AdminAPITests.json(scoped)["tenant_id"] as? String == TestTokens.tenantA)
+            // Hosts are host names or addresses; a timeout has a ceiling.
+            for document in [
+                #"{"name": "h1", "url": "http://bad host"}"#, #"{"name": "h2", "url": "http://a\u0001b"}"#,
+                #"{"name": "h3", "url": "http://a:080"}"#, #"{"name": "h4", "url": "http://a", "timeout_ms": 130991297672747}"#,
+            ] {
+                #expect(try await AdminAPITests.call(gateway, "POST", "/api/brain/services", body: document).status == 422, "\(document)")
+            }
+            // JSON Schema's integers include 5.0.
+            #expect(try await AdminAPITests.call(gateway, "POST", "/api/brain/services", body: #"{"name": "f", "url": "http://a", "timeout_ms": 5.0}"#).status == 201)
+        }
+    }
 }

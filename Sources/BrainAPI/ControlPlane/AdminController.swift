@@ -69,11 +69,14 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         do { return try ServiceName(text) } catch { throw AdminError.notFound("no service named '\(JSONText.truncate(Substring(text)))'") }
     }
 
-    /// `If-Match: "<version>"` → the version; `*` or absent → nil (no precondition).
+    /// `If-Match: "<version>"` → the version; `*` or absent → nil (no precondition). Any other
+    /// value names no version this service has, so the condition is false: 412 (RFC 9110 §13.1.1).
     private func expectedVersion(_ request: Request) throws -> Int? {
-        guard let value = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), value != "*" else { return nil }
-        let bare = value.hasPrefix("W/") ? String(value.dropFirst(2)) : value
-        guard bare.count >= 3, bare.first == "\"", bare.last == "\"", let version = Int(bare.dropFirst().dropLast()) else {
+        guard let value = request.headers[.ifMatch], value != "*" else { return nil }
+        let bare = value.hasPrefix("W/") ? value.dropFirst(2) : Substring(value)
+        guard bare.count >= 3, bare.first == "\"", bare.last == "\"", bare.dropFirst().dropLast().allSatisfy({ $0.isASCII && $0.isNumber }),
+              let version = Int(bare.dropFirst().dropLast())
+        else {
             throw AdminError.preconditionFailed("If-Match does not name a version of this service")
         }
         return version
@@ -90,8 +93,14 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         return String(buffer: buffer)
     }
 
-    private func parseService(_ request: Request) async throws -> ServiceRoute {
-        let text = try await body(request)
+    /// The request's service document; one that leaves `tenant_id` out (or null) belongs to the
+    /// tenant the request addresses (`X-Tenant-ID`), as a route or a lookup there would.
+    private func parseService(_ request: Request, scope: TenantID?) async throws -> ServiceRoute {
+        var text = try await body(request)
+        if let scope, var object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], object["tenant_id"] == nil || object["tenant_id"] is NSNull {
+            object["tenant_id"] = scope.value
+            text = ServiceDocumentWriter.json(object)
+        }
         do {
             return try ServiceFileLoader().serviceDocument(json: text, defaults: defaults)
         } catch {
@@ -122,8 +131,9 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
     }
 
     private func createService(_ request: Request, _ context: Context) async throws -> Response {
-        let service = try await parseService(request)
-        if let tenant = try scope(request), service.tenant != tenant {
+        let scope = try scope(request)
+        let service = try await parseService(request, scope: scope)
+        if let tenant = scope, service.tenant != tenant {
             throw AdminError.invalid("tenant_id", "the document's tenant_id must match X-Tenant-ID")
         }
         do {
@@ -143,9 +153,11 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
 
     private func replaceService(_ request: Request, _ context: Context) async throws -> Response {
         let name = try serviceName(context)
-        let tenant = try scope(request)
+        let addressed = try scope(request)
+        let service = try await parseService(request, scope: addressed)
+        // Without X-Tenant-ID the document's own tenant_id says which service is replaced.
+        let tenant = addressed ?? service.tenant
         let expected = try expectedVersion(request)
-        let service = try await parseService(request)
         guard service.name == name else { throw AdminError.invalid("name", "must be '\(name)', the service addressed") }
         guard service.tenant == tenant else { throw AdminError.invalid("tenant_id", "a service cannot move between tenants (the addressed tenant is \(tenant?.value ?? "global"))") }
         do {
@@ -171,7 +183,10 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         let route: RouteDefinition
         do {
             route = try ServiceFileLoader().routeDocument(json: text)
-        } catch {
+            try ServiceRoute.checkMethods(of: route)
+        } catch let error as ConfigurationError {
+            throw AdminError.invalid(error.field, error.reason)
+        } catch let error as ServiceRoute.InvariantViolation {
             throw AdminError.invalid(error.field, error.reason)
         }
         do {
@@ -180,6 +195,7 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         } catch let error as RepositoryError {
             throw Self.translate(error)
         } catch let error as ServiceRoute.InvariantViolation {
+            if case .conflict = error { throw AdminError.conflict(error.reason) }
             throw AdminError.invalid(error.field, error.reason)
         }
     }

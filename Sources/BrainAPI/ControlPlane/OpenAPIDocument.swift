@@ -16,9 +16,9 @@ enum OpenAPIDocument {
       "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT with sub, tenant_id (UUID), roles and exp; the admin API needs the role platform-admin."}
     },
     "parameters": {
-      "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"}, "description": "Service name."},
-      "Tenant": {"name": "X-Tenant-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}, "description": "The tenant whose service is addressed (none: the global service)."},
-      "IfMatch": {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag of the version the change is based on; a stale one gets 412."}
+      "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^(?!(api|health|metrics|graphql|ws|docs|dashboard)$)[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"}, "description": "Service name."},
+      "Tenant": {"name": "X-Tenant-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}, "description": "The tenant whose service is addressed (none: the global service; present but not a UUID, empty included: 422)."},
+      "IfMatch": {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag of the version the change is based on, or *; a stale or unknown one gets 412."}
     },
     "responses": {
       "Unauthorized": {"description": "No token, or an invalid one.", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -26,6 +26,7 @@ enum OpenAPIDocument {
       "NotFound": {"description": "No such service.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Invalid": {"description": "Invalid input; `field` names the offending field.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}},
       "Stale": {"description": "If-Match names a version that is no longer current (the current ETag is returned).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotAllowed": {"description": "A method this path does not serve; Allow lists those it does.", "headers": {"Allow": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Service": {"description": "The service document.", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Service"}}}}
     },
     "schemas": {
@@ -40,23 +41,24 @@ enum OpenAPIDocument {
       "Route": {
         "type": "object", "required": ["path"], "additionalProperties": false,
         "properties": {
-          "path": {"type": "string", "description": "Pattern such as /campaigns/{id}."},
-          "methods": {"type": "array", "items": {"type": "string"}, "description": "Empty: every method."},
+          "path": {"type": "string", "pattern": "^(/|(?!.*/\\.\\.?(/|$))(?!.*\\{([A-Za-z0-9_]+)\\}.*\\{\\3\\})(/([^\\u0000-\\u0020\\u007f?#\\\\/{}]+|\\{[A-Za-z0-9_]+\\}))+/?)$", "description": "Pattern such as /campaigns/{id}: literal segments and {parameters}, no '.' or '..' segments."},
+          "methods": {"type": "array", "items": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]}, "description": "Empty: every method."},
           "roles": {"type": "array", "items": {"type": "string"}, "description": "Any one of them is needed; empty: any caller."}
         }
       },
       "Instance": {
         "oneOf": [
-          {"type": "string", "description": "http(s)://host[:port]"},
-          {"type": "object", "required": ["url"], "additionalProperties": false, "properties": {"url": {"type": "string"}, "weight": {"type": "integer", "minimum": 1, "maximum": 1000}}}
+          {"type": "string", "pattern": "^https?://(\\[(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|:((:[0-9A-Fa-f]{1,4}){1,7}|:))\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$", "description": "http(s)://host[:port]"},
+          {"type": "object", "required": ["url"], "additionalProperties": false, "properties": {"url": {"type": "string", "pattern": "^https?://(\\[(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|:((:[0-9A-Fa-f]{1,4}){1,7}|:))\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$"}, "weight": {"type": "integer", "minimum": 1, "maximum": 1000}}}
         ]
       },
-      "RateLimit": {"type": "object", "additionalProperties": false, "properties": {"requests": {"type": "integer", "minimum": 1}, "window_seconds": {"type": "integer", "minimum": 1}}},
+      "RateLimit": {"type": "object", "additionalProperties": false, "properties": {"requests": {"type": "integer", "minimum": 1, "maximum": 1000000000}, "window_seconds": {"type": "integer", "minimum": 1, "maximum": 86400}}},
+      "HealthCheck": {"type": "object", "additionalProperties": false, "description": "Active health checks: this many failed probes in a row take an instance out of rotation, this many successes bring it back.", "properties": {"unhealthy_threshold": {"type": "integer", "minimum": 1, "maximum": 100, "default": 2}, "healthy_threshold": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}}},
       "CircuitBreaker": {
         "type": "object", "additionalProperties": false,
         "properties": {
-          "failure_threshold": {"type": "integer", "minimum": 1}, "open_seconds": {"type": "integer", "minimum": 1},
-          "max_open_seconds": {"type": "integer", "minimum": 1}, "half_open_requests": {"type": "integer", "minimum": 1},
+          "failure_threshold": {"type": "integer", "minimum": 1, "maximum": 1000000}, "open_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
+          "max_open_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "description": "At least open_seconds."}, "half_open_requests": {"type": "integer", "minimum": 1, "maximum": 1000},
           "failure_statuses": {"type": "array", "items": {"type": "integer", "minimum": 100, "maximum": 599}},
           "max_ejection_percent": {"type": "integer", "minimum": 0, "maximum": 100}
         }
@@ -64,29 +66,31 @@ enum OpenAPIDocument {
       "Retry": {
         "type": "object", "additionalProperties": false,
         "properties": {
-          "retries": {"type": "integer", "minimum": 0}, "backoff_ms": {"type": "integer", "minimum": 0}, "max_backoff_ms": {"type": "integer", "minimum": 0},
-          "budget_percent": {"type": "integer", "minimum": 0}, "budget_min_per_second": {"type": "integer", "minimum": 0}
+          "retries": {"type": "integer", "minimum": 0, "maximum": 10}, "backoff_ms": {"type": "integer", "minimum": 0, "maximum": 3600000}, "max_backoff_ms": {"type": "integer", "minimum": 0, "maximum": 3600000, "description": "At least backoff_ms."},
+          "budget_percent": {"type": "integer", "minimum": 0, "maximum": 1000}, "budget_min_per_second": {"type": "integer", "minimum": 0, "maximum": 100000}
         }
       },
       "Cache": {
         "type": "object", "additionalProperties": false,
-        "properties": {"enabled": {"type": "boolean"}, "ttl_seconds": {"type": "integer", "minimum": 1}, "max_body_bytes": {"type": "integer", "minimum": 0}}
+        "properties": {"enabled": {"type": "boolean"}, "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 31536000}, "max_body_bytes": {"type": "integer", "minimum": 0, "maximum": 1073741824}}
       },
       "ServiceInput": {
         "type": "object", "required": ["name"], "additionalProperties": false,
+        "oneOf": [{"required": ["url"]}, {"required": ["instances"]}],
         "description": "A service document as sent: `instances` (or `url` for one), everything else optional with the configured defaults.",
         "properties": {
-          "name": {"type": "string"},
-          "url": {"type": "string"},
-          "instances": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Instance"}},
-          "base_path": {"type": "string"}, "health_path": {"type": "string"},
-          "tenant_id": {"type": ["string", "null"], "format": "uuid"},
-          "timeout_ms": {"type": "integer", "minimum": 1},
+          "name": {"type": "string", "pattern": "^(?!(api|health|metrics|graphql|ws|docs|dashboard)$)[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"},
+          "url": {"type": "string", "pattern": "^https?://(\\[(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|:((:[0-9A-Fa-f]{1,4}){1,7}|:))\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$"},
+          "instances": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"$ref": "#/components/schemas/Instance"}},
+          "base_path": {"type": "string", "pattern": "^(?!.*//)(?!.*/\\.\\.?(/|$))/[^\\u0000-\\u0020\\u007f?#\\\\]*$"}, "health_path": {"type": "string", "pattern": "^/[^\\u0000-\\u0020\\u007f#\\\\]*$"},
+          "tenant_id": {"type": ["string", "null"], "format": "uuid", "description": "Absent or null: the tenant X-Tenant-ID addresses, else global. Naming another tenant than X-Tenant-ID is refused (422); on PUT, the name must be the one in the path (422)."},
+          "timeout_ms": {"type": "integer", "minimum": 1, "maximum": 3600000},
           "rate_limit": {"$ref": "#/components/schemas/RateLimit"},
           "circuit_breaker": {"$ref": "#/components/schemas/CircuitBreaker"},
           "load_balancing": {"enum": ["peak_ewma", "least_request", "round_robin"]},
           "retry": {"$ref": "#/components/schemas/Retry"},
           "cache": {"$ref": "#/components/schemas/Cache"},
+          "health_check": {"$ref": "#/components/schemas/HealthCheck"},
           "roles": {"type": "array", "items": {"type": "string"}},
           "routes": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
           "status": {"type": "string", "readOnly": true, "description": "Ignored on input."}
@@ -94,7 +98,7 @@ enum OpenAPIDocument {
       },
       "Service": {
         "type": "object", "additionalProperties": false,
-        "required": ["name", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "load_balancing", "retry", "cache", "roles", "routes", "status"],
+        "required": ["name", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "load_balancing", "retry", "cache", "health_check", "roles", "routes", "status"],
         "properties": {
           "name": {"type": "string"},
           "instances": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Instance"}},
@@ -106,6 +110,7 @@ enum OpenAPIDocument {
           "load_balancing": {"enum": ["peak_ewma", "least_request", "round_robin"]},
           "retry": {"$ref": "#/components/schemas/Retry"},
           "cache": {"$ref": "#/components/schemas/Cache"},
+          "health_check": {"$ref": "#/components/schemas/HealthCheck"},
           "roles": {"type": "array", "items": {"type": "string"}},
           "routes": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
           "status": {"enum": ["healthy", "degraded", "down"]}
@@ -180,7 +185,7 @@ enum OpenAPIDocument {
     "/api/brain/services": {
       "get": {"summary": "List services with their live status.", "parameters": [{"$ref": "#/components/parameters/Tenant"}], "responses": {
         "200": {"description": "Services (with X-Tenant-ID: that tenant's and the global ones; without: all).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceList"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}},
       "post": {"summary": "Register a service.", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceInput"}}}},
         "responses": {
@@ -191,14 +196,14 @@ enum OpenAPIDocument {
     },
     "/api/brain/services/{name}": {
       "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Tenant"}],
-      "get": {"summary": "One service document.", "responses": {"200": {"$ref": "#/components/responses/Service"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}}},
+      "get": {"summary": "One service document.", "responses": {"200": {"$ref": "#/components/responses/Service"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}},
       "put": {"summary": "Replace a service.", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceInput"}}}},
         "responses": {"200": {"$ref": "#/components/responses/Service"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"}, "412": {"$ref": "#/components/responses/Stale"}, "422": {"$ref": "#/components/responses/Invalid"}}},
       "delete": {"summary": "Remove a service.", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
         "responses": {"204": {"description": "Removed."}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
-          "404": {"$ref": "#/components/responses/NotFound"}, "412": {"$ref": "#/components/responses/Stale"}}}
+          "404": {"$ref": "#/components/responses/NotFound"}, "412": {"$ref": "#/components/responses/Stale"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     },
     "/api/brain/services/{name}/routes": {
       "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Tenant"}],
@@ -206,41 +211,42 @@ enum OpenAPIDocument {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Route"}}}},
         "responses": {"201": {"description": "The service with its new route.", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Service"}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"description": "The service already has a route for an overlapping (path, method).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "412": {"$ref": "#/components/responses/Stale"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     },
     "/api/brain/events": {"get": {"summary": "Stored domain events, oldest first.", "parameters": [
         {"name": "type", "in": "query", "schema": {"type": "string"}},
         {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
-        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Events after this id (without it: the newest `limit`)."},
+        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "Events after this id (without it: the newest `limit`)."},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
       "responses": {"200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
     "/api/brain/events/stream": {"get": {"summary": "Domain events as Server-Sent Events (`id`, `event` = type, `data` = the Event object); an `event: token_expired` message ends the stream when the token expires.", "parameters": [
-        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Replay stored events after this id first."},
+        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "Replay stored events after this id first."},
         {"name": "type", "in": "query", "schema": {"type": "string"}},
         {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
         {"name": "access_token", "in": "query", "schema": {"type": "string"}, "description": "For clients that cannot set headers; accepted on this endpoint only."}],
       "responses": {"200": {"description": "An endless event stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
     "/graphql": {"post": {"summary": "GraphQL: queries `services`, `service(name:, tenant_id:)`, `health`, `events(type:, limit:, since:)`, `metrics` (any valid token; a non-admin sees its own tenant and global services only) and mutations `registerService(input: ServiceInput!)`, `registerRoute(service:, tenant_id:, input: RouteInput!)` (platform-admin). Errors inside the result carry `extensions.code` (`invalid_request` with `extensions.field`, `forbidden`, `conflict`, `not_found`; `query_too_large` over 32 KiB, `query_too_complex` beyond 32 nested brackets, 20 top-level fields or 250 fields, before anything runs).",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {
-        "query": {"type": "string"}, "variables": {"type": "object"}, "operationName": {"type": "string"}}}}}},
+        "query": {"type": "string", "minLength": 1}, "variables": {"type": ["object", "null"]}, "operationName": {"type": ["string", "null"]}}}}}},
       "responses": {"200": {"description": "The GraphQL result.", "content": {"application/json": {"schema": {"type": "object", "properties": {
           "data": {"type": ["object", "null"]}, "errors": {"type": "array", "items": {"type": "object"}}}}}}},
         "400": {"description": "The body is not a GraphQL request.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}}}},
     "/ws/events": {"get": {"summary": "Domain events over a WebSocket (RFC 6455): one JSON text frame (an Event object) per new event, a ping every 15 s, close 1001 when the gateway stops, close 1008 (reason `token expired`) when the token expires. Needs `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.", "parameters": [
-        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Replay stored events after this id first; otherwise nothing old is sent."},
+        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "Replay stored events after this id first; otherwise nothing old is sent."},
         {"name": "type", "in": "query", "schema": {"type": "string"}},
         {"name": "tenant_id", "in": "query", "schema": {"type": "string", "format": "uuid"}},
         {"name": "access_token", "in": "query", "schema": {"type": "string"}, "description": "For browsers, which cannot set headers on a WebSocket."}],
       "responses": {"101": {"description": "Switched to WebSocket; frames follow."},
         "400": {"description": "Invalid `Sec-WebSocket-Key`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "426": {"description": "Not a WebSocket handshake, or a version other than 13.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
     "/api/brain/health": {"get": {"summary": "Every service and instance with status, response time, failures and breaker state.", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
       "responses": {"200": {"description": "Detailed health.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetailedHealth"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
     "/api/brain/metrics": {"get": {"summary": "The metrics summary (the seed's eight fields).",
       "responses": {"200": {"description": "Metrics.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Metrics"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}}

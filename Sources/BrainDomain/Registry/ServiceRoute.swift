@@ -25,15 +25,30 @@ public struct ServiceRoute: Sendable, Hashable {
     public var defaultRoles: [String]
     public private(set) var pendingEvents: [DomainEvent] = []
 
+    /// The largest values a service document may carry.
+    public enum Limits {
+        /// One hour: no upstream answer is worth waiting longer for.
+        public static let maxTimeoutMilliseconds = 3_600_000
+        /// One day, for breaker open times and rate-limit windows.
+        public static let maxSeconds = 86_400
+        /// One year, for cache lifetimes.
+        public static let maxCacheSeconds = 31_536_000
+    }
+
     public enum InvariantViolation: Error, Equatable, CustomStringConvertible {
         /// `field` is the document path of the offending value (`instances`, `routes[2].path`).
         case invalid(field: String, reason: String)
+        /// The change is valid on its own but collides with what the service already has (a
+        /// route for an overlapping (pattern, method)): a conflict with state, not bad input.
+        case conflict(field: String, reason: String)
 
-        public var field: String { if case .invalid(let f, _) = self { return f }; return "" }
-        public var reason: String { if case .invalid(_, let r) = self { return r }; return "" }
-        public var description: String {
-            switch self { case .invalid(let f, let r): "\(f): \(r)" }
+        public var field: String {
+            switch self { case .invalid(let f, _), .conflict(let f, _): f }
         }
+        public var reason: String {
+            switch self { case .invalid(_, let r), .conflict(_, let r): r }
+        }
+        public var description: String { "\(field): \(reason)" }
     }
 
     public init(
@@ -56,7 +71,28 @@ public struct ServiceRoute: Sendable, Hashable {
         guard !instances.isEmpty else { throw .invalid(field: "instances", reason: "at least one instance is required") }
         guard Set(instances).count == instances.count else { throw .invalid(field: "instances", reason: "instances must be distinct") }
         guard healthPath.first == "/" else { throw .invalid(field: "health_path", reason: "must start with '/'") }
-        guard timeoutMilliseconds > 0 else { throw .invalid(field: "timeout_ms", reason: "must be positive") }
+        guard !healthPath.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\\") }) else {
+            throw .invalid(field: "health_path", reason: "must not contain spaces, control characters, '#' or '\\'")
+        }
+        // Upper bounds keep every derived duration and count far from overflow.
+        guard (1...Limits.maxTimeoutMilliseconds).contains(timeoutMilliseconds) else {
+            throw .invalid(field: "timeout_ms", reason: "must be 1-\(Limits.maxTimeoutMilliseconds)")
+        }
+        guard circuitBreaker.openSeconds <= Limits.maxSeconds, circuitBreaker.maxOpenSeconds <= Limits.maxSeconds else {
+            throw .invalid(field: circuitBreaker.openSeconds > Limits.maxSeconds ? "circuit_breaker.open_seconds" : "circuit_breaker.max_open_seconds", reason: "must be at most \(Limits.maxSeconds)")
+        }
+        guard rateLimit.windowSeconds <= Limits.maxSeconds else { throw .invalid(field: "rate_limit.window_seconds", reason: "must be at most \(Limits.maxSeconds)") }
+        guard retry.retries <= 10 else { throw .invalid(field: "retry.retries", reason: "must be 0-10") }
+        guard retry.budgetPercent <= 1000 else { throw .invalid(field: "retry.budget_percent", reason: "must be 0-1000") }
+        guard (0...100_000).contains(retry.budgetMinPerSecond) else { throw .invalid(field: "retry.budget_min_per_second", reason: "must be 0-100000") }
+        guard rateLimit.requests <= 1_000_000_000 else { throw .invalid(field: "rate_limit.requests", reason: "must be at most 1000000000") }
+        guard circuitBreaker.failureThreshold <= 1_000_000 else { throw .invalid(field: "circuit_breaker.failure_threshold", reason: "must be at most 1000000") }
+        guard circuitBreaker.halfOpenRequests <= 1000 else { throw .invalid(field: "circuit_breaker.half_open_requests", reason: "must be 1-1000") }
+        guard cache.maxBodyBytes <= 1 << 30 else { throw .invalid(field: "cache.max_body_bytes", reason: "must be at most 1073741824") }
+        guard retry.backoffCapMilliseconds <= Limits.maxTimeoutMilliseconds else {
+            throw .invalid(field: retry.backoffBaseMilliseconds > Limits.maxTimeoutMilliseconds ? "retry.backoff_ms" : "retry.max_backoff_ms", reason: "must be at most \(Limits.maxTimeoutMilliseconds)")
+        }
+        if let ttl = cache.ttlSeconds, ttl > Limits.maxCacheSeconds { throw .invalid(field: "cache.ttl_seconds", reason: "must be at most \(Limits.maxCacheSeconds)") }
         guard circuitBreaker.failureThreshold > 0 else { throw .invalid(field: "circuit_breaker.failure_threshold", reason: "must be positive") }
         guard circuitBreaker.openSeconds > 0 else { throw .invalid(field: "circuit_breaker.open_seconds", reason: "must be positive") }
         guard rateLimit.requests > 0 else { throw .invalid(field: "rate_limit.requests", reason: "must be positive") }
@@ -100,18 +136,24 @@ public struct ServiceRoute: Sendable, Hashable {
     /// that carried it (`routes[2]`), empty when the route was the whole document.
     public mutating func register(_ route: RouteDefinition, field: String = "") throws(InvariantViolation) {
         let methodsField = field.isEmpty ? "methods" : field + ".methods"
-        // A method outside the standard set could never match a request a client sends
-        // through a route table, so it is a typo ("GTE") or a misunderstanding ("FETCH").
-        for method in route.methods.map(\.description).sorted() where !HttpMethod.routable.contains(HttpMethod(method)) {
-            throw .invalid(field: methodsField, reason: "'\(method)' is not one of \(HttpMethod.routableNames.joined(separator: ", "))")
-        }
+        try Self.checkMethods(of: route, field: field)
         for existing in routes where existing.pattern == route.pattern {
             if existing.methods.isEmpty || route.methods.isEmpty || !existing.methods.isDisjoint(with: route.methods) {
-                throw .invalid(field: methodsField, reason: "\(route.pattern) is already registered for an overlapping method")
+                throw .conflict(field: methodsField, reason: "\(route.pattern) is already registered for an overlapping method")
             }
         }
         routes.append(route)
         pendingEvents.append(.routeRegistered(service: name, tenant: tenant, pattern: route.pattern, methods: route.methods.map(\.description).sorted().map(HttpMethod.init)))
+    }
+
+    /// A method outside the standard set could never match a request a client sends through a
+    /// route table, so it is a typo ("GTE") or a misunderstanding ("FETCH").
+    public static func checkMethods(of route: RouteDefinition, field: String = "") throws(InvariantViolation) {
+        for method in route.methods.map(\.description).sorted() where !HttpMethod.routable.contains(HttpMethod(method)) {
+            throw .invalid(
+                field: field.isEmpty ? "methods" : field + ".methods",
+                reason: "'\(method)' is not one of \(HttpMethod.routableNames.joined(separator: ", "))")
+        }
     }
 
     /// Changes one instance's share of traffic at runtime (the optimiser's lever).

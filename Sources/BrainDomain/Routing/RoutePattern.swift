@@ -14,6 +14,7 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
         case invalidParameter(String)
         case duplicateParameter(String)
         case dotSegment
+        case invalidLiteral(String)
 
         public var description: String {
             switch self {
@@ -22,6 +23,7 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
             case .invalidParameter(let s): "invalid parameter segment '\(s)'"
             case .duplicateParameter(let s): "parameter '\(s)' appears twice"
             case .dotSegment: "must not contain '.' or '..' segments"
+            case .invalidLiteral(let s): "segment '\(s)' must not contain spaces, control characters, '?', '#' or '\\'"
             }
         }
     }
@@ -43,12 +45,17 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
                 if part.first == "{" || part.last == "}" || part.contains("{") || part.contains("}") {
                     guard part.first == "{", part.last == "}", part.count > 2 else { throw .invalidParameter(String(part)) }
                     let name = String(part.dropFirst().dropLast())
-                    guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                    guard name.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "_" }) else {
                         throw .invalidParameter(String(part))
                     }
                     guard names.insert(name).inserted else { throw .duplicateParameter(name) }
                     segments.append(.parameter(name))
                 } else {
+                    // What a request path can carry after decoding: no spaces, controls or
+                    // delimiters (a literal with them could never match).
+                    guard !part.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\\") }) else {
+                        throw .invalidLiteral(String(part))
+                    }
                     segments.append(.literal(String(part)))
                 }
             }

@@ -1,5 +1,6 @@
 import BrainApplication
 import BrainDomain
+import Foundation
 import Yams
 
 /// What the YAML file (`BRAIN_GATEWAY_CONFIG`) declares.
@@ -105,15 +106,42 @@ public struct ServiceFileLoader: Sendable {
         }
     }
 
+    /// A JSON document as the YAML reader's tree. It is checked as JSON first (stricter than
+    /// YAML), then written back out: JSON's escapes (surrogate pairs for characters beyond the
+    /// BMP) are not all YAML's, while raw UTF-8 reads the same in both.
     private func documentNode(_ text: String) throws(ConfigurationError) -> Node {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            guard object is [String: Any] else { throw ConfigurationError(field: "body", reason: "must be a JSON object") }
+            let normalised = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
+            root = try Yams.compose(yaml: Self.escapingNonPrintable(String(decoding: normalised, as: UTF8.self)))
+        } catch let error as ConfigurationError {
+            throw error
         } catch {
             throw ConfigurationError(field: "body", reason: "not valid JSON")
         }
         guard let root, case .mapping = root else { throw ConfigurationError(field: "body", reason: "must be a JSON object") }
         return root
+    }
+
+    /// YAML refuses characters outside its printable set even inside quotes (DEL, the C1
+    /// controls, U+FFFE/U+FFFF); JSON allows them raw. In JSON text they can only be inside
+    /// strings, where `\uXXXX` means the same to both.
+    static func escapingNonPrintable(_ json: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            let v = scalar.value
+            let printable = v == 0x9 || v == 0xA || v == 0xD || (0x20...0x7E).contains(v) || v == 0x85 || (0xA0...0xD7FF).contains(v)
+                || (0xE000...0xFFFD).contains(v) || v >= 0x10000
+            guard !printable else {
+                out.append(scalar)
+                continue
+            }
+            let hex = String(v, radix: 16, uppercase: true)
+            out.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
+        }
+        return String(out)
     }
 
     /// Paths are built as parent + "." + key; a document's root has no name, so its fields come
@@ -326,7 +354,9 @@ public struct ServiceFileLoader: Sendable {
         try onlyKeys(map, ["enabled", "ttl_seconds", "max_body_bytes"], at: path)
         var c = base
         if let n = map["enabled"] {
-            guard let s = n.scalar?.string, let flag = Bool(s) else { throw ConfigurationError(field: "\(path).enabled", reason: "must be true or false") }
+            guard let scalar = n.scalar, scalar.style == .plain, let flag = Bool(scalar.string) else {
+                throw ConfigurationError(field: "\(path).enabled", reason: "must be true or false")
+            }
             c.enabled = flag
         }
         if let n = map["ttl_seconds"] { c.ttlSeconds = try integer(n, at: "\(path).ttl_seconds", min: 1) }
@@ -368,18 +398,34 @@ public struct ServiceFileLoader: Sendable {
         }
     }
 
+    /// `12`, or a number with no fractional part such as `12.0` or `1e3` (JSON Schema counts
+    /// those as integers too), within ±2^53.
+    static func integerValue(_ text: String) -> Int? {
+        if let n = Int(text) { return n }
+        guard let d = Double(text), d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
+        return Int(d)
+    }
+
     private func isNull(_ node: Node) -> Bool {
         guard let s = node.scalar else { return false }
         return s.style == .plain && ["null", "~", ""].contains(s.string)
     }
 
+    /// A string: quoted, or a plain scalar YAML does not read as a boolean or a number (so
+    /// `false` or `42` where text is expected is refused, in JSON and YAML alike).
     private func string(_ node: Node, at path: String) throws(ConfigurationError) -> String {
         guard let s = node.scalar, !isNull(node) else { throw ConfigurationError(field: path, reason: "must be a string") }
+        if s.style == .plain, [Tag.Name.bool, .int, .float].map(\.rawValue).contains(node.tag.rawValue) {
+            throw ConfigurationError(field: path, reason: "must be a string")
+        }
         return s.string
     }
 
+    /// An integer: a plain scalar (a quoted "5" is text, not a number).
     private func integer(_ node: Node, at path: String, min: Int) throws(ConfigurationError) -> Int {
-        guard let s = node.scalar, let n = Int(s.string) else { throw ConfigurationError(field: path, reason: "must be an integer") }
+        guard let s = node.scalar, s.style == .plain, let n = Self.integerValue(s.string) else {
+            throw ConfigurationError(field: path, reason: "must be an integer")
+        }
         guard n >= min else { throw ConfigurationError(field: path, reason: "must be at least \(min)") }
         return n
     }

@@ -37,6 +37,7 @@ struct GraphQLController<Context: RequestContext>: Sendable {
         } catch {
             throw AdminError(status: .badRequest, code: "bad_request", detail: "the body must be JSON: {\"query\": …, \"variables\": {…}}")
         }
+        guard !query.query.isEmpty else { throw AdminError(status: .badRequest, code: "bad_request", detail: "the query is empty") }
         let result: GraphQLResult
         do {
             try limits.check(query.query)

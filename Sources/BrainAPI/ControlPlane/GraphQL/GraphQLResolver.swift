@@ -135,6 +135,7 @@ struct GraphQLResolver: Sendable {
         } catch RepositoryError.notFound {
             throw Self.error("no service named '\(name)'", code: "not_found", field: "service")
         } catch let error as ServiceRoute.InvariantViolation {
+            if case .conflict = error { throw Self.error(error.reason, code: "conflict", field: "input." + error.field) }
             throw Self.invalid("input." + error.field, error.reason)
         }
     }
