@@ -141,6 +141,7 @@ import Testing
             #expect((Self.errors(theirs.body).first?["extensions"] as? [String: Any])?["code"] as? String == "forbidden")
             let events = try await Self.graphQL(gateway, "{ events(limit: 100) { service tenant_id } }", token: user)
             let tenants = Set((Self.data(events.body)["events"] as? [[String: Any]] ?? []).compactMap { $0["tenant_id"] as? String })
+            #expect((Self.data(events.body)["events"] as? [[String: Any]])?.isEmpty == false, "the user sees some events")
             #expect(!tenants.contains(TestTokens.tenantB))
             // Malformed requests are GraphQL errors, malformed bodies HTTP 400.
             let syntax = try await Self.graphQL(gateway, "{ services { name ", token: user)

@@ -66,8 +66,12 @@ import Testing
         try await withGateway(services: { oneService($0) }) { gateway, backend in
             // Classic CL.TE: a front end honouring Content-Length would forward the rest as a new request.
             let request = "POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /svc/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
-            _ = try await gateway.exchange(request, timeout: .seconds(5))
+            let answer = String(decoding: try await gateway.exchange(request, timeout: .seconds(5)), as: UTF8.self)
+            // Both framings at once is refused outright (RFC 9112 §6.3), before anything is forwarded.
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+            #expect(answer.components(separatedBy: "HTTP/1.1 ").count == 2, "one response only")
             #expect(!backend.requests.contains { $0.uri.contains("smuggled") })
+            #expect(backend.requests.isEmpty)
         }
     }
 

@@ -1,4 +1,5 @@
 import BrainApplication
+import Foundation
 import BrainDomain
 import BrainInfrastructure
 import NIOCore
@@ -16,6 +17,25 @@ import Testing
         }
         for uri in ["/ai-agents/x", "/healthy/x", "/apis", "*", "http://h/x", "//h/x"] {
             #expect(PlaneSelector.plane(forURI: uri) == .data, "\(uri)")
+        }
+    }
+
+    /// A new control-plane prefix can never be proxied by accident: every path the control plane
+    /// serves starts with a reserved segment, the selector sends each reserved segment to the
+    /// control plane, and no service may be named after one.
+    @Test func theReservedSegmentsAreExactlyTheControlPlanesPaths() throws {
+        let document = try #require(JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let documented = try #require(document["paths"] as? [String: Any]).keys
+        let served = Array(documented) + AdminOperation.allCases.map(\.path) + ["/dashboard", "/"]
+        var firstSegments = Set<String>()
+        for path in served {
+            #expect(PlaneSelector.plane(forURI: path) == .control, "\(path) would be proxied")
+            if let first = path.split(separator: "/").first { firstSegments.insert(String(first)) }
+        }
+        #expect(firstSegments.isSubset(of: PlaneSelector.reservedSegments))
+        for segment in PlaneSelector.reservedSegments {
+            #expect(PlaneSelector.plane(forURI: "/\(segment)/anything") == .control, "\(segment)")
+            #expect(throws: ServiceName.ValidationError.self) { try ServiceName(segment) }
         }
     }
 

@@ -51,7 +51,11 @@ import Testing
     }
 
     @Test func shortSecretsAreNeverEchoed() async throws {
-        let (_, err) = try await failingStart(yaml: nil, environment: ["JWT_SECRET": "hunter2-password"])
+        let (code, err) = try await failingStart(yaml: nil, environment: ["JWT_SECRET": "hunter2-password"])
+        // Refused for being short, with one line naming the variable, and without the value.
+        #expect(code == 1)
+        let lines = err.split(separator: "\n").filter { $0.contains("JWT_SECRET") }
+        #expect(lines.count == 1 && lines.first?.contains("at least 32 bytes") == true, "\(err)")
         #expect(!err.contains("hunter2"))
     }
 
