@@ -7,7 +7,7 @@ import Foundation
 import Logging
 import NIOCore
 
-/// `brain-gateway`: reads the environment (design.md §3) and the YAML file, then serves until
+/// `brain-gateway`: reads the environment and the YAML file, then serves until
 /// SIGTERM/SIGINT. A bad setting stops it with one line naming the variable or field, exit 1.
 @main
 struct BrainGatewayCommand: AsyncParsableCommand {

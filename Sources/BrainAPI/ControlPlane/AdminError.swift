@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// An admin-API refusal, rendered by `JSONErrorMiddleware` as design.md's error body —
+/// An admin-API refusal, rendered by `JSONErrorMiddleware` as the gateway's JSON error body —
 /// with `field` for 422 (`{"error": "invalid_request", "detail": …, "field": "instances[0]"}`).
 struct AdminError: Error {
     let status: HTTPResponse.Status

@@ -4,7 +4,7 @@ import BrainInfrastructure
 import Foundation
 import Hummingbird
 
-/// `/health`, `/health/live`, `/health/ready` (design.md "Health and metrics").
+/// `/health`, `/health/live`, `/health/ready`.
 ///
 /// `/health` reports the health monitor's latest results and never probes anything itself, so
 /// calling it often costs the backends nothing.

@@ -247,7 +247,7 @@ enum OpenAPIDocument {
     "/api/brain/health": {"get": {"summary": "Every service and instance with status, response time, failures and breaker state.", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
       "responses": {"200": {"description": "Detailed health.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetailedHealth"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
-    "/api/brain/metrics": {"get": {"summary": "The metrics summary (the seed's eight fields).",
+    "/api/brain/metrics": {"get": {"summary": "The metrics summary: totals, per service and tenant, agent executions, autonomous decisions, mean response time, breaker activations, cache hits.",
       "responses": {"200": {"description": "Metrics.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Metrics"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}}
   }

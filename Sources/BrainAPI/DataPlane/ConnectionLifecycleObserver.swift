@@ -3,7 +3,7 @@ import NIOCore
 /// Sits at the very front of a client connection's pipeline and tells the data-plane handler
 /// two things it cannot see from behind the HTTP decoder: that bytes of a new request started
 /// arriving (so a request head that trickles in can be timed out — slowloris), and that the
-/// server began a graceful shutdown (which the HTTP pipeline handler consumes). Its context is
+/// server began a graceful shutdown (which `DataPlaneHandler` acts on and consumes). Its context is
 /// also where the data plane writes relayed responses as bytes, past NIO's response encoder.
 final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer

@@ -1115,8 +1115,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
-    /// Graceful shutdown: idle connections are closed by the HTTP pipeline handler; busy ones
-    /// get the drain time to finish, then are cut.
+    /// Graceful shutdown: idle connections close at once; busy ones get the drain time to
+    /// finish, then are cut.
     func gracefulShutdownStarted() {
         shuttingDown = true
         guard let context else { return }

@@ -1,7 +1,7 @@
 import NIOHTTP1
 
 /// Body-size stage: refuses a declared `Content-Length` over the limit before any byte is
-/// forwarded, and a streamed body as soon as it passes the limit (design.md "Limits", 413).
+/// forwarded, and a streamed body as soon as it passes the limit (413).
 public struct BodyLimit: Sendable {
     public let maxBytes: Int64
 

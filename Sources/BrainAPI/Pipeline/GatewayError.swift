@@ -2,7 +2,7 @@ import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
 
-/// An error the gateway answers itself, with design.md's JSON body
+/// An error the gateway answers itself, with the gateway's JSON error body
 /// `{"error": "<code>", "detail": "<human text>", "request_id": "…"}`.
 public struct GatewayError: Error, Sendable, Equatable {
     public let status: HTTPResponseStatus

@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// Rate-limit stage: one count per request for its (tenant, service) under the policy that
 /// applies (tenant + service override → tenant override → service → defaults), answered with
-/// design.md's 429 when exhausted. Every proxied response of a limited route carries the
+/// a 429 when exhausted. Every proxied response of a limited route carries the
 /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` fields (IETF draft
 /// ratelimit-headers), so clients can pace themselves before they are refused.
 public struct RateLimiting: Sendable {

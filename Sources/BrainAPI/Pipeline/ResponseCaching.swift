@@ -3,7 +3,7 @@ import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
 
-/// Cache-lookup and cache-store stages (design.md "Caching"): GET and HEAD responses kept per
+/// Cache-lookup and cache-store stages: GET and HEAD responses kept per
 /// (tenant, service, method, target, `Vary` values). The rules themselves (`CacheRules`) are
 /// pure domain code; this stage reads and writes the HTTP fields around them.
 struct ResponseCaching: Sendable {

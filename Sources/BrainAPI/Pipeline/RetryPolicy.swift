@@ -2,7 +2,7 @@ import BrainDomain
 import NIOCore
 import NIOHTTP1
 
-/// Retry stage rules (design.md "Limits"): GET, HEAD, OPTIONS, PUT, DELETE and any request with
+/// Retry stage rules: GET, HEAD, OPTIONS, PUT, DELETE and any request with
 /// `Idempotency-Key` are retried — once by default (`retry.retries`), on another instance where
 /// there is one — when the failure came before any response byte and the body sent so far can
 /// be replayed. POST and PATCH without a key never are. A timeout is not retried: it already

@@ -1,7 +1,7 @@
 import BrainDomain
 import Logging
 
-/// Where the registry and events are stored (design.md `DATABASE_URL`).
+/// Where the registry and events are stored (`DATABASE_URL`).
 public enum StorageLocation: Sendable, Equatable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String)
@@ -15,7 +15,7 @@ public enum StorageLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Limits the data plane enforces on client requests (design.md "Limits").
+/// Limits the data plane enforces on client requests.
 public struct RequestLimits: Sendable, Equatable {
     public var maxHeaderBytes: Int = 32 * 1024
     public var maxHeaderCount: Int = 100
@@ -41,7 +41,7 @@ public struct TracingSettings: Sendable, Equatable {
     }
 }
 
-/// The process's settings, read once at start from the environment (design.md §3).
+/// The process's settings, read once at start from the environment.
 public struct GatewaySettings: Sendable {
     public var host: String = "0.0.0.0"
     public var port: Int = 8001

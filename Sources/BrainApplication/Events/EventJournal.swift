@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The durable, append-only event log (design.md "Domain events").
+/// The durable, append-only event log.
 ///
 /// Events are raised synchronously from anywhere — the data plane's breakers on an event loop
 /// included — so `publish` never waits: it records the event in the in-memory recent log and

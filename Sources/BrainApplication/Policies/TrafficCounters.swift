@@ -1,7 +1,7 @@
 import Atomics
 
 /// Process-wide counters of what the traffic policies did, read by `/api/brain/metrics`
-/// (design.md: `circuit_breaker_activations`, `cached_responses`). Relaxed atomics: they are
+/// (`circuit_breaker_activations`, `cached_responses`). Relaxed atomics: they are
 /// tallies, not synchronisation, and cost one uncontended add where they are bumped.
 public final class TrafficCounters: Sendable {
     private let breakerActivations = ManagedAtomic<Int>(0)

@@ -1,8 +1,7 @@
 import BrainDomain
 import Logging
 
-/// The registry's commands and queries (the seed's `RegisterServiceCommand`,
-/// `UpdateRouteCommand`, `ListServicesQuery`…): each change goes to the store first, then to
+/// The registry's commands and queries (register, replace, remove, add a route, list): each change goes to the store first, then to
 /// the live registry, and is recorded as domain events. The HTTP layer only translates.
 public final class RegistryAdministration: Sendable {
     private let repository: any ServiceRepository

@@ -12,7 +12,7 @@ public enum DomainEvent: Hashable, Sendable {
     /// An instance's breaker closed again after successful probes.
     case circuitClosed(service: ServiceName, tenant: TenantID?, instance: String)
 
-    /// The event type name of design.md's events API.
+    /// The event's type name in the events API.
     public var typeName: String {
         switch self {
         case .serviceRegistered: "ServiceRegistered"

@@ -7,7 +7,7 @@ public struct Principal: Sendable, Equatable {
     /// `exp`, seconds since 1970.
     public let expiresAt: Double
 
-    /// The role that may act for any tenant and use the admin API (design.md "Identity").
+    /// The role that may act for any tenant and use the admin API.
     public static let platformAdminRole = "platform-admin"
 
     public init(subject: String, tenant: TenantID, roles: [String], expiresAt: Double) {

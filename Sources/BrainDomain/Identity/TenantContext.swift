@@ -1,6 +1,6 @@
 /// Fixes the tenant a request acts for. The tenant comes from the verified token; a request's
-/// `X-Tenant-ID` may name another tenant only when the caller is a platform admin (the seed's
-/// flaw was trusting that header).
+/// `X-Tenant-ID` may name another tenant only when the caller is a platform admin: a header
+/// any client can set must never choose whose data it reaches.
 public enum TenantContext {
     public enum Decision: Equatable, Sendable {
         case actFor(TenantID)

@@ -34,7 +34,7 @@ public struct CacheDirectives: Sendable, Equatable {
     }
 }
 
-/// What the response cache does with a request and with a response (design.md "Caching").
+/// What the response cache does with a request and with a response.
 public enum CacheRules {
     public enum RequestMode: Sendable, Equatable {
         /// Serve a fresh stored response if there is one.

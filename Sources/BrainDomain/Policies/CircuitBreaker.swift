@@ -1,11 +1,11 @@
 /// The circuit breaker of one upstream instance, as a pure state machine: it is told the time
 /// and what happened, and answers what to do. No clock, lock or I/O inside, so every transition
-/// is unit-tested exactly and the data plane can keep one per instance per event loop.
+/// is unit-tested exactly; `BreakerGroup` holds one per instance, shared by every event loop.
 ///
 /// closed → (`failureThreshold` consecutive failures) → open → (after the open time) half-open,
 /// admitting up to `halfOpenProbes` requests at once → closed on `halfOpenProbes` successes, or
-/// open again on any failure with the open time doubled (up to `maxOpenSeconds`). The seed's
-/// breaker had no way back; this one always probes.
+/// open again on any failure with the open time doubled (up to `maxOpenSeconds`). An open
+/// breaker always probes again: an instance that recovered must be able to prove it.
 public struct CircuitBreaker: Sendable, Equatable {
     public struct Configuration: Sendable, Equatable {
         public var failureThreshold: Int

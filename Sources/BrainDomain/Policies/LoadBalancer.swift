@@ -10,7 +10,7 @@
 /// - `peakEWMA` (default): power of two choices by `latency × (outstanding + 1) ÷ weight`,
 ///   latency an exponentially weighted moving average that jumps to any higher sample at once
 ///   (the "peak") and decays toward lower ones with a time constant — Finagle's and Linkerd's
-///   balancer, the seed's "optimal instance". An instance not chosen for a while has its cost
+///   balancer: the instance expected to answer soonest. An instance not chosen for a while has its cost
 ///   decay, so it is tried again and can prove it recovered.
 public struct LoadBalancer: Sendable {
     public struct InstanceLoad: Sendable, Equatable {

@@ -58,7 +58,7 @@ public final class ServiceDirectory: Sendable {
     }
 
     /// Resolves a request to its service and, when the service lists routes, the matching route.
-    /// A service without routes forwards every path (design.md "Routing").
+    /// A service without routes forwards every path.
     public func resolve(_ target: RequestTarget, method: HttpMethod, tenant: TenantID? = nil) -> Resolution {
         guard let entry = entry(named: target.service, tenant: tenant) else { return .unknownService }
         if entry.routes.isEmpty { return .forward(entry, nil) }

@@ -6,7 +6,7 @@
 public struct ServiceName: Hashable, Sendable, CustomStringConvertible, Comparable {
     public let value: String
 
-    /// First path segments the control plane owns (design.md "Routing").
+    /// First path segments the control plane owns.
     public static let reserved: Set<String> = [
         "api", "health", "metrics", "graphql", "ws", "docs", "dashboard", "openapi.json", ".well-known",
     ]

@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// The response cache (design.md "Caching"): complete upstream responses kept in memory,
+/// The response cache: complete upstream responses kept in memory,
 /// bounded by bytes with least-recently-used eviction, shared by every event loop.
 ///
 /// Entries are found by (tenant, service, method, target) — a tenant never sees another's — and

@@ -2,9 +2,9 @@ import BrainDomain
 import Crypto
 import Foundation
 
-/// Signs `X-Brain-Token`, the proof that a request came through the gateway (design.md
-/// "Proof of origin"): an ES256 JWT with `iss` = `brain-gateway`, `aud` = the service, the
-/// caller's `sub`, `tenant_id` and `roles`, `iat`, and `exp` at most five minutes later.
+/// Signs `X-Brain-Token`, the proof that a request came through the gateway: an ES256 JWT
+/// with `iss` = `brain-gateway`, `aud` = the service, the caller's `sub`, `tenant_id` and
+/// `roles`, `iat`, and `exp` at most five minutes later.
 /// Backends verify it with any JWT library against `/.well-known/jwks.json`.
 public struct ProofOfOriginSigner: Sendable {
     public static let issuer = "brain-gateway"

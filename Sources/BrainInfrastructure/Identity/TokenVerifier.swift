@@ -8,7 +8,7 @@ import JWTKit
 /// hop per request); they are taken out of it once, as `JWTAlgorithm`s whose signature check is
 /// synchronous. The token's header must name an algorithm one of those keys implements — so
 /// `alg: none`, an HS256 token presented against an RSA key, or any unknown algorithm never
-/// reach a signature check. Claims (design.md "Identity"): `exp` required, `nbf`/`iat` honoured
+/// reach a signature check. Claims: `exp` required, `nbf`/`iat` honoured
 /// with a leeway, `sub` and `tenant_id` (a UUID) required, `roles` an array of strings,
 /// `iss`/`aud` checked when configured.
 public struct TokenVerifier: Sendable {

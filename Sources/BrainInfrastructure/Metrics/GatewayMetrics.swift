@@ -2,7 +2,7 @@ import CoreMetrics
 import Prometheus
 import Synchronization
 
-/// The gateway's Prometheus metrics (design.md "Health and metrics"), recorded through
+/// The gateway's Prometheus metrics, recorded through
 /// swift-metrics handles backed by this gateway's own `PrometheusCollectorRegistry` (no global
 /// bootstrap, so several gateways can live in one process, as in the tests).
 ///

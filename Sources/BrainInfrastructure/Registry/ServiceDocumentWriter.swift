@@ -1,7 +1,7 @@
 import BrainDomain
 import Foundation
 
-/// A service as the admin API's JSON document (design.md "Admin API"), the same shape
+/// A service as the admin API's JSON document, the same shape
 /// `ServiceFileLoader.serviceDocument(json:)` reads back — so a document fetched, edited and
 /// sent back is understood exactly, and the stores keep services in this form.
 public enum ServiceDocumentWriter {

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The shared store (design.md `DATABASE_URL=postgresql://…`): services and events in
+/// The shared store (`DATABASE_URL=postgresql://…`): services and events in
 /// PostgreSQL with row-level security, changes announced to every replica with NOTIFY.
 ///
 /// Tenant isolation: every statement runs in a transaction that first calls

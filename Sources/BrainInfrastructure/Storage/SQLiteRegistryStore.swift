@@ -6,7 +6,7 @@ import NIOCore
 import NIOPosix
 import SQLiteNIO
 
-/// The embedded store (design.md `DATABASE_URL=sqlite:…`, the default): services and events in
+/// The embedded store (`DATABASE_URL=sqlite:…`, the default): services and events in
 /// one SQLite file, versioned migrations applied at start.
 ///
 /// One connection on its own one-thread pool: SQLite serialises writers anyway, and every

@@ -102,7 +102,7 @@ struct MetricsView: Codable, Sendable {
     }
 }
 
-/// The metrics summary both APIs show (design.md "Health and metrics").
+/// The metrics summary both APIs show.
 struct MetricsSummary: Sendable {
     let totalRequests: Int
     let perService: [String: Int]
