@@ -125,10 +125,14 @@ let package = Package(
         ),
         // Release-build micro-benchmark of registry lookup, run by scripts/bench.
         .executableTarget(name: "route-lookup-bench", dependencies: ["BrainDomain"], swiftSettings: swiftSettings),
-        // Release-build micro-benchmark of token verification and X-Brain-Token signing.
+        // Release-build micro-benchmark of token verification, introspection and X-Brain-Token signing.
         .executableTarget(
             name: "identity-bench",
-            dependencies: ["BrainDomain", "BrainInfrastructure", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "BrainDomain", "BrainApplication", "BrainInfrastructure", "BrainAPI", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "BrainDomainTests", dependencies: ["BrainDomain"], swiftSettings: swiftSettings),
