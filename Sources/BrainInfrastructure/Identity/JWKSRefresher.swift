@@ -94,7 +94,7 @@ public final class JWKSRefresher: Service, Sendable {
             logger.info("JWKS refreshed", metadata: ["keys": .stringConvertible(keys.count)])
             return true
         } catch {
-            logger.warning("JWKS fetch failed; keeping the last good key set", metadata: ["error": "\(error)"])
+            logger.warning("JWKS fetch failed; keeping the last good key set", metadata: ["error": .string(UpstreamErrorText.describe(error))])
             return false
         }
     }
