@@ -37,7 +37,6 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             let matches = zip(operation.segments, segments).allSatisfy { template, actual in template.first == "{" || template == actual }
             if matches { methods += operation.methods }
         }
-        if methods.contains("GET"), !methods.contains("HEAD") { methods.append("HEAD") }
         return methods
     }
 }

@@ -411,11 +411,13 @@ public struct ServiceFileLoader: Sendable {
         return s.style == .plain && ["null", "~", ""].contains(s.string)
     }
 
-    /// A string: quoted, or a plain scalar YAML does not read as a boolean or a number (so
+    /// A string: quoted, or a plain scalar YAML does not read as `true`, `false` or a number (so
     /// `false` or `42` where text is expected is refused, in JSON and YAML alike).
     private func string(_ node: Node, at path: String) throws(ConfigurationError) -> String {
         guard let s = node.scalar, !isNull(node) else { throw ConfigurationError(field: path, reason: "must be a string") }
-        if s.style == .plain, [Tag.Name.bool, .int, .float].map(\.rawValue).contains(node.tag.rawValue) {
+        // YAML 1.1's other booleans (`on`, `off`, `yes`, `no`) stay text: a service may be named `off`.
+        let isJSONBoolean = node.tag.rawValue == Tag.Name.bool.rawValue && (s.string == "true" || s.string == "false")
+        if s.style == .plain, isJSONBoolean || [Tag.Name.int, .float].map(\.rawValue).contains(node.tag.rawValue) {
             throw ConfigurationError(field: path, reason: "must be a string")
         }
         return s.string
