@@ -98,5 +98,5 @@ print("authentication stage, opaque token remembered on the connection: \(stage(
 print("authentication stage, JWT on a new connection (full verification): \(stage(jwtHeader, remember: false, stageN / 10)) ns")
 print("authentication stage, opaque token on a new connection (introspection cache): \(stage(opaqueHeader, remember: false, stageN)) ns")
 print("introspection calls made: \(introspector.callCount)")
-try await client.shutdown()
-try await server.close()
+try await client.shutdown().get()
+try await server.close().get()
