@@ -96,13 +96,9 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
     /// The request's service document; one that leaves `tenant_id` out (or null) belongs to the
     /// tenant the request addresses (`X-Tenant-ID`), as a route or a lookup there would.
     private func parseService(_ request: Request, scope: TenantID?) async throws -> ServiceRoute {
-        var text = try await body(request)
-        if let scope, var object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], object["tenant_id"] == nil || object["tenant_id"] is NSNull {
-            object["tenant_id"] = scope.value
-            text = ServiceDocumentWriter.json(object)
-        }
+        let text = try await body(request)
         do {
-            return try ServiceFileLoader().serviceDocument(json: text, defaults: defaults)
+            return try ServiceFileLoader().serviceDocument(json: text, defaults: defaults, tenant: scope)
         } catch {
             throw AdminError.invalid(error.field, error.reason)
         }
@@ -374,4 +370,7 @@ public enum AdminOperation: String, CaseIterable, Sendable {
 
     /// Where a browser cannot set headers, `?access_token=` may carry the token instead.
     public var acceptsQueryToken: Bool { self == .streamEvents || self == .eventSocket }
+
+    /// The paths of those operations, for the authorisation middleware.
+    public static let queryTokenPaths = Set(allCases.filter(\.acceptsQueryToken).map(\.path))
 }

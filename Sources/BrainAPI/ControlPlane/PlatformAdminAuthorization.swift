@@ -24,7 +24,7 @@ struct PlatformAdminAuthorization<Context: CallerRequestContext>: RouterMiddlewa
     let authentication: Authentication
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let allowQueryToken = AdminOperation.allCases.contains { $0.acceptsQueryToken && $0.path == request.uri.path }
+        let allowQueryToken = AdminOperation.queryTokenPaths.contains(request.uri.path)
         let caller = try await ControlPlaneCaller.principal(request, authentication: authentication, allowQueryToken: allowQueryToken)
         guard caller.isPlatformAdmin else { throw AdminError.forbidden("the admin API needs the platform-admin role") }
         var context = context

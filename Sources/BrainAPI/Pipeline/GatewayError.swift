@@ -1,3 +1,4 @@
+import BrainDomain
 import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
@@ -58,24 +59,7 @@ public struct GatewayError: Error, Sendable, Equatable {
 /// Minimal JSON string escaping for the bodies the data plane writes by hand.
 enum JSONText {
     static func appendString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONValue.appendQuoted(value, to: &out)
     }
 
     /// Client-supplied text echoed in an error is cut short so a huge path cannot bloat a reply.

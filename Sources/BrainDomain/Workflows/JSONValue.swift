@@ -66,14 +66,21 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// `n` as an integer when it is one (and well within ±2^53). The truncating conversion is a
     /// single instruction; `rounded()` and `Int64(exactly:)` would need libm, which the domain
     /// does not link.
-    static func wholeNumber(_ n: Double) -> Int64? {
+    public static func wholeNumber(_ n: Double) -> Int64? {
         guard n > -1e15, n < 1e15 else { return nil }
         let truncated = Int64(n)
         return Double(truncated) == n ? truncated : nil
     }
 
     static func quoted(_ s: String) -> String {
-        var out = "\""
+        var out = ""
+        appendQuoted(s, to: &out)
+        return out
+    }
+
+    /// Appends `s` as a JSON string literal (quotes, escapes, control characters as `\uXXXX`).
+    public static func appendQuoted(_ s: String, to out: inout String) {
+        out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -90,6 +97,6 @@ public indirect enum JSONValue: Sendable, Hashable {
                 }
             }
         }
-        return out + "\""
+        out += "\""
     }
 }

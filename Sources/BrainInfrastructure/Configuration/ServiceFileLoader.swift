@@ -86,11 +86,12 @@ public struct ServiceFileLoader: Sendable {
 
     /// One service document in JSON (the admin API's body). JSON is YAML's flow syntax, so the
     /// document goes through exactly the YAML file's checks; errors name the field relative to
-    /// the document (`instances[0]`, `routes[1].path`).
-    public func serviceDocument(json text: String, defaults: ServiceDefaults) throws(ConfigurationError) -> ServiceRoute {
+    /// the document (`instances[0]`, `routes[1].path`). A document that leaves `tenant_id` out
+    /// (or null) belongs to `tenant`: the tenant the request addresses, if any.
+    public func serviceDocument(json text: String, defaults: ServiceDefaults, tenant: TenantID? = nil) throws(ConfigurationError) -> ServiceRoute {
         let node = try documentNode(text)
         do {
-            return try parseService(node, at: "", defaults: defaults)
+            return try parseService(node, at: "", defaults: defaults, tenant: tenant)
         } catch {
             throw Self.relative(error)
         }
@@ -182,7 +183,7 @@ public struct ServiceFileLoader: Sendable {
         return a
     }
 
-    private func parseService(_ node: Node, at path: String, defaults: ServiceDefaults) throws(ConfigurationError) -> ServiceRoute {
+    private func parseService(_ node: Node, at path: String, defaults: ServiceDefaults, tenant defaultTenant: TenantID? = nil) throws(ConfigurationError) -> ServiceRoute {
         let map = try mapping(node, at: path)
         try onlyKeys(map, [
             "name", "url", "instances", "base_path", "health_path", "tenant_id", "timeout_ms", "rate_limit", "circuit_breaker", "routes",
@@ -230,7 +231,7 @@ public struct ServiceFileLoader: Sendable {
         var healthPath = "/health"
         if let n = map["health_path"] { healthPath = try string(n, at: "\(path).health_path") }
 
-        var tenant: TenantID?
+        var tenant = defaultTenant
         if let n = map["tenant_id"], !isNull(n) {
             let text = try string(n, at: "\(path).tenant_id")
             do { tenant = try TenantID(text) } catch { throw ConfigurationError(field: "\(path).tenant_id", reason: error.description) }
@@ -399,11 +400,10 @@ public struct ServiceFileLoader: Sendable {
     }
 
     /// `12`, or a number with no fractional part such as `12.0` or `1e3` (JSON Schema counts
-    /// those as integers too), within ±2^53.
+    /// those as integers too).
     static func integerValue(_ text: String) -> Int? {
         if let n = Int(text) { return n }
-        guard let d = Double(text), d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
-        return Int(d)
+        return Double(text).flatMap(JSONValue.wholeNumber).map(Int.init)
     }
 
     private func isNull(_ node: Node) -> Bool {

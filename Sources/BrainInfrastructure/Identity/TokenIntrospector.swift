@@ -202,6 +202,8 @@ public final class TokenIntrospector: Sendable {
     }
 
     /// `application/x-www-form-urlencoded` value encoding (RFC 6749 §2.3.1 for the credentials).
+    private static let hex = Array("0123456789ABCDEF".unicodeScalars)
+
     static func formEncode(_ value: String) -> String {
         var out = ""
         for byte in value.utf8 {
@@ -212,7 +214,6 @@ public final class TokenIntrospector: Sendable {
             case UInt8(ascii: " "):
                 out += "+"
             default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
                 out += "%"
                 out.unicodeScalars.append(hex[Int(byte >> 4)])
                 out.unicodeScalars.append(hex[Int(byte & 0xF)])

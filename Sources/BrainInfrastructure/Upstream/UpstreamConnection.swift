@@ -27,11 +27,6 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .timedOut(let ms): "timed out after \(UpstreamErrorText.seconds(Double(ms) / 1000))"
         }
     }
-
-    public var isTimeout: Bool {
-        if case .timedOut = self { return true }
-        return false
-    }
 }
 
 /// What an upstream connection reports to the exchange currently using it. All calls happen on
