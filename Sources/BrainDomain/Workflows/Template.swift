@@ -96,6 +96,44 @@ public enum Template: Sendable, Equatable {
         }
     }
 
+    /// The template as a request path: each expression's text is percent-encoded as one path
+    /// segment, so a value read from a body (`../admin`, `a?b=c`) cannot change which resource
+    /// is addressed. The literal parts are the definition's own and stay as written.
+    public func evaluatePath(in scope: JSONValue) -> String {
+        switch self {
+        case .constant(let text): return text
+        case .whole(let expression): return Self.encodeSegment(expression.evaluate(in: scope).text)
+        case .interpolated(let parts):
+            var out = ""
+            for part in parts {
+                switch part {
+                case .text(let t): out += t
+                case .expression(let e): out += Self.encodeSegment(e.evaluate(in: scope).text)
+                }
+            }
+            return out
+        }
+    }
+
+    /// RFC 3986 unreserved characters stay; every other byte becomes `%XX`.
+    static func encodeSegment(_ text: String) -> String {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for b in text.utf8 {
+            let unreserved = (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+                || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+                || b == UInt8(ascii: ".") || b == UInt8(ascii: "~")
+            // A whole segment of dots would still climb the path.
+            if unreserved && !(b == UInt8(ascii: ".") && text.utf8.allSatisfy({ $0 == UInt8(ascii: ".") })) {
+                out.append(b)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     public var referencedSteps: Set<String> {
         switch self {
         case .constant: return []

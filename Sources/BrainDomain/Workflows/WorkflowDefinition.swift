@@ -10,12 +10,13 @@ public struct WorkflowDefinition: Sendable, Equatable {
     public var roles: [String]
     public var timeoutMilliseconds: Int
     public private(set) var steps: [WorkflowStep]
+    public private(set) var interface: WorkflowInterface
 
     public static let defaultTimeoutMilliseconds = 30_000
 
     public init(
         name: ServiceName, tenant: TenantID? = nil, roles: [String] = [], timeoutMilliseconds: Int = defaultTimeoutMilliseconds,
-        steps: [WorkflowStep]
+        steps: [WorkflowStep], interface: WorkflowInterface = WorkflowInterface()
     ) throws(ServiceRoute.InvariantViolation) {
         guard !steps.isEmpty else { throw .invalid(field: "steps", reason: "at least one step is required") }
         guard steps.count <= 64 else { throw .invalid(field: "steps", reason: "at most 64 steps") }
@@ -41,6 +42,11 @@ public struct WorkflowDefinition: Sendable, Equatable {
             }
             try step.checkBounds(field: "steps[\(i)]")
         }
+        if let response = interface.response {
+            for id in response.body.referencedSteps.sorted() where index[id] == nil {
+                throw .invalid(field: "response.body", reason: "reads steps.\(id), which is not a step of this workflow")
+            }
+        }
         if let cycle = Self.cycle(in: steps, index: index) {
             throw .invalid(field: "steps[\(index[cycle[0]] ?? 0)].needs", reason: "the needs form a cycle: \(cycle.joined(separator: " → "))")
         }
@@ -49,7 +55,11 @@ public struct WorkflowDefinition: Sendable, Equatable {
         self.roles = roles
         self.timeoutMilliseconds = timeoutMilliseconds
         self.steps = steps
+        self.interface = interface
     }
+
+    /// The index of the step named `id`.
+    public func stepIndex(_ id: String) -> Int? { steps.firstIndex { $0.id == id } }
 
     /// A cycle through `needs`, as the ids along it (first repeated at the end), if there is one.
     static func cycle(in steps: [WorkflowStep], index: [String: Int]) -> [String]? {
