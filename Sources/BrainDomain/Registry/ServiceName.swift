@@ -40,6 +40,12 @@ public struct ServiceName: Hashable, Sendable, CustomStringConvertible, Comparab
         self.value = value
     }
 
+    /// A name known valid where it is written (the gateway's own defaults).
+    private init(trusted value: String) { self.value = value }
+
+    /// The service that runs AI agents unless the configuration names another.
+    public static let aiAgents = ServiceName(trusted: "ai-agents")
+
     public var description: String { value }
     public static func < (lhs: ServiceName, rhs: ServiceName) -> Bool { lhs.value < rhs.value }
 }

@@ -79,7 +79,22 @@ public enum DomainEventEncoding {
             data["open_seconds"] = seconds
         case .circuitClosed(_, _, let instance):
             data["instance"] = instance
+        case .workflowRunStarted(let workflow, _, let run):
+            data = workflowData(workflow, event.tenant, run)
+        case .workflowRunSucceeded(let workflow, _, let run, let milliseconds):
+            data = workflowData(workflow, event.tenant, run)
+            data["duration_ms"] = milliseconds
+        case .workflowRunFailed(let workflow, _, let run, let status, let failedStep):
+            data = workflowData(workflow, event.tenant, run)
+            data["status"] = status
+            data["failed_step"] = failedStep ?? NSNull()
         }
+        return data
+    }
+
+    private static func workflowData(_ workflow: ServiceName, _ tenant: TenantID?, _ run: String) -> [String: Any] {
+        var data: [String: Any] = ["workflow": workflow.value, "run_id": run]
+        if let tenant { data["tenant_id"] = tenant.value }
         return data
     }
 

@@ -1,0 +1,266 @@
+import BrainDomain
+import Logging
+import Synchronization
+
+/// What the engine reports as runs finish and agents are called (Prometheus and the summary).
+public protocol WorkflowObserver: Sendable {
+    func runFinished(workflow: ServiceName, status: WorkflowRun.Status, seconds: Double)
+    func agentExecuted(pattern: AgentSettings.Pattern, succeeded: Bool)
+}
+
+/// Drives runs: a thin executor around `WorkflowRunMachine`. For each event it lets the machine
+/// decide, stores the run record (before acting on it), then makes the calls, timers and
+/// cancellations the machine asked for. Each run is one task with an event inbox; each call
+/// and each timer is a child it owns and cancels.
+public final class WorkflowEngine: Sendable {
+    private let repository: any WorkflowRunRepository
+    private let caller: any WorkflowStepCaller
+    public let agents: AgentRouter
+    private let events: any DomainEventSink
+    private let observer: any WorkflowObserver
+    private let now: @Sendable () -> Double
+    private let logger: Logger
+    /// Runs this process is driving, by id.
+    private let active = Mutex<[String: Task<WorkflowRun, Never>]>([:])
+    private let agentCount = Atomic<Int>(0)
+
+    public init(
+        repository: any WorkflowRunRepository, caller: any WorkflowStepCaller, agents: AgentRouter, events: any DomainEventSink,
+        observer: any WorkflowObserver, now: @escaping @Sendable () -> Double, logger: Logger
+    ) {
+        self.repository = repository
+        self.caller = caller
+        self.agents = agents
+        self.events = events
+        self.observer = observer
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Agent calls made since start (`ai_agent_executions`).
+    public var agentExecutions: Int { agentCount.load(ordering: .relaxed) }
+
+    public enum Started: Sendable {
+        /// A new run, being driven; await `finished` for its end.
+        case new(id: String, finished: Task<WorkflowRun, Never>)
+        /// The `Idempotency-Key` names an earlier run (of this tenant and workflow).
+        case existing(WorkflowRun, bodyDigest: String)
+    }
+
+    /// Stores a new run of `definition` and starts driving it.
+    public func start(
+        _ definition: WorkflowDefinition, id: String, input: JSONValue, principal: Principal?, tenant: TenantID?, traceparent: String?,
+        idempotency: RunIdempotency?
+    ) async throws -> Started {
+        let run = WorkflowRunMachine.newRun(
+            of: definition, id: id, tenant: tenant, input: input, caller: Self.callerValue(principal), traceparent: traceparent, now: now())
+        if let (existing, digest) = try await repository.create(run, idempotency: idempotency) {
+            return .existing(existing, bodyDigest: digest)
+        }
+        events.publish([.workflowRunStarted(workflow: definition.name, tenant: tenant, run: id)], at: now())
+        return .new(id: id, finished: launch(WorkflowRunMachine(definition: definition, run: run), principal: principal))
+    }
+
+    /// Resumes every stored run still `running` whose workflow `definition(for:)` finds; the
+    /// others are marked failed (their definition is gone).
+    public func resumeUnfinished(definition: @Sendable (WorkflowRun) -> WorkflowDefinition?) async {
+        let runs: [WorkflowRun]
+        do { runs = try await repository.unfinished() } catch {
+            logger.error("unfinished runs could not be read", metadata: ["error": "\(error)"])
+            return
+        }
+        for var run in runs where active.withLock({ $0[run.id] == nil }) {
+            guard let found = definition(run), found.steps.map(\.id) == run.steps.map(\.id) else {
+                run.status = .failed
+                run.finishedAt = now()
+                run.error = "the workflow was removed or changed while the run was stopped"
+                run.responseStatus = 502
+                try? await repository.save(run)
+                continue
+            }
+            logger.notice("resuming workflow run", metadata: ["run_id": .string(run.id), "workflow": .string(run.workflow.value)])
+            _ = launch(WorkflowRunMachine(definition: found, run: run), principal: Self.principal(from: run))
+        }
+    }
+
+    /// The run `id` if this process is driving it.
+    public func driving(_ id: String) -> Task<WorkflowRun, Never>? { active.withLock { $0[id] } }
+
+    /// Stops driving every run (shutdown): they stay `running` in the store and resume at the
+    /// next start.
+    public func stopAll() async {
+        let tasks = active.withLock { Array($0.values) }
+        for task in tasks { task.cancel() }
+        for task in tasks { _ = await task.value }
+    }
+
+    private func launch(_ machine: WorkflowRunMachine, principal: Principal?) -> Task<WorkflowRun, Never> {
+        let id = machine.run.id
+        // The lock is held while the task is created, so it cannot finish (and remove itself)
+        // before it is listed.
+        return active.withLock { active in
+            let task = Task { [self] in
+                let run = await self.drive(machine, principal: principal)
+                _ = self.active.withLock { $0.removeValue(forKey: id) }
+                return run
+            }
+            active[id] = task
+            return task
+        }
+    }
+
+    // MARK: Driving
+
+    private func drive(_ start: WorkflowRunMachine, principal: Principal?) async -> WorkflowRun {
+        var machine = start
+        let (inbox, post) = AsyncStream.makeStream(of: WorkflowRunMachine.Event.self)
+        var children: [Int: Task<Void, Never>] = [:]
+        var compensation: Task<Void, Never>?
+        let clock = now
+        let deadlineIn = max(0, machine.deadline - clock())
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(deadlineIn))
+            if !Task.isCancelled { post.yield(.deadlinePassed(now: clock())) }
+        }
+        defer {
+            deadline.cancel()
+            compensation?.cancel()
+            for child in children.values { child.cancel() }
+            post.finish()
+        }
+        var actions = machine.handle(.start(now: now()))
+        await store(machine.run)
+        var events = inbox.makeAsyncIterator()
+        while true {
+            let run = machine.run
+            for action in actions {
+                switch action {
+                case .call(let call):
+                    children[call.step]?.cancel()
+                    children[call.step] = Task { [self] in
+                        let outcome = await self.execute(call, run: run, principal: principal)
+                        post.yield(.answered(step: call.step, attempt: call.attempt, outcome, now: self.now()))
+                    }
+                case .retry(let step, let attempt, let after):
+                    children[step] = Task {
+                        try? await Task.sleep(for: .seconds(after))
+                        if !Task.isCancelled { post.yield(.retryDue(step: step, attempt: attempt, now: clock())) }
+                    }
+                case .cancel(let step):
+                    children.removeValue(forKey: step)?.cancel()
+                case .compensate(let call):
+                    compensation = Task { [self] in
+                        let outcome = await self.execute(call, run: run, principal: principal)
+                        post.yield(.compensated(step: call.step, outcome, now: self.now()))
+                    }
+                case .finished:
+                    finished(run)
+                    return run
+                }
+            }
+            // Cancelled (shutdown): the run stays `running` in the store and resumes later.
+            guard let event = await events.next() else { return machine.run }
+            let before = machine.run
+            actions = machine.handle(event)
+            if machine.run != before { await store(machine.run) }
+        }
+    }
+
+    private func finished(_ run: WorkflowRun) {
+        let seconds = max(0, (run.finishedAt ?? now()) - run.startedAt)
+        observer.runFinished(workflow: run.workflow, status: run.status, seconds: seconds)
+        let event: DomainEvent =
+            run.status == .succeeded
+            ? .workflowRunSucceeded(workflow: run.workflow, tenant: run.tenant, run: run.id, milliseconds: run.durationMilliseconds ?? 0)
+            : .workflowRunFailed(workflow: run.workflow, tenant: run.tenant, run: run.id, status: run.status.rawValue, failedStep: run.failedStep)
+        events.publish([event], at: now())
+    }
+
+    /// Stores the run; a failed write is retried briefly, then logged (the run goes on: losing
+    /// durability for a moment beats failing work that is succeeding).
+    private func store(_ run: WorkflowRun) async {
+        for attempt in 1...3 {
+            do {
+                try await repository.save(run)
+                return
+            } catch {
+                if attempt == 3 {
+                    logger.error("a workflow run could not be stored", metadata: ["run_id": .string(run.id), "error": "\(error)"])
+                } else {
+                    try? await Task.sleep(for: .milliseconds(20 * attempt))
+                }
+            }
+        }
+    }
+
+    // MARK: Calls
+
+    private func execute(_ call: WorkflowRunMachine.Call, run: WorkflowRun, principal: Principal?) async -> WorkflowRunMachine.Outcome {
+        let request: StepRequest
+        var agentPattern: AgentSettings.Pattern?
+        switch call.request {
+        case .service(let service, let method, let path, let headers, let body):
+            request = StepRequest(
+                service: service, method: method, path: path, headers: headers, body: body?.json, principal: principal, tenant: run.tenant,
+                idempotencyKey: call.idempotencyKey, workflow: run.workflow, runID: run.id, traceparent: run.traceparent,
+                timeoutSeconds: call.timeoutSeconds)
+        case .agent(let name, let action, let data):
+            let requestID = "\(run.id):\(run.steps[call.step].id):\(call.attempt)"
+            let payload = agents.payload(name: name, action: action, data: data, tenant: run.tenant, requestID: requestID)
+            agentPattern = agents.pattern(for: name)
+            request = StepRequest(
+                service: agents.settings.service, method: .post, path: agents.settings.executePath, body: payload.json, principal: principal,
+                tenant: run.tenant, idempotencyKey: call.idempotencyKey, workflow: run.workflow, runID: run.id, traceparent: run.traceparent,
+                timeoutSeconds: call.timeoutSeconds)
+        case .integration(let name, _, _, _):
+            return .failed(reason: "integration '\(name)' is not available: integrations are not configured", retryable: false)
+        }
+        let outcome: WorkflowRunMachine.Outcome
+        switch await caller.call(request) {
+        case .success(let response):
+            outcome = .answered(status: response.status, body: Self.body(response.body), retryAfterSeconds: response.retryAfterSeconds)
+        case .failure(.refused(let status, let body, let retryAfter)):
+            outcome = .answered(status: status, body: Self.body(body), retryAfterSeconds: retryAfter)
+        case .failure(.unreachable(let reason)):
+            outcome = .failed(reason: reason, retryable: true)
+        }
+        if let agentPattern, !Task.isCancelled {
+            agentCount.add(1, ordering: .relaxed)
+            if case .answered(let status, _, _) = outcome {
+                observer.agentExecuted(pattern: agentPattern, succeeded: (200...299).contains(status))
+            } else {
+                observer.agentExecuted(pattern: agentPattern, succeeded: false)
+            }
+        }
+        return outcome
+    }
+
+    /// A body as expressions see it: JSON when it is JSON, otherwise its text; empty is null.
+    static func body(_ bytes: [UInt8]) -> JSONValue {
+        guard !bytes.isEmpty else { return .null }
+        if let value = try? JSONParser.parse(bytes) { return value }
+        return .string(String(decoding: bytes.prefix(64 * 1024), as: UTF8.self))
+    }
+
+    // MARK: The caller, kept with the run
+
+    /// The caller as expressions see it, and as a resumed run acts: subject, tenant and roles.
+    static func callerValue(_ principal: Principal?) -> JSONValue {
+        guard let principal else { return .null }
+        return .object([
+            "sub": .string(principal.subject), "tenant_id": .string(principal.tenant.value),
+            "roles": .array(principal.roles.map { .string($0) }),
+        ])
+    }
+
+    /// A resumed run acts as the caller that started it; its token is not kept, so the identity
+    /// is rebuilt from the stored subject, tenant and roles (backends see it in `X-Brain-Token`).
+    static func principal(from run: WorkflowRun) -> Principal? {
+        guard case .string(let sub) = run.caller["sub"], case .string(let tenantText) = run.caller["tenant_id"],
+              let tenant = try? TenantID(tenantText)
+        else { return nil }
+        var roles: [String] = []
+        if case .array(let values) = run.caller["roles"] { roles = values.compactMap { if case .string(let r) = $0 { return r }; return nil } }
+        return Principal(subject: sub, tenant: tenant, roles: roles, expiresAt: Double.greatestFiniteMagnitude)
+    }
+}

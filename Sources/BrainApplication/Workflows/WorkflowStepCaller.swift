@@ -1,0 +1,68 @@
+import BrainDomain
+
+/// A request a workflow step sends to a registered service, as the run's caller.
+public struct StepRequest: Sendable {
+    public var service: ServiceName
+    public var method: HttpMethod
+    /// The path at the service (after `/{service}`), query included.
+    public var path: String
+    public var headers: [String: String]
+    /// JSON text, or nil for no body.
+    public var body: String?
+    public var principal: Principal?
+    public var tenant: TenantID?
+    /// `<run_id>:<step_id>`.
+    public var idempotencyKey: String
+    public var workflow: ServiceName
+    public var runID: String
+    public var traceparent: String?
+    public var timeoutSeconds: Double
+
+    public init(
+        service: ServiceName, method: HttpMethod, path: String, headers: [String: String] = [:], body: String?, principal: Principal?,
+        tenant: TenantID?, idempotencyKey: String, workflow: ServiceName, runID: String, traceparent: String?, timeoutSeconds: Double
+    ) {
+        self.service = service
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+        self.principal = principal
+        self.tenant = tenant
+        self.idempotencyKey = idempotencyKey
+        self.workflow = workflow
+        self.runID = runID
+        self.traceparent = traceparent
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// What came back from a step's request.
+public struct StepResponse: Sendable, Equatable {
+    public var status: Int
+    /// The body as received (JSON or not).
+    public var body: [UInt8]
+    public var retryAfterSeconds: Double?
+
+    public init(status: Int, body: [UInt8], retryAfterSeconds: Double? = nil) {
+        self.status = status
+        self.body = body
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+/// Why a step's request got no answer.
+public enum StepCallFailure: Error, Sendable, Equatable {
+    /// No connection, a reset, a timeout: worth another attempt.
+    case unreachable(String)
+    /// The gateway itself refused (no such service, rate limited, permission, circuit open),
+    /// with the status and JSON error it would have answered a client.
+    case refused(status: Int, body: [UInt8], retryAfterSeconds: Double?)
+}
+
+/// The port through which the engine reaches services: the same routing, identity headers,
+/// rate limits, breakers, balancing and pooled connections as a proxied request. Cancelling the
+/// calling task abandons the request (its connection is closed, never reused mid-response).
+public protocol WorkflowStepCaller: Sendable {
+    func call(_ request: StepRequest) async -> Result<StepResponse, StepCallFailure>
+}
