@@ -122,22 +122,14 @@ struct BrainGatewayCommand: AsyncParsableCommand {
     private func loadConfiguration() throws -> GatewayConfiguration {
         var settings = try EnvironmentSettingsReader(environment: ProcessInfo.processInfo.environment).read()
         if let config { settings.configPath = config }
-        var services: [ServiceRoute] = []
-        var auth = AuthSettings()
-        var tenantRateLimits = TenantRateLimits()
-        var defaults = ServiceDefaults()
+        var file = ServiceFile(services: [], auth: AuthSettings())
         if let path = settings.configPath {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError(field: "BRAIN_GATEWAY_CONFIG", reason: "cannot read '\(path)'")
             }
-            let file = try ServiceFileLoader().load(yaml: text)
-            services = file.services
-            auth = file.auth
-            tenantRateLimits = file.tenantRateLimits
-            defaults = file.defaults
+            file = try ServiceFileLoader().load(yaml: text)
         }
-        var configuration = GatewayConfiguration(settings: settings, services: services, auth: auth, tenantRateLimits: tenantRateLimits)
-        configuration.serviceDefaults = defaults
+        let configuration = file.configuration(settings: settings)
         return configuration
     }
 }

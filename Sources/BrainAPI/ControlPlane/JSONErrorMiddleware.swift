@@ -11,7 +11,8 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let requestID = supplied.flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
         do {
             var response = try await next(request, context)
-            response.headers[.init("X-Request-ID")!] = requestID
+            // A handler that put the id in its body (a workflow's failure) has set it already.
+            if response.headers[.init("X-Request-ID")!] == nil { response.headers[.init("X-Request-ID")!] = requestID }
             return response
         } catch let error as AdminError {
             var text = "{\"error\":"

@@ -133,9 +133,35 @@ public final class BrainGateway: Sendable {
         administrationBox.set(administration)
         let storage = store.probe
 
+        // Workflows: the YAML's, checked against the registry now loaded (a workflow calling a
+        // service nobody registered stops the start, naming the field).
+        let catalog = WorkflowCatalog()
+        do {
+            for (index, workflow) in configuration.workflows.enumerated() {
+                if let missing = WorkflowCatalog.missingReference(in: workflow, directory: registry.directory, agents: configuration.agents) {
+                    throw ConfigurationError(field: "workflows[\(index)].\(missing.field)", reason: missing.reason)
+                }
+                if let other = catalog.aliasConflict(for: workflow) {
+                    throw ConfigurationError(field: "workflows[\(index)].expose", reason: "'\(other.name)' is already exposed there")
+                }
+                catalog.upsert(workflow)
+            }
+        } catch {
+            await store.close()
+            try? await httpClient.shutdown()
+            throw error
+        }
+        let engine = WorkflowEngine(
+            repository: store.runs, caller: GatewayStepCaller(environment: environment, group: group), agents: AgentRouter(settings: configuration.agents),
+            events: journal, observer: metrics, counters: counters, now: { Date().timeIntervalSince1970 }, logger: logger)
+        engineBox.set(engine)
+        let runsController = WorkflowRunsController<ControlPlaneContext>(
+            catalog: catalog, engine: engine, runs: store.runs, authentication: authentication)
+
         let router = Router(context: ControlPlaneContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware())
+        router.add(middleware: WorkflowExposureMiddleware(controller: runsController))
         HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
         DocsController().addRoutes(to: router)
         DashboardController().addRoutes(to: router)
@@ -144,6 +170,7 @@ public final class BrainGateway: Sendable {
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
             metrics: traffic, defaults: configuration.serviceDefaults, authentication: authentication
         ).addRoutes(to: router)
+        runsController.addRoutes(to: router)
         GraphQLController(
             api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
                 administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
@@ -211,16 +238,31 @@ public final class BrainGateway: Sendable {
         // the backstop for everything else.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(settings.shutdownDrainSeconds + 5)
         groupConfiguration.maximumCancellationDuration = .seconds(5)
+        // Runs a previous process left unfinished go on (succeeded steps are not called again);
+        // idempotency records older than a day are forgotten, at start and hourly.
+        try? await store.runs.forgetIdempotency(before: Date().timeIntervalSince1970 - 86_400)
+        await engine.resumeUnfinished { run in catalog.definition(named: run.workflow, for: run.workflowTenant) }
+        let runs = store.runs
+        let forgetting = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(3600))
+                try? await runs.forgetIdempotency(before: Date().timeIntervalSince1970 - 86_400)
+            }
+        }
+        defer { forgetting.cancel() }
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         gatewayGroupBox.set(serviceGroup)
         defer { gatewayGroupBox.set(nil) }
         do {
             try await serviceGroup.run()
         } catch {
+            await engine.stopAll()
             try? await httpClient.shutdown()
             await store.close()
             throw error
         }
+        // Runs still going stay `running` in the store and resume at the next start.
+        await engine.stopAll()
         await store.close()
         pools.closeAll()
         try await httpClient.shutdown()
@@ -229,6 +271,10 @@ public final class BrainGateway: Sendable {
 
     private let gatewayGroupBox = ServiceGroupBox()
     private let administrationBox = Box<RegistryAdministration>()
+    private let engineBox = Box<WorkflowEngine>()
+
+    /// The workflow engine, once `run` has opened the store.
+    public var workflows: WorkflowEngine? { engineBox.get() }
 
     /// The registry's commands and queries, once `run` has opened the store.
     public var administration: RegistryAdministration? { administrationBox.get() }

@@ -11,6 +11,7 @@ struct StoreConnection: Sendable {
     let repository: any ServiceRepository
     let events: any EventRepository
     let probe: any StorageProbe
+    let runs: any WorkflowRunRepository
     /// Set for PostgreSQL: replicas listen on it for changes.
     let postgres: PostgresClient?
     private let closer: @Sendable () async -> Void
@@ -39,7 +40,9 @@ struct StoreConnection: Sendable {
         switch configuration.settings.storage {
         case .sqlite(let path):
             let store = try await SQLiteRegistryStore.open(path: path, reader: reader, logger: logger)
-            return StoreConnection(repository: store, events: store, probe: SQLiteFileProbe(path: path), postgres: nil, closer: { await store.close() })
+            return StoreConnection(
+                repository: store, events: store, probe: SQLiteFileProbe(path: path), runs: SQLiteRunStore(store), postgres: nil,
+                closer: { await store.close() })
         case .postgres(let url):
             let runtime = try PostgresRegistryStore.configuration(url: url)
             let client = PostgresClient(configuration: runtime, backgroundLogger: logger)
@@ -59,7 +62,9 @@ struct StoreConnection: Sendable {
                 throw error
             }
             let store = PostgresRegistryStore(client: client, reader: reader, logger: logger)
-            return StoreConnection(repository: store, events: store, probe: PostgresStorageProbe(client: client), postgres: client, closer: { running.cancel() })
+            return StoreConnection(
+                repository: store, events: store, probe: PostgresStorageProbe(client: client), runs: PostgresRunStore(store, logger: logger),
+                postgres: client, closer: { running.cancel() })
         }
     }
 }

@@ -113,6 +113,10 @@ public struct GatewayConfiguration: Sendable {
     public var tenantRateLimits: TenantRateLimits
     /// The YAML's `defaults:`, applied to admin-API documents too.
     public var serviceDefaults = ServiceDefaults()
+    /// The YAML's `workflows:`.
+    public var workflows: [WorkflowDefinition] = []
+    /// The YAML's `agents:` (the seed's tiers by default).
+    public var agents = AgentSettings()
 
     public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings(), tenantRateLimits: TenantRateLimits = TenantRateLimits()) {
         self.settings = settings

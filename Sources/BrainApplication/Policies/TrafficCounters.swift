@@ -9,6 +9,7 @@ public final class TrafficCounters: Sendable {
     private let rateLimited = ManagedAtomic<Int>(0)
     private let retries = ManagedAtomic<Int>(0)
     private let retriesDenied = ManagedAtomic<Int>(0)
+    private let agents = ManagedAtomic<Int>(0)
 
     public init() {}
 
@@ -21,6 +22,10 @@ public final class TrafficCounters: Sendable {
     /// Retries sent, and retries the budget refused.
     public var retriesSent: Int { retries.load(ordering: .relaxed) }
     public var retriesRefusedByBudget: Int { retriesDenied.load(ordering: .relaxed) }
+
+    /// AI-agent calls made, direct or in workflows (`ai_agent_executions`).
+    public var agentExecutions: Int { agents.load(ordering: .relaxed) }
+    public func agentExecuted() { agents.wrappingIncrement(ordering: .relaxed) }
 
     public func breakerOpened() { breakerActivations.wrappingIncrement(ordering: .relaxed) }
     public func cacheHit() { cacheHits.wrappingIncrement(ordering: .relaxed) }

@@ -22,12 +22,13 @@ public final class WorkflowEngine: Sendable {
     private let logger: Logger
     /// Runs this process is driving, by id.
     private let active = Mutex<[String: Task<WorkflowRun, Never>]>([:])
-    private let agentCount = Atomic<Int>(0)
+    private let counters: TrafficCounters
 
     public init(
         repository: any WorkflowRunRepository, caller: any WorkflowStepCaller, agents: AgentRouter, events: any DomainEventSink,
-        observer: any WorkflowObserver, now: @escaping @Sendable () -> Double, logger: Logger
+        observer: any WorkflowObserver, counters: TrafficCounters, now: @escaping @Sendable () -> Double, logger: Logger
     ) {
+        self.counters = counters
         self.repository = repository
         self.caller = caller
         self.agents = agents
@@ -36,9 +37,6 @@ public final class WorkflowEngine: Sendable {
         self.now = now
         self.logger = logger
     }
-
-    /// Agent calls made since start (`ai_agent_executions`).
-    public var agentExecutions: Int { agentCount.load(ordering: .relaxed) }
 
     public enum Started: Sendable {
         /// A new run, being driven; await `finished` for its end.
@@ -223,9 +221,11 @@ public final class WorkflowEngine: Sendable {
             outcome = .answered(status: status, body: Self.body(body), retryAfterSeconds: retryAfter)
         case .failure(.unreachable(let reason)):
             outcome = .failed(reason: reason, retryable: true)
+        case .failure(.failed(let reason)):
+            outcome = .failed(reason: reason, retryable: false)
         }
         if let agentPattern, !Task.isCancelled {
-            agentCount.add(1, ordering: .relaxed)
+            counters.agentExecuted()
             if case .answered(let status, _, _) = outcome {
                 observer.agentExecuted(pattern: agentPattern, succeeded: (200...299).contains(status))
             } else {

@@ -58,6 +58,8 @@ public enum StepCallFailure: Error, Sendable, Equatable {
     /// The gateway itself refused (no such service, rate limited, permission, circuit open),
     /// with the status and JSON error it would have answered a client.
     case refused(status: Int, body: [UInt8], retryAfterSeconds: Double?)
+    /// Something another attempt would not fix (an answer too large, the call cancelled).
+    case failed(String)
 }
 
 /// The port through which the engine reaches services: the same routing, identity headers,

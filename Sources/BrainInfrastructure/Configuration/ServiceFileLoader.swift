@@ -9,6 +9,24 @@ public struct ServiceFile: Sendable {
     public var auth: AuthSettings
     public var tenantRateLimits = TenantRateLimits()
     public var defaults = ServiceDefaults()
+    public var workflows: [WorkflowDefinition] = []
+    public var agents = AgentSettings()
+
+    public init(services: [ServiceRoute] = [], auth: AuthSettings = AuthSettings()) {
+        self.services = services
+        self.auth = auth
+    }
+}
+
+extension ServiceFile {
+    /// The gateway's configuration: `settings` from the environment, the rest from this file.
+    public func configuration(settings: GatewaySettings) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration(settings: settings, services: services, auth: auth, tenantRateLimits: tenantRateLimits)
+        configuration.serviceDefaults = defaults
+        configuration.workflows = workflows
+        configuration.agents = agents
+        return configuration
+    }
 }
 
 /// Loads the YAML file of service documents. Every value is checked; the first problem is
@@ -26,7 +44,7 @@ public struct ServiceFileLoader: Sendable {
         }
         guard let root else { return ServiceFile(services: [], auth: AuthSettings()) }
         let top = try mapping(root, at: "")
-        try onlyKeys(top, ["services", "defaults", "auth", "tenants"], at: "")
+        try onlyKeys(top, ["services", "defaults", "auth", "tenants", "workflows", "agents"], at: "")
 
         var defaults = ServiceDefaults()
         if let node = top["defaults"] { defaults = try parseDefaults(node) }
@@ -49,6 +67,19 @@ public struct ServiceFileLoader: Sendable {
         var file = ServiceFile(services: services, auth: auth)
         file.defaults = defaults
         if let node = top["tenants"] { file.tenantRateLimits = try parseTenants(node, services: services) }
+        let workflows = WorkflowDocumentReader()
+        if let node = top["agents"] { file.agents = try workflows.agentSettings(node, at: "agents") }
+        if let list = top["workflows"] {
+            guard case .sequence(let sequence) = list else { throw ConfigurationError(field: "workflows", reason: "must be a list") }
+            var seen = Set<String>()
+            for (index, node) in sequence.enumerated() {
+                let workflow = try workflows.workflow(node, at: "workflows[\(index)]", tenant: nil)
+                guard seen.insert((workflow.tenant?.value ?? "") + "/" + workflow.name.value).inserted else {
+                    throw ConfigurationError(field: "workflows[\(index)].name", reason: "'\(workflow.name)' is declared twice")
+                }
+                file.workflows.append(workflow)
+            }
+        }
         return file
     }
 
@@ -110,7 +141,7 @@ public struct ServiceFileLoader: Sendable {
     /// A JSON document as the YAML reader's tree. It is checked as JSON first (stricter than
     /// YAML), then written back out: JSON's escapes (surrogate pairs for characters beyond the
     /// BMP) are not all YAML's, while raw UTF-8 reads the same in both.
-    private func documentNode(_ text: String) throws(ConfigurationError) -> Node {
+    func documentNode(_ text: String) throws(ConfigurationError) -> Node {
         let root: Node?
         do {
             let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
@@ -147,7 +178,7 @@ public struct ServiceFileLoader: Sendable {
 
     /// Paths are built as parent + "." + key; a document's root has no name, so its fields come
     /// out as ".name" — made relative here.
-    private static func relative(_ error: ConfigurationError) -> ConfigurationError {
+    static func relative(_ error: ConfigurationError) -> ConfigurationError {
         guard error.field.hasPrefix(".") else { return error.field.isEmpty ? ConfigurationError(field: "body", reason: error.reason) : error }
         return ConfigurationError(field: String(error.field.dropFirst()), reason: error.reason)
     }
@@ -381,7 +412,7 @@ public struct ServiceFileLoader: Sendable {
         do { return try UpstreamInstance(url: text) } catch { throw ConfigurationError(field: path, reason: error.description) }
     }
 
-    private func mapping(_ node: Node, at path: String) throws(ConfigurationError) -> [String: Node] {
+    func mapping(_ node: Node, at path: String) throws(ConfigurationError) -> [String: Node] {
         guard case .mapping(let m) = node else {
             throw ConfigurationError(field: path.isEmpty ? "BRAIN_GATEWAY_CONFIG" : path, reason: "must be a mapping")
         }
@@ -393,7 +424,7 @@ public struct ServiceFileLoader: Sendable {
         return out
     }
 
-    private func onlyKeys(_ map: [String: Node], _ allowed: Set<String>, at path: String) throws(ConfigurationError) {
+    func onlyKeys(_ map: [String: Node], _ allowed: Set<String>, at path: String) throws(ConfigurationError) {
         for key in map.keys.sorted() where !allowed.contains(key) {
             throw ConfigurationError(field: path.isEmpty ? key : "\(path).\(key)", reason: "unknown field")
         }
@@ -406,14 +437,14 @@ public struct ServiceFileLoader: Sendable {
         return Double(text).flatMap(JSONValue.wholeNumber).map(Int.init)
     }
 
-    private func isNull(_ node: Node) -> Bool {
+    func isNull(_ node: Node) -> Bool {
         guard let s = node.scalar else { return false }
         return s.style == .plain && ["null", "~", ""].contains(s.string)
     }
 
     /// A string: quoted, or a plain scalar YAML does not read as `true`, `false` or a number (so
     /// `false` or `42` where text is expected is refused, in JSON and YAML alike).
-    private func string(_ node: Node, at path: String) throws(ConfigurationError) -> String {
+    func string(_ node: Node, at path: String) throws(ConfigurationError) -> String {
         guard let s = node.scalar, !isNull(node) else { throw ConfigurationError(field: path, reason: "must be a string") }
         // YAML 1.1's other booleans (`on`, `off`, `yes`, `no`) stay text: a service may be named `off`.
         let isJSONBoolean = node.tag.rawValue == Tag.Name.bool.rawValue && (s.string == "true" || s.string == "false")
@@ -424,7 +455,7 @@ public struct ServiceFileLoader: Sendable {
     }
 
     /// An integer: a plain scalar (a quoted "5" is text, not a number).
-    private func integer(_ node: Node, at path: String, min: Int) throws(ConfigurationError) -> Int {
+    func integer(_ node: Node, at path: String, min: Int) throws(ConfigurationError) -> Int {
         guard let s = node.scalar, s.style == .plain, let n = Self.integerValue(s.string) else {
             throw ConfigurationError(field: path, reason: "must be an integer")
         }

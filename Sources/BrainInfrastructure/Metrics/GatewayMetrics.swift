@@ -12,7 +12,7 @@ import Synchronization
 /// its own cache), so recording is an atomic add or a histogram update, no lookup.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
+    let factory: PrometheusMetricsFactory
     public let inFlight: CoreMetrics.Meter
 
     /// Seconds: from sub-millisecond proxying to multi-second upstream calls.

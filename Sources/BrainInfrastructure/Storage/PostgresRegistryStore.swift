@@ -77,6 +77,53 @@ public final class PostgresRegistryStore: ServiceRepository, EventRepository {
         """,
         "GRANT SELECT, INSERT, UPDATE, DELETE ON services, events TO %ROLE%",
         "GRANT USAGE, SELECT ON SEQUENCE services_id_seq, events_id_seq TO %ROLE%",
+    ], [
+        // Migration 2: workflow runs, each visible to its own tenant only (and the platform).
+        """
+        CREATE TABLE workflow_runs (
+            id uuid PRIMARY KEY,
+            tenant_id uuid NULL,
+            workflow text NOT NULL,
+            status text NOT NULL,
+            started_at double precision NOT NULL,
+            document text NOT NULL
+        )
+        """,
+        "CREATE INDEX workflow_runs_by_tenant ON workflow_runs (tenant_id, started_at)",
+        "CREATE INDEX workflow_runs_running ON workflow_runs (status) WHERE status = 'running'",
+        """
+        CREATE TABLE workflow_run_keys (
+            tenant_id uuid NULL,
+            workflow text NOT NULL,
+            key text NOT NULL,
+            body_digest text NOT NULL,
+            run_id uuid NOT NULL,
+            created_at double precision NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX workflow_run_keys_unique ON workflow_run_keys ((COALESCE(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid)), workflow, key)",
+        "CREATE INDEX workflow_run_keys_by_time ON workflow_run_keys (created_at)",
+        "ALTER TABLE workflow_runs ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE workflow_runs FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE workflow_run_keys ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE workflow_run_keys FORCE ROW LEVEL SECURITY",
+        """
+        CREATE POLICY workflow_runs_access ON workflow_runs FOR ALL USING (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        WITH CHECK (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        """,
+        """
+        CREATE POLICY workflow_run_keys_access ON workflow_run_keys FOR ALL USING (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        WITH CHECK (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        """,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_runs, workflow_run_keys TO %ROLE%",
     ]]
 
     public init(client: PostgresClient, reader: @escaping @Sendable (String) throws -> ServiceRoute, logger: Logger) {

@@ -14,7 +14,7 @@ import SQLiteNIO
 /// spans an `await`. Tenant isolation here is by the queries' `WHERE` clauses (one process owns
 /// the file); PostgreSQL adds row-level security for shared deployments.
 public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private let threadPool: NIOThreadPool
     private let reader: @Sendable (String) throws -> ServiceRoute
     private let logger: Logger
@@ -41,6 +41,28 @@ public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
         );
         CREATE INDEX events_by_type ON events (type, id);
         CREATE INDEX events_by_time ON events (occurred_at);
+        """,
+        """
+        CREATE TABLE workflow_runs (
+            id TEXT PRIMARY KEY,
+            tenant_key TEXT NOT NULL,
+            workflow TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX workflow_runs_by_tenant ON workflow_runs (tenant_key, started_at);
+        CREATE INDEX workflow_runs_running ON workflow_runs (status) WHERE status = 'running';
+        CREATE TABLE workflow_run_keys (
+            tenant_key TEXT NOT NULL,
+            workflow TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body_digest TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (tenant_key, workflow, key)
+        );
+        CREATE INDEX workflow_run_keys_by_time ON workflow_run_keys (created_at);
         """,
     ]
 
@@ -71,6 +93,10 @@ public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
     private func migrate() async throws {
         _ = try await connection.query("PRAGMA journal_mode = WAL")
         _ = try await connection.query("PRAGMA busy_timeout = 5000")
+        // With WAL, NORMAL syncs at checkpoints: a committed write survives the process being
+        // killed; only a power loss can lose the last ones (workflow steps are then asked again
+        // with the same Idempotency-Key).
+        _ = try await connection.query("PRAGMA synchronous = NORMAL")
         _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
         let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
         let current = rows.first?.column("v")?.integer ?? 0

@@ -31,11 +31,7 @@ final class GatewayHarness: Sendable {
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let hs256Key = useSecret ? try await TokenVerifier.hs256Key(secret: TestTokens.secret) : nil
         let gateway = try BrainGateway(
-            configuration: {
-                var configuration = GatewayConfiguration(settings: settings, services: file.services, auth: file.auth, tenantRateLimits: file.tenantRateLimits)
-                configuration.serviceDefaults = file.defaults
-                return configuration
-            }(),
+            configuration: file.configuration(settings: settings),
             hs256Key: hs256Key, signer: signer, logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {

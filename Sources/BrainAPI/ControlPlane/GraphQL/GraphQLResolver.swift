@@ -97,7 +97,8 @@ struct GraphQLResolver: Sendable {
         return MetricsView(MetricsSummary(
             totalRequests: summary.totalRequests, perService: summary.perService.filter { visible.contains($0.key) },
             perTenant: summary.perTenant.filter { $0.key == own }, averageMilliseconds: summary.averageMilliseconds,
-            circuitBreakerActivations: summary.circuitBreakerActivations, cachedResponses: summary.cachedResponses))
+            circuitBreakerActivations: summary.circuitBreakerActivations, cachedResponses: summary.cachedResponses,
+            agentExecutions: summary.agentExecutions))
     }
 
     // MARK: Mutations

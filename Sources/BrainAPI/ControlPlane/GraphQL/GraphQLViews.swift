@@ -93,7 +93,7 @@ struct MetricsView: Codable, Sendable {
     init(_ summary: MetricsSummary) {
         total_requests = summary.totalRequests
         requests_per_service = summary.perService.sorted { $0.key < $1.key }.map { CountView(key: $0.key, count: $0.value) }
-        ai_agent_executions = 0
+        ai_agent_executions = summary.agentExecutions
         autonomous_decisions = 0
         average_response_time = summary.averageMilliseconds
         circuit_breaker_activations = summary.circuitBreakerActivations
@@ -110,19 +110,21 @@ struct MetricsSummary: Sendable {
     let averageMilliseconds: Double
     let circuitBreakerActivations: Int
     let cachedResponses: Int
+    let agentExecutions: Int
 
     static func current(traffic: TrafficStates, counters: TrafficCounters) async -> MetricsSummary {
         let tally = await traffic.tally()
         return MetricsSummary(
             totalRequests: tally.totalRequests, perService: tally.perService, perTenant: tally.perTenant,
             averageMilliseconds: tally.totalRequests == 0 ? 0 : tally.totalMilliseconds / Double(tally.totalRequests),
-            circuitBreakerActivations: counters.circuitBreakerActivations, cachedResponses: counters.cachedResponses)
+            circuitBreakerActivations: counters.circuitBreakerActivations, cachedResponses: counters.cachedResponses,
+            agentExecutions: counters.agentExecutions)
     }
 
     /// The REST document.
     var dictionary: [String: Any] {
         [
-            "total_requests": totalRequests, "requests_per_service": perService, "ai_agent_executions": 0,
+            "total_requests": totalRequests, "requests_per_service": perService, "ai_agent_executions": agentExecutions,
             "autonomous_decisions": 0, "average_response_time": averageMilliseconds,
             "circuit_breaker_activations": circuitBreakerActivations, "cached_responses": cachedResponses,
             "tenant_distribution": perTenant,

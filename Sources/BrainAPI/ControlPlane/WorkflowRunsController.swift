@@ -1,0 +1,249 @@
+import BrainApplication
+import BrainDomain
+import BrainInfrastructure
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+
+/// Starting and reading workflow runs: `POST /api/brain/workflows/{name}/runs`, the workflows'
+/// `expose` aliases, `GET /api/brain/runs[/{id}]`. Any valid token may run a workflow its
+/// roles allow; a caller sees its tenant's runs, platform-admin every tenant's.
+struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
+    let catalog: WorkflowCatalog
+    let engine: WorkflowEngine
+    let runs: any WorkflowRunRepository
+    let authentication: Authentication
+
+    static var maxInputBytes: Int { 1 << 20 }
+    /// `Idempotency-Key` values are remembered this long.
+    static var idempotencySeconds: Double { 86_400 }
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/api/brain/workflows/:name/runs") { request, context in
+            let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
+            let tenant = try Self.tenant(of: caller, request)
+            let text = context.parameters.get("name") ?? ""
+            guard let name = try? ServiceName(text), let definition = catalog.definition(named: name, for: tenant) else {
+                throw Self.workflowNotFound(text)
+            }
+            return try await run(definition, request: request, caller: caller, tenant: tenant)
+        }
+        router.get("/api/brain/runs/:id") { request, context in
+            let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
+            let tenant = try Self.tenant(of: caller, request)
+            let id = context.parameters.get("id") ?? ""
+            let explicitTenant = request.headers[.init("X-Tenant-ID")!] != nil
+            guard Self.isRunID(id), let run = try await runs.run(id: id, tenant: tenant, allTenants: caller.isPlatformAdmin && !explicitTenant) else {
+                throw AdminError(status: .notFound, code: "run_not_found", detail: "no run with this id")
+            }
+            return JSONResponse.raw(WorkflowRunView.full(run).json)
+        }
+        router.get("/api/brain/runs") { request, _ in
+            let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
+            let tenant = try Self.tenant(of: caller, request)
+            let parameters = request.uri.queryParameters
+            var query = RunQuery(tenant: tenant, allTenants: caller.isPlatformAdmin && request.headers[.init("X-Tenant-ID")!] == nil)
+            if let w = parameters["workflow"] {
+                guard let name = try? ServiceName(String(w)) else { throw AdminError.invalid("workflow", "not a workflow name") }
+                query.workflow = name
+            }
+            if let s = parameters["status"] {
+                guard let status = WorkflowRun.Status(rawValue: String(s)) else {
+                    throw AdminError.invalid("status", "must be one of \(WorkflowRun.Status.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                query.status = status
+            }
+            if let l = parameters["limit"] {
+                guard let limit = Int(String(l)), (1...500).contains(limit) else { throw AdminError.invalid("limit", "must be 1-500") }
+                query.limit = limit
+            }
+            let found = try await runs.runs(query)
+            return JSONResponse.raw(JSONValue.object(["runs": .array(found.map(WorkflowRunView.summary))]).json)
+        }
+    }
+
+    /// Runs a workflow exposed at the request's method and path, if there is one.
+    func runExposed(_ request: Request) async throws -> Response? {
+        let path = request.uri.path
+        guard path.hasPrefix("/api/brain/"), catalog.isExposed(path: path) else { return nil }
+        let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
+        let tenant = try Self.tenant(of: caller, request)
+        guard let definition = catalog.exposed(method: HttpMethod(request.method.rawValue), path: path, for: tenant) else {
+            if catalog.all(visibleTo: tenant, everything: false).contains(where: { $0.interface.expose?.path == path }) {
+                throw AdminError(status: .methodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this endpoint")
+            }
+            return nil
+        }
+        return try await run(definition, request: request, caller: caller, tenant: tenant)
+    }
+
+    // MARK: Running
+
+    private func run(_ definition: WorkflowDefinition, request: Request, caller: Principal, tenant: TenantID) async throws -> Response {
+        guard caller.isPlatformAdmin || caller.hasAny(of: definition.roles) else {
+            throw AdminError.forbidden("running '\(definition.name)' needs one of the roles: \(definition.roles.joined(separator: ", "))")
+        }
+        let requestID = request.headers[.init("X-Request-ID")!].flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try await request.body.collect(upTo: Self.maxInputBytes).readableBytesView)
+        } catch {
+            throw AdminError(status: .contentTooLarge, code: "payload_too_large", detail: "the run input exceeds \(Self.maxInputBytes) bytes")
+        }
+        let input: JSONValue
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            input = .object([:])
+        } else {
+            do { input = try JSONParser.parse(bytes) } catch { throw AdminError.invalid("body", "not valid JSON: \(error.description)") }
+        }
+        if let violation = definition.interface.input.violation(in: input) {
+            throw AdminError.invalid(violation.field, "input.\(violation.field) \(violation.reason)")
+        }
+        var idempotency: RunIdempotency?
+        if let key = request.headers[.init("Idempotency-Key")!] {
+            guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+                throw AdminError.invalid("Idempotency-Key", "must be 1-255 visible ASCII characters")
+            }
+            idempotency = RunIdempotency(key: key, bodyDigest: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+        }
+        var traceHeaders = HTTPHeaders()
+        if let incoming = request.headers[.init("traceparent")!] { traceHeaders.add(name: "traceparent", value: incoming) }
+        var random = SystemRandomNumberGenerator()
+        let trace = TraceContext.start(from: traceHeaders, using: &random)
+        let id = UUID().uuidString.lowercased()
+        let started = try await engine.start(
+            definition, id: id, input: input, principal: caller, tenant: tenant, traceparent: trace.traceparent, idempotency: idempotency)
+        switch started {
+        case .existing(let run, let digest):
+            guard digest == idempotency?.bodyDigest else {
+                throw AdminError(
+                    status: .unprocessableContent, code: "idempotency_key_reused",
+                    detail: "this Idempotency-Key was used with another request body", field: "Idempotency-Key")
+            }
+            guard run.status.isFinished else {
+                var error = AdminError(status: .conflict, code: "run_in_progress", detail: "the run started with this Idempotency-Key is still running")
+                error.headers[.init("X-Brain-Run-ID")!] = run.id
+                throw error
+            }
+            var response = Self.answer(for: run, requestID: requestID)
+            response.headers[.init("Idempotent-Replayed")!] = "true"
+            return response
+        case .new(let id, let finished):
+            if Self.prefersAsync(request) {
+                var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
+                response.headers[.location] = "/api/brain/runs/\(id)"
+                response.headers[.init("X-Brain-Run-ID")!] = id
+                response.headers[.init("Preference-Applied")!] = "respond-async"
+                return response
+            }
+            let run = await finished.value
+            guard run.status.isFinished else {
+                // The gateway is shutting down: the run resumes at the next start.
+                var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
+                response.headers[.location] = "/api/brain/runs/\(id)"
+                response.headers[.init("X-Brain-Run-ID")!] = id
+                return response
+            }
+            return Self.answer(for: run, requestID: requestID)
+        }
+    }
+
+    /// A finished run's answer: its response on success; 502 `workflow_failed` or 504
+    /// `workflow_timeout` with the steps otherwise.
+    static func answer(for run: WorkflowRun, requestID: String) -> Response {
+        let status = run.responseStatus ?? (run.status == .succeeded ? 200 : run.status == .timedOut ? 504 : 502)
+        let body: JSONValue
+        if run.status == .succeeded {
+            body = run.output ?? .null
+        } else {
+            body = .object([
+                "error": .string(run.status == .timedOut ? "workflow_timeout" : "workflow_failed"),
+                "detail": .string(run.error ?? "the workflow failed"), "request_id": .string(requestID), "run_id": .string(run.id),
+                "failed_step": run.failedStep.map { .string($0) } ?? .null, "steps": .array(run.steps.map(WorkflowRunView.step)),
+            ])
+        }
+        var response = JSONResponse.raw(body.json, status: .init(code: status))
+        response.headers[.init("X-Brain-Run-ID")!] = run.id
+        response.headers[.init("X-Request-ID")!] = requestID
+        return response
+    }
+
+    static func prefersAsync(_ request: Request) -> Bool {
+        request.headers[values: .init("Prefer")!].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" }
+        }
+    }
+
+    static func tenant(of caller: Principal, _ request: Request) throws -> TenantID {
+        switch TenantContext.resolve(principal: caller, requestedTenant: request.headers[.init("X-Tenant-ID")!]) {
+        case .actFor(let tenant): return tenant
+        case .forbidden: throw AdminError.forbidden("X-Tenant-ID names another tenant; only platform-admin may act for other tenants")
+        case .invalidHeader: throw AdminError(status: .badRequest, code: "bad_request", detail: "X-Tenant-ID is not a UUID")
+        }
+    }
+
+    static func workflowNotFound(_ name: String) -> AdminError {
+        AdminError(status: .notFound, code: "workflow_not_found", detail: "no workflow named '\(JSONText.truncate(Substring(name)))'")
+    }
+
+    static func isRunID(_ id: String) -> Bool {
+        id.utf8.count == 36 && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || $0 == 0x2D }
+    }
+}
+
+/// Runs as the API shows them.
+enum WorkflowRunView {
+    static func full(_ run: WorkflowRun) -> JSONValue {
+        var object = summaryObject(run)
+        object["input"] = run.input
+        object["output"] = run.output ?? .null
+        object["steps"] = .array(run.steps.map(step))
+        return .object(object)
+    }
+
+    static func summary(_ run: WorkflowRun) -> JSONValue {
+        var object = summaryObject(run)
+        object["steps"] = .array(run.steps.map { s in
+            var view = step(s)
+            if case .object(var members) = view {
+                members["body"] = nil
+                view = .object(members)
+            }
+            return view
+        })
+        return .object(object)
+    }
+
+    private static func summaryObject(_ run: WorkflowRun) -> [String: JSONValue] {
+        [
+            "id": .string(run.id), "workflow": .string(run.workflow.value), "tenant_id": run.tenant.map { .string($0.value) } ?? .null,
+            "status": .string(run.status.rawValue), "started_at": .string(DomainEventEncoding.iso8601(run.startedAt)),
+            "finished_at": run.finishedAt.map { .string(DomainEventEncoding.iso8601($0)) } ?? .null,
+            "duration_ms": run.durationMilliseconds.map { .number(Double($0)) } ?? .null,
+            "error": run.error.map { .string($0) } ?? .null, "failed_step": run.failedStep.map { .string($0) } ?? .null,
+        ]
+    }
+
+    static func step(_ step: StepRun) -> JSONValue {
+        .object([
+            "id": .string(step.id), "state": .string(step.state.rawValue), "attempts": .number(Double(step.attempts)),
+            "status": step.status.map { .number(Double($0)) } ?? .null,
+            "started_at": step.startedAt.map { .string(DomainEventEncoding.iso8601($0)) } ?? .null,
+            "finished_at": step.finishedAt.map { .string(DomainEventEncoding.iso8601($0)) } ?? .null,
+            "duration_ms": step.durationMilliseconds.map { .number(Double($0)) } ?? .null, "body": step.body ?? .null,
+            "error": step.error.map { .string($0) } ?? .null,
+        ])
+    }
+}
+
+/// Runs the workflow exposed at a request's path (`expose:`), before the router's own routes.
+struct WorkflowExposureMiddleware<Context: CallerRequestContext>: RouterMiddleware {
+    let controller: WorkflowRunsController<Context>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let response = try await controller.runExposed(request) { return response }
+        return try await next(request, context)
+    }
+}
