@@ -200,10 +200,18 @@ public struct WorkflowDocumentReader: Sendable {
 
     private func pathTemplate(_ node: Node, at path: String) throws(ConfigurationError) -> Template {
         let text = try nodes.string(node, at: path)
-        guard text.hasPrefix("/"), text.utf8.count <= 2048, !text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
-            throw ConfigurationError(field: path, reason: "must start with '/' and contain no spaces or control characters")
+        let template: Template
+        do { template = try Template.parse(text) } catch { throw ConfigurationError(field: path, reason: error.description) }
+        // The written parts must already be a path; values from expressions are encoded at run time.
+        let literal: [String] = switch template {
+        case .constant(let t): [t]
+        case .whole: []
+        case .interpolated(let parts): parts.compactMap { if case .text(let t) = $0 { return t }; return nil }
         }
-        do { return try Template.parse(text) } catch { throw ConfigurationError(field: path, reason: error.description) }
+        guard text.hasPrefix("/"), text.utf8.count <= 2048, !literal.contains(where: { $0.utf8.contains { $0 <= 0x20 || $0 == 0x7F } }) else {
+            throw ConfigurationError(field: path, reason: "must start with '/' and contain no spaces or control characters outside {{ }}")
+        }
+        return template
     }
 
     private func template(_ node: Node, at path: String) throws(ConfigurationError) -> TemplateValue {
