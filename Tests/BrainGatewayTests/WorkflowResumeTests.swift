@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// A run survives its gateway being killed: the next process resumes it from the store.
+@Suite struct WorkflowResumeTests {
+    @Test func aRunInterruptedBySIGKILLResumesWithoutRepeatingFinishedSteps() async throws {
+        let backend = try await ScriptedBackend(reply: WorkflowTests.script(score: 90, delay: 0, cmsDelay: 0))
+        // CRM is slow the first time: the gateway is killed while it waits.
+        backend.setReply { request in
+            if request.uri == "/crm/leads/create" { return .json(#"{"id": "L-1", "name": "Ada"}"#, delay: 10_000) }
+            return WorkflowTests.script(score: 90)(request)
+        }
+        let database = "sqlite:\(NSTemporaryDirectory())brain-gateway-resume-\(UUID().uuidString).sqlite"
+        let yaml = WorkflowTests.yaml(backend)
+        var first: GatewayProcess? = try await GatewayProcess(yaml: yaml, environment: ["DATABASE_URL": database])
+        var second: GatewayProcess?
+        try await withTeardown {
+            let gateway = try #require(first)
+            let input = #"{"name": "Ada", "email": "ada@example.com"}"#
+            let started = try await gateway.send(
+                "POST /api/brain/contact/submit HTTP/1.1\r\nHost: x\r\nPrefer: respond-async\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(input.utf8.count)\r\nConnection: close\r\n\r\n" + input)
+            #expect(started.status == 202, "\(started.text)")
+            let runID = try #require(started.header("X-Brain-Run-ID"))
+            for _ in 0..<100 where backend.requests(matching: "/leads/create").isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(backend.requests(matching: "/leads/create").count == 1)
+            // CMS answered at once; give its transition a moment to be stored, then kill.
+            for _ in 0..<100 where backend.requests(matching: "/forms/submit").first?.answeredAt == nil { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(300))
+            gateway.signal(SIGKILL)
+            _ = await gateway.waitForExit()
+            first = nil
+            // The next process resumes the run; CRM now answers at once.
+            backend.setReply(WorkflowTests.script(score: 90))
+            let next = try await GatewayProcess(yaml: yaml, environment: ["DATABASE_URL": database])
+            second = next
+            var run: [String: Any] = [:]
+            for _ in 0..<100 {
+                run = AdminAPITests.json(try await next.send("GET /api/brain/runs/\(runID) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+                if run["status"] as? String != "running" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(run["status"] as? String == "succeeded", "\(run)")
+            #expect((run["output"] as? NSDictionary) == ["success": true, "lead_id": "L-1", "score": 90, "priority": "high"] as NSDictionary)
+            // Finished steps were not called again; the interrupted one was, with the same key.
+            #expect(backend.requests(matching: "/agents/execute").count == 1)
+            #expect(backend.requests(matching: "/forms/submit").count == 1)
+            let crm = backend.requests(matching: "/leads/create")
+            #expect(crm.count == 2)
+            #expect(Set(crm.compactMap { $0.header("Idempotency-Key") }) == ["\(runID):crm"])
+            #expect(backend.requests(matching: "/alerts/high-value-lead").count == 1)
+            let steps = (run["steps"] as? [[String: Any]]) ?? []
+            #expect(steps.first { $0["id"] as? String == "crm" }?["attempts"] as? Int == 2)
+        } teardown: {
+            await first?.stop()
+            await second?.stop()
+            await backend.shutdown()
+        }
+    }
+}
