@@ -42,6 +42,10 @@ import Testing
         ("services:\n  - {name: ok, url: http://127.0.0.1:1, colour: red}\n", "services[0].colour"),
         ("services:\n  - {name: a, url: http://127.0.0.1:1}\n  - {name: a, url: http://127.0.0.1:2}\n", "services[1].name"),
         ("services: [\n", "BRAIN_GATEWAY_CONFIG"),
+        // Workflows are checked whole at start, the registry included.
+        ("services:\n  - {name: a, url: http://127.0.0.1:1}\nworkflows:\n  - {name: w, steps: [{id: x, call: {service: nobody, path: /}}]}\n", "workflows[0].steps[0].call.service"),
+        ("services:\n  - {name: a, url: http://127.0.0.1:1}\nworkflows:\n  - {name: w, steps: [{id: x, needs: [y], call: {service: a, path: /}}, {id: y, needs: [x], call: {service: a, path: /}}]}\n", "workflows[0].steps[0].needs"),
+        ("services:\n  - {name: a, url: http://127.0.0.1:1}\nworkflows:\n  - {name: w, steps: [{id: x, when: 'input.a >', call: {service: a, path: /}}]}\n", "workflows[0].steps[0].when"),
     ])
     func badYAMLStopsStartupNamingTheField(yaml: String, field: String) async throws {
         let (code, err) = try await failingStart(yaml: yaml, environment: [:])

@@ -23,6 +23,7 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
     let metrics: TrafficStates
     let defaults: ServiceDefaults
     let authentication: Authentication
+    let workflows: WorkflowAdministration
 
     static var maxBodyBytes: Int { 1 << 20 }
 
@@ -52,6 +53,11 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         case .eventSocket: return try await eventSocket(request, caller: caller)
         case .detailedHealth: return try detailedHealth(request)
         case .metricsSummary: return try await metricsSummary(request)
+        case .listWorkflows: return try await listWorkflows(request)
+        case .createWorkflow: return try await createWorkflow(request)
+        case .getWorkflow: return try await getWorkflow(request, context)
+        case .replaceWorkflow: return try await replaceWorkflow(request, context)
+        case .deleteWorkflow: return try await deleteWorkflow(request, context)
         }
     }
 
@@ -206,6 +212,107 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         }
     }
 
+    // MARK: Workflows
+
+    /// The request's workflow document, with `tenant_id` made explicit so the stored document
+    /// reads back into the same tenant.
+    private func parseWorkflow(_ request: Request, scope: TenantID?) async throws -> WorkflowDocument {
+        let text = try await body(request)
+        let definition: WorkflowDefinition
+        do {
+            definition = try WorkflowDocumentReader().workflowDocument(json: text, tenant: scope)
+        } catch {
+            throw AdminError.invalid(error.field, error.reason)
+        }
+        guard case .object(var members) = (try? JSONParser.parse(text)) ?? .null else { throw AdminError.invalid("body", "must be a JSON object") }
+        members["tenant_id"] = definition.tenant.map { .string($0.value) } ?? .null
+        return WorkflowDocument(definition: definition, json: JSONValue.object(members).json)
+    }
+
+    private func respond(_ stored: StoredWorkflow, status: HTTPResponse.Status) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .eTag: "\"\(stored.version)\""]
+        if status == .created { headers[.location] = "/api/brain/workflows/\(stored.definition.name.value)" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.workflowView(stored).json)))
+    }
+
+    static func workflowView(_ stored: StoredWorkflow) -> JSONValue {
+        guard case .object(var members) = (try? JSONParser.parse(stored.document.json)) ?? .null else { return .null }
+        members["version"] = .number(Double(stored.version))
+        return .object(members)
+    }
+
+    private func workflowName(_ context: Context) throws -> ServiceName {
+        let text = context.parameters.get("name") ?? ""
+        do { return try ServiceName(text) } catch { throw WorkflowRunsController<Context>.workflowNotFound(text) }
+    }
+
+    private func listWorkflows(_ request: Request) async throws -> Response {
+        let scope = try scope(request)
+        let all = try await workflows.list(tenant: scope)
+        return JSONResponse.raw(JSONValue.object(["workflows": .array(all.map(Self.workflowView))]).json)
+    }
+
+    private func createWorkflow(_ request: Request) async throws -> Response {
+        let scope = try scope(request)
+        let workflow = try await parseWorkflow(request, scope: scope)
+        if let tenant = scope, workflow.definition.tenant != tenant {
+            throw AdminError.invalid("tenant_id", "the document's tenant_id must match X-Tenant-ID")
+        }
+        do {
+            return respond(try await workflows.register(workflow), status: .created)
+        } catch let error as RepositoryError {
+            throw Self.translateWorkflow(error)
+        } catch let error as ServiceRoute.InvariantViolation {
+            throw AdminError.invalid(error.field, error.reason)
+        }
+    }
+
+    private func getWorkflow(_ request: Request, _ context: Context) async throws -> Response {
+        let name = try workflowName(context)
+        guard let stored = try await workflows.find(name: name, tenant: try scope(request)) else {
+            throw WorkflowRunsController<Context>.workflowNotFound(name.value)
+        }
+        return respond(stored, status: .ok)
+    }
+
+    private func replaceWorkflow(_ request: Request, _ context: Context) async throws -> Response {
+        let name = try workflowName(context)
+        let addressed = try scope(request)
+        let workflow = try await parseWorkflow(request, scope: addressed)
+        let tenant = addressed ?? workflow.definition.tenant
+        guard workflow.definition.name == name else { throw AdminError.invalid("name", "must be '\(name)', the workflow addressed") }
+        guard workflow.definition.tenant == tenant else {
+            throw AdminError.invalid("tenant_id", "a workflow cannot move between tenants (the addressed tenant is \(tenant?.value ?? "global"))")
+        }
+        do {
+            return respond(try await workflows.replace(workflow, expectedVersion: try expectedVersion(request)), status: .ok)
+        } catch let error as RepositoryError {
+            throw Self.translateWorkflow(error)
+        } catch let error as ServiceRoute.InvariantViolation {
+            throw AdminError.invalid(error.field, error.reason)
+        }
+    }
+
+    private func deleteWorkflow(_ request: Request, _ context: Context) async throws -> Response {
+        let name = try workflowName(context)
+        do {
+            try await workflows.remove(name: name, tenant: try scope(request), expectedVersion: try expectedVersion(request))
+        } catch let error as RepositoryError {
+            throw Self.translateWorkflow(error)
+        }
+        return Response(status: .noContent)
+    }
+
+    private static func translateWorkflow(_ error: RepositoryError) -> AdminError {
+        switch error {
+        case .notFound(let name): WorkflowRunsController<Context>.workflowNotFound(name)
+        case .duplicate(let name): .conflict("a workflow named '\(name)' already exists in this tenant")
+        case .versionConflict(let current):
+            AdminError(status: .preconditionFailed, code: "precondition_failed",
+                       detail: "the workflow changed since that ETag (current \"\(current)\")", headers: [.eTag: "\"\(current)\""])
+        }
+    }
+
     // MARK: Events
 
     private func eventFilter(_ request: Request) throws -> EventFilter {
@@ -344,12 +451,13 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
 public enum AdminOperation: String, CaseIterable, Sendable {
     case listServices, createService, getService, replaceService, deleteService, addRoute
     case listEvents, streamEvents, eventSocket, detailedHealth, metricsSummary
+    case listWorkflows, createWorkflow, getWorkflow, replaceWorkflow, deleteWorkflow
 
     public var method: HTTPRequest.Method {
         switch self {
-        case .createService, .addRoute: .post
-        case .replaceService: .put
-        case .deleteService: .delete
+        case .createService, .addRoute, .createWorkflow: .post
+        case .replaceService, .replaceWorkflow: .put
+        case .deleteService, .deleteWorkflow: .delete
         default: .get
         }
     }
@@ -365,6 +473,8 @@ public enum AdminOperation: String, CaseIterable, Sendable {
         case .eventSocket: "/ws/events"
         case .detailedHealth: "/api/brain/health"
         case .metricsSummary: "/api/brain/metrics"
+        case .listWorkflows, .createWorkflow: "/api/brain/workflows"
+        case .getWorkflow, .replaceWorkflow, .deleteWorkflow: "/api/brain/workflows/{name}"
         }
     }
 

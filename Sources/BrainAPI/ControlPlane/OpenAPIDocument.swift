@@ -8,7 +8,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Brain Gateway",
     "version": "1.0.0",
-    "description": "The gateway's own API: health, the admin REST API (role platform-admin), domain events and metrics. Every `/{service}/{path}` request is proxied to the service's instances (see the README); errors from both planes share the Error shape."
+    "description": "The gateway's own API: health, the admin REST API (role platform-admin), domain events and metrics, workflow definitions and runs. Every `/{service}/{path}` request is proxied to the service's instances (see the README); errors from both planes share the Error shape."
   },
   "servers": [{"url": "/"}],
   "components": {
@@ -18,6 +18,8 @@ enum OpenAPIDocument {
     "parameters": {
       "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^(?!(api|health|metrics|graphql|ws|docs|dashboard)$)[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"}, "description": "Service name."},
       "Tenant": {"name": "X-Tenant-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}, "description": "The tenant whose service is addressed (none: the global service; present but not a UUID, empty included: 422)."},
+      "WorkflowName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^(?!(api|health|metrics|graphql|ws|docs|dashboard)$)[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"}, "description": "Workflow name (service-name rules)."},
+      "RunID": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}, "description": "Run id."},
       "IfMatch": {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag of the version the change is based on, or *; a stale or unknown one gets 412."}
     },
     "responses": {
@@ -169,6 +171,74 @@ enum OpenAPIDocument {
           "tenant_distribution": {"type": "object", "additionalProperties": {"type": "integer"}}
         }
       },
+      "ServiceCall": {
+        "type": "object", "required": ["service", "path"], "additionalProperties": false,
+        "properties": {
+          "service": {"type": "string", "pattern": "^(?!(api|health|metrics|graphql|ws|docs|dashboard)$)[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"},
+          "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"], "default": "GET"},
+          "path": {"type": "string", "pattern": "^/", "maxLength": 2048, "description": "The path at the service (after /{service}); values of {{ expressions }} are percent-encoded."},
+          "body": {"description": "JSON; strings may be templates."},
+          "headers": {"type": "object", "additionalProperties": {"type": "string"}}
+        }
+      },
+      "WorkflowStep": {
+        "type": "object", "required": ["id"], "additionalProperties": false,
+        "description": "Exactly one of call, agent (with action) or integration.",
+        "properties": {
+          "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
+          "call": {"$ref": "#/components/schemas/ServiceCall"},
+          "agent": {"type": "string", "minLength": 1, "maxLength": 100}, "action": {"type": "string"}, "with": {"description": "The agent's data (default {{ input }})."},
+          "integration": {"type": "object", "required": ["name", "path"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"}, "body": {}}},
+          "needs": {"type": "array", "items": {"type": "string"}},
+          "when": {"type": "string", "description": "An expression; false skips the step."},
+          "timeout_ms": {"type": "integer", "minimum": 1, "maximum": 3600000, "default": 10000},
+          "retry": {"type": "object", "additionalProperties": false, "properties": {"attempts": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1}, "backoff_ms": {"type": "integer", "minimum": 0, "maximum": 60000}, "max_backoff_ms": {"type": "integer", "minimum": 0, "maximum": 60000}}},
+          "optional": {"type": "boolean"},
+          "fallback": {"description": "The step's body when it fails after its retries."},
+          "compensate": {"$ref": "#/components/schemas/ServiceCall"}
+        }
+      },
+      "WorkflowInput": {
+        "type": "object", "required": ["name", "steps"], "additionalProperties": false,
+        "description": "A workflow definition. Checked whole when defined: step ids, needs (unknown ids, cycles), expressions and templates, the services it calls; each refusal is a 422 naming its field.",
+        "properties": {
+          "name": {"type": "string", "pattern": "^(?!(api|health|metrics|graphql|ws|docs|dashboard)$)[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"},
+          "tenant_id": {"type": ["string", "null"], "format": "uuid"},
+          "description": {"type": "string"},
+          "expose": {"type": "object", "required": ["path"], "additionalProperties": false, "properties": {"method": {"enum": ["GET", "POST", "PUT", "DELETE", "PATCH"]}, "path": {"type": "string", "pattern": "^/api/brain/[A-Za-z0-9._/-]+$"}}},
+          "roles": {"type": "array", "items": {"type": "string"}},
+          "timeout_ms": {"type": "integer", "minimum": 1, "maximum": 3600000, "default": 30000},
+          "input": {"type": "object", "additionalProperties": false, "properties": {"required": {"type": "array", "items": {"type": "string"}}, "properties": {"type": "object", "additionalProperties": {"enum": ["string", "number", "integer", "boolean", "object", "array"]}}}},
+          "steps": {"type": "array", "minItems": 1, "maxItems": 64, "items": {"$ref": "#/components/schemas/WorkflowStep"}},
+          "response": {"type": "object", "additionalProperties": false, "properties": {"status": {"type": "integer", "minimum": 200, "maximum": 299}, "body": {}}}
+        }
+      },
+      "Workflow": {"type": "object", "required": ["name", "steps", "version"], "properties": {"name": {"type": "string"}, "steps": {"type": "array"}, "version": {"type": "integer", "minimum": 1}}},
+      "WorkflowList": {"type": "object", "required": ["workflows"], "properties": {"workflows": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}},
+      "RunStep": {
+        "type": "object", "required": ["id", "state", "attempts", "status", "started_at", "finished_at", "duration_ms", "body", "error"],
+        "properties": {
+          "id": {"type": "string"}, "state": {"enum": ["pending", "running", "succeeded", "failed", "skipped", "fallback", "cancelled", "compensated"]},
+          "attempts": {"type": "integer"}, "status": {"type": ["integer", "null"]}, "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
+          "duration_ms": {"type": ["integer", "null"]}, "body": {}, "error": {"type": ["string", "null"]}
+        }
+      },
+      "Run": {
+        "type": "object", "required": ["id", "workflow", "tenant_id", "status", "started_at", "finished_at", "duration_ms", "input", "output", "error", "failed_step", "steps"],
+        "properties": {
+          "id": {"type": "string", "format": "uuid"}, "workflow": {"type": "string"}, "tenant_id": {"type": ["string", "null"]},
+          "status": {"enum": ["running", "succeeded", "failed", "timed_out"]}, "started_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
+          "duration_ms": {"type": ["integer", "null"]}, "input": {}, "output": {}, "error": {"type": ["string", "null"]}, "failed_step": {"type": ["string", "null"]},
+          "steps": {"type": "array", "items": {"$ref": "#/components/schemas/RunStep"}}
+        }
+      },
+      "RunList": {"type": "object", "required": ["runs"], "properties": {"runs": {"type": "array", "items": {"type": "object", "required": ["id", "workflow", "status", "steps"]}}}},
+      "RunAccepted": {"type": "object", "required": ["run_id", "status"], "properties": {"run_id": {"type": "string", "format": "uuid"}, "status": {"const": "running"}}},
+      "RunFailure": {
+        "type": "object", "required": ["error", "detail", "request_id", "run_id", "failed_step", "steps"],
+        "properties": {"error": {"enum": ["workflow_failed", "workflow_timeout"]}, "detail": {"type": "string"}, "request_id": {"type": "string"}, "run_id": {"type": "string"},
+          "failed_step": {"type": ["string", "null"]}, "steps": {"type": "array", "items": {"$ref": "#/components/schemas/RunStep"}}}
+      },
       "JWKS": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object", "required": ["kty", "kid"]}}}}
     }
   },
@@ -249,7 +319,65 @@ enum OpenAPIDocument {
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
     "/api/brain/metrics": {"get": {"summary": "The metrics summary: totals, per service and tenant, agent executions, autonomous decisions, mean response time, breaker activations, cache hits.",
       "responses": {"200": {"description": "Metrics.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Metrics"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}}
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/workflows": {
+      "get": {"summary": "List workflow definitions (with X-Tenant-ID: that tenant's and the global ones).", "parameters": [{"$ref": "#/components/parameters/Tenant"}], "responses": {
+        "200": {"description": "Workflows.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkflowList"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "post": {"summary": "Define a workflow.", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkflowInput"}}}},
+        "responses": {
+          "201": {"description": "Created.", "headers": {"ETag": {"schema": {"type": "string"}}, "Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Workflow"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+          "409": {"description": "The name is taken in this tenant.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "413": {"description": "The document is over 1 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/api/brain/workflows/{name}": {
+      "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/Tenant"}],
+      "get": {"summary": "One workflow definition.", "responses": {"200": {"description": "The workflow.", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Workflow"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "put": {"summary": "Replace a workflow definition.", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkflowInput"}}}},
+        "responses": {"200": {"description": "The workflow.", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Workflow"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+          "412": {"$ref": "#/components/responses/Stale"}, "413": {"description": "The document is over 1 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/Invalid"}}},
+      "delete": {"summary": "Remove a workflow definition (its stored runs stay).", "parameters": [{"$ref": "#/components/parameters/IfMatch"}],
+        "responses": {"204": {"description": "Removed."}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}, "412": {"$ref": "#/components/responses/Stale"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/api/brain/workflows/{name}/runs": {
+      "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/Tenant"},
+        {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}, "description": "Remembered 24 h per (tenant, workflow): the same body again replays the stored answer (Idempotent-Replayed: true), another body is 422 idempotency_key_reused, while the first runs 409 run_in_progress."},
+        {"name": "Prefer", "in": "header", "required": false, "schema": {"type": "string"}, "description": "respond-async: answer 202 at once with Location."}],
+      "post": {"summary": "Run a workflow (any valid token whose roles the workflow allows) as the caller; the body is its input. Also reachable at the workflow's expose alias.",
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
+        "responses": {
+          "200": {"description": "The run succeeded: the workflow's response (default {run_id, status, output}).", "headers": {"X-Brain-Run-ID": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {}}}},
+          "202": {"description": "Started (Prefer: respond-async).", "headers": {"Location": {"schema": {"type": "string"}}, "X-Brain-Run-ID": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunAccepted"}}}},
+          "400": {"description": "X-Tenant-ID is not a UUID.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"description": "The caller lacks the workflow's roles, or names another tenant without platform-admin.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "404": {"description": "No such workflow (workflow_not_found).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "409": {"description": "The run started with this Idempotency-Key is still running.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "413": {"description": "The input is over 1 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/Invalid"},
+          "502": {"description": "A required step failed (workflow_failed), after compensation.", "headers": {"X-Brain-Run-ID": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunFailure"}}}},
+          "504": {"description": "The run's deadline passed (workflow_timeout), after compensation.", "headers": {"X-Brain-Run-ID": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunFailure"}}}}}}
+    },
+    "/api/brain/runs": {"get": {"summary": "Runs, newest first: the caller's tenant's (platform-admin without X-Tenant-ID: every tenant's).", "parameters": [
+        {"$ref": "#/components/parameters/Tenant"},
+        {"name": "workflow", "in": "query", "schema": {"type": "string", "pattern": "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"}},
+        {"name": "status", "in": "query", "schema": {"enum": ["running", "succeeded", "failed", "timed_out"]}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+      "responses": {"200": {"description": "Runs (steps without bodies).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunList"}}}},
+        "400": {"description": "X-Tenant-ID is not a UUID.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Invalid"}}}},
+    "/api/brain/runs/{id}": {"get": {"summary": "One run with its steps (another tenant's: 404).", "parameters": [{"$ref": "#/components/parameters/RunID"}, {"$ref": "#/components/parameters/Tenant"}],
+      "responses": {"200": {"description": "The run.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+        "400": {"description": "X-Tenant-ID is not a UUID.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}}}}
   }
 }
 """#

@@ -134,23 +134,31 @@ public final class BrainGateway: Sendable {
         let storage = store.probe
 
         // Workflows: the YAML's, checked against the registry now loaded (a workflow calling a
-        // service nobody registered stops the start, naming the field).
+        // service nobody registered stops the start, naming the field), then the store's.
         let catalog = WorkflowCatalog()
+        let workflowAdministration = WorkflowAdministration(
+            repository: store.workflows, catalog: catalog, registry: registry, agents: configuration.agents, events: journal,
+            now: { Date().timeIntervalSince1970 }, logger: logger)
         do {
             for (index, workflow) in configuration.workflows.enumerated() {
-                if let missing = WorkflowCatalog.missingReference(in: workflow, directory: registry.directory, agents: configuration.agents) {
+                if let missing = WorkflowCatalog.missingReference(in: workflow.definition, directory: registry.directory, agents: configuration.agents) {
                     throw ConfigurationError(field: "workflows[\(index)].\(missing.field)", reason: missing.reason)
                 }
-                if let other = catalog.aliasConflict(for: workflow) {
-                    throw ConfigurationError(field: "workflows[\(index)].expose", reason: "'\(other.name)' is already exposed there")
+                if let other = configuration.workflows[..<index].first(where: {
+                    $0.definition.tenant == workflow.definition.tenant && $0.definition.interface.expose != nil
+                        && $0.definition.interface.expose == workflow.definition.interface.expose
+                }) {
+                    throw ConfigurationError(field: "workflows[\(index)].expose", reason: "'\(other.definition.name)' is already exposed there")
                 }
-                catalog.upsert(workflow)
             }
+            try await workflowAdministration.seed(configuration.workflows)
+            try await workflowAdministration.reload()
         } catch {
             await store.close()
             try? await httpClient.shutdown()
             throw error
         }
+        workflowAdministrationBox.set(workflowAdministration)
         let engine = WorkflowEngine(
             repository: store.runs, caller: GatewayStepCaller(environment: environment, group: group), agents: AgentRouter(settings: configuration.agents),
             events: journal, observer: metrics, counters: counters, now: { Date().timeIntervalSince1970 }, logger: logger)
@@ -168,7 +176,7 @@ public final class BrainGateway: Sendable {
         MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers).addRoutes(to: router)
         AdminController(
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
-            metrics: traffic, defaults: configuration.serviceDefaults, authentication: authentication
+            metrics: traffic, defaults: configuration.serviceDefaults, authentication: authentication, workflows: workflowAdministration
         ).addRoutes(to: router)
         runsController.addRoutes(to: router)
         GraphQLController(
@@ -222,7 +230,8 @@ public final class BrainGateway: Sendable {
             services.insert(.init(service: exporter), at: 0)
         }
         if let client = store.postgres {
-            services.append(.init(service: RegistryChangeListener(client: client, administration: administration, logger: logger)))
+            services.append(.init(service: RegistryChangeListener(
+                client: client, administration: administration, workflows: workflowAdministration, logger: logger)))
         }
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
@@ -272,6 +281,10 @@ public final class BrainGateway: Sendable {
     private let gatewayGroupBox = ServiceGroupBox()
     private let administrationBox = Box<RegistryAdministration>()
     private let engineBox = Box<WorkflowEngine>()
+    private let workflowAdministrationBox = Box<WorkflowAdministration>()
+
+    /// Workflow definitions' commands and queries, once `run` has opened the store.
+    public var workflowAdministration: WorkflowAdministration? { workflowAdministrationBox.get() }
 
     /// The workflow engine, once `run` has opened the store.
     public var workflows: WorkflowEngine? { engineBox.get() }

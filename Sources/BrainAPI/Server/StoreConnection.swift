@@ -12,6 +12,7 @@ struct StoreConnection: Sendable {
     let events: any EventRepository
     let probe: any StorageProbe
     let runs: any WorkflowRunRepository
+    let workflows: any WorkflowRepository
     /// Set for PostgreSQL: replicas listen on it for changes.
     let postgres: PostgresClient?
     private let closer: @Sendable () async -> Void
@@ -37,11 +38,15 @@ struct StoreConnection: Sendable {
         let reader: @Sendable (String) throws -> ServiceRoute = { json in
             try ServiceFileLoader().serviceDocument(json: json, defaults: defaults)
         }
+        let workflowReader: @Sendable (String) throws -> WorkflowDefinition = { json in
+            try WorkflowDocumentReader().workflowDocument(json: json)
+        }
         switch configuration.settings.storage {
         case .sqlite(let path):
             let store = try await SQLiteRegistryStore.open(path: path, reader: reader, logger: logger)
             return StoreConnection(
-                repository: store, events: store, probe: SQLiteFileProbe(path: path), runs: SQLiteRunStore(store), postgres: nil,
+                repository: store, events: store, probe: SQLiteFileProbe(path: path), runs: SQLiteRunStore(store),
+                workflows: SQLiteWorkflowStore(store, reader: workflowReader), postgres: nil,
                 closer: { await store.close() })
         case .postgres(let url):
             let runtime = try PostgresRegistryStore.configuration(url: url)
@@ -64,7 +69,7 @@ struct StoreConnection: Sendable {
             let store = PostgresRegistryStore(client: client, reader: reader, logger: logger)
             return StoreConnection(
                 repository: store, events: store, probe: PostgresStorageProbe(client: client), runs: PostgresRunStore(store, logger: logger),
-                postgres: client, closer: { running.cancel() })
+                workflows: PostgresWorkflowStore(store, reader: workflowReader, logger: logger), postgres: client, closer: { running.cancel() })
         }
     }
 }

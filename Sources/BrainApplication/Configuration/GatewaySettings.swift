@@ -114,7 +114,7 @@ public struct GatewayConfiguration: Sendable {
     /// The YAML's `defaults:`, applied to admin-API documents too.
     public var serviceDefaults = ServiceDefaults()
     /// The YAML's `workflows:`.
-    public var workflows: [WorkflowDefinition] = []
+    public var workflows: [WorkflowDocument] = []
     /// The YAML's `agents:` (the seed's tiers by default).
     public var agents = AgentSettings()
 

@@ -11,6 +11,9 @@ public enum DomainEvent: Hashable, Sendable {
     case circuitOpened(service: ServiceName, tenant: TenantID?, instance: String, seconds: Double)
     /// An instance's breaker closed again after successful probes.
     case circuitClosed(service: ServiceName, tenant: TenantID?, instance: String)
+    case workflowRegistered(workflow: ServiceName, tenant: TenantID?)
+    case workflowUpdated(workflow: ServiceName, tenant: TenantID?)
+    case workflowRemoved(workflow: ServiceName, tenant: TenantID?)
     /// A workflow run began (`tenant` is the caller's).
     case workflowRunStarted(workflow: ServiceName, tenant: TenantID?, run: String)
     case workflowRunSucceeded(workflow: ServiceName, tenant: TenantID?, run: String, milliseconds: Int)
@@ -27,6 +30,9 @@ public enum DomainEvent: Hashable, Sendable {
         case .serviceRemoved: "ServiceRemoved"
         case .circuitOpened: "CircuitOpened"
         case .circuitClosed: "CircuitClosed"
+        case .workflowRegistered: "WorkflowRegistered"
+        case .workflowUpdated: "WorkflowUpdated"
+        case .workflowRemoved: "WorkflowRemoved"
         case .workflowRunStarted: "WorkflowRunStarted"
         case .workflowRunSucceeded: "WorkflowRunSucceeded"
         case .workflowRunFailed: "WorkflowRunFailed"
@@ -36,7 +42,8 @@ public enum DomainEvent: Hashable, Sendable {
     /// The service the event is about; for a workflow event, the workflow.
     public var service: ServiceName {
         switch self {
-        case .workflowRunStarted(let w, _, _), .workflowRunSucceeded(let w, _, _, _), .workflowRunFailed(let w, _, _, _, _): w
+        case .workflowRunStarted(let w, _, _), .workflowRunSucceeded(let w, _, _, _), .workflowRunFailed(let w, _, _, _, _),
+             .workflowRegistered(let w, _), .workflowUpdated(let w, _), .workflowRemoved(let w, _): w
         case .serviceRegistered(let s, _), .routeRegistered(let s, _, _, _), .serviceHealthChanged(let s, _, _, _),
              .circuitOpened(let s, _, _, _), .circuitClosed(let s, _, _), .serviceUpdated(let s, _), .serviceRemoved(let s, _): s
         }
@@ -44,7 +51,8 @@ public enum DomainEvent: Hashable, Sendable {
 
     public var tenant: TenantID? {
         switch self {
-        case .workflowRunStarted(_, let t, _), .workflowRunSucceeded(_, let t, _, _), .workflowRunFailed(_, let t, _, _, _): t
+        case .workflowRunStarted(_, let t, _), .workflowRunSucceeded(_, let t, _, _), .workflowRunFailed(_, let t, _, _, _),
+             .workflowRegistered(_, let t), .workflowUpdated(_, let t), .workflowRemoved(_, let t): t
         case .serviceRegistered(_, let t), .routeRegistered(_, let t, _, _), .serviceHealthChanged(_, let t, _, _),
              .circuitOpened(_, let t, _, _), .circuitClosed(_, let t, _), .serviceUpdated(_, let t), .serviceRemoved(_, let t): t
         }

@@ -46,3 +46,39 @@ public protocol WorkflowRunRepository: Sendable {
     /// Forgets idempotency records older than `before` (seconds since 1970).
     func forgetIdempotency(before: Double) async throws
 }
+
+/// A workflow definition with the JSON document it was read from: what is stored and shown,
+/// since the definition itself keeps expressions parsed, not as written.
+public struct WorkflowDocument: Sendable, Equatable {
+    public let definition: WorkflowDefinition
+    /// The definition as a JSON object (the admin API's body, or the YAML entry as JSON).
+    public let json: String
+
+    public init(definition: WorkflowDefinition, json: String) {
+        self.definition = definition
+        self.json = json
+    }
+}
+
+/// A workflow as stored, with its version (`ETag`).
+public struct StoredWorkflow: Sendable, Equatable {
+    public let document: WorkflowDocument
+    public let version: Int
+
+    public init(document: WorkflowDocument, version: Int) {
+        self.document = document
+        self.version = version
+    }
+
+    public var definition: WorkflowDefinition { document.definition }
+}
+
+/// Where workflow definitions are kept, beside the services (same store, same tenant rules).
+/// Errors are `RepositoryError`s.
+public protocol WorkflowRepository: Sendable {
+    func loadAllWorkflows() async throws -> [StoredWorkflow]
+    func findWorkflow(name: ServiceName, tenant: TenantID?) async throws -> StoredWorkflow?
+    func insertWorkflow(_ workflow: WorkflowDocument) async throws -> StoredWorkflow
+    func updateWorkflow(_ workflow: WorkflowDocument, expectedVersion: Int?) async throws -> StoredWorkflow
+    func deleteWorkflow(name: ServiceName, tenant: TenantID?, expectedVersion: Int?) async throws
+}

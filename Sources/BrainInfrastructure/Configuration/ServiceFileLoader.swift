@@ -9,7 +9,7 @@ public struct ServiceFile: Sendable {
     public var auth: AuthSettings
     public var tenantRateLimits = TenantRateLimits()
     public var defaults = ServiceDefaults()
-    public var workflows: [WorkflowDefinition] = []
+    public var workflows: [WorkflowDocument] = []
     public var agents = AgentSettings()
 
     public init(services: [ServiceRoute] = [], auth: AuthSettings = AuthSettings()) {
@@ -77,7 +77,8 @@ public struct ServiceFileLoader: Sendable {
                 guard seen.insert((workflow.tenant?.value ?? "") + "/" + workflow.name.value).inserted else {
                     throw ConfigurationError(field: "workflows[\(index)].name", reason: "'\(workflow.name)' is declared twice")
                 }
-                file.workflows.append(workflow)
+                let json = try workflows.json(node, at: "workflows[\(index)]", depth: 0).json
+                file.workflows.append(WorkflowDocument(definition: workflow, json: json))
             }
         }
         return file

@@ -79,6 +79,9 @@ public enum DomainEventEncoding {
             data["open_seconds"] = seconds
         case .circuitClosed(_, _, let instance):
             data["instance"] = instance
+        case .workflowRegistered(let workflow, _), .workflowUpdated(let workflow, _), .workflowRemoved(let workflow, _):
+            data = ["workflow": workflow.value]
+            if let tenant = event.tenant { data["tenant_id"] = tenant.value }
         case .workflowRunStarted(let workflow, _, let run):
             data = workflowData(workflow, event.tenant, run)
         case .workflowRunSucceeded(let workflow, _, let run, let milliseconds):

@@ -124,6 +124,39 @@ public final class PostgresRegistryStore: ServiceRepository, EventRepository {
             OR tenant_id::text = current_setting('app.current_tenant_id', true))
         """,
         "GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_runs, workflow_run_keys TO %ROLE%",
+    ], [
+        // Migration 3: workflow definitions, scoped like services (a tenant sees its own and the global ones).
+        """
+        CREATE TABLE workflows (
+            id bigserial PRIMARY KEY,
+            tenant_id uuid NULL,
+            name text NOT NULL,
+            document text NOT NULL,
+            version integer NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        "CREATE UNIQUE INDEX workflows_tenant_name ON workflows ((COALESCE(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid)), name)",
+        "ALTER TABLE workflows ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE workflows FORCE ROW LEVEL SECURITY",
+        """
+        CREATE POLICY workflows_read ON workflows FOR SELECT USING (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id IS NULL
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        """,
+        """
+        CREATE POLICY workflows_write ON workflows FOR ALL USING (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR (tenant_id IS NULL AND current_setting('app.current_tenant_id', true) = 'global')
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        WITH CHECK (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR (tenant_id IS NULL AND current_setting('app.current_tenant_id', true) = 'global')
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        """,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON workflows TO %ROLE%",
+        "GRANT USAGE, SELECT ON SEQUENCE workflows_id_seq TO %ROLE%",
     ]]
 
     public init(client: PostgresClient, reader: @escaping @Sendable (String) throws -> ServiceRoute, logger: Logger) {
@@ -201,7 +234,7 @@ public final class PostgresRegistryStore: ServiceRepository, EventRepository {
         }
     }
 
-    private static func scope(of tenant: TenantID?) -> TenantScope { tenant.map { .tenant($0) } ?? .global }
+    static func scope(of tenant: TenantID?) -> TenantScope { tenant.map { .tenant($0) } ?? .global }
 
     private func notifyChange(_ connection: PostgresConnection, _ service: ServiceRoute) async throws {
         let payload = (service.tenant?.value ?? "") + "/" + service.name.value

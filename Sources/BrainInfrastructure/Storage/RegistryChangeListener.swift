@@ -12,11 +12,13 @@ import ServiceLifecycle
 public struct RegistryChangeListener: Service {
     private let client: PostgresClient
     private let administration: RegistryAdministration
+    private let workflows: WorkflowAdministration?
     private let logger: Logger
 
-    public init(client: PostgresClient, administration: RegistryAdministration, logger: Logger) {
+    public init(client: PostgresClient, administration: RegistryAdministration, workflows: WorkflowAdministration? = nil, logger: Logger) {
         self.client = client
         self.administration = administration
+        self.workflows = workflows
         self.logger = logger
     }
 
@@ -29,6 +31,7 @@ public struct RegistryChangeListener: Service {
                         try await connection.listen(on: PostgresRegistryStore.changeChannel) { notifications in
                             // Listening before the reload: nothing can fall between the two.
                             try await administration.reload()
+                            try await workflows?.reload()
                             delay = .milliseconds(100)
                             for try await notification in notifications {
                                 try await apply(notification.payload)
@@ -45,13 +48,20 @@ public struct RegistryChangeListener: Service {
         }
     }
 
-    /// `payload` is "<tenant uuid or empty>/<service name>".
+    /// `payload` is "<tenant uuid or empty>/<service name>", or the same after `workflow:`.
     private func apply(_ payload: String) async throws {
+        var payload = Substring(payload)
+        let isWorkflow = payload.hasPrefix(PostgresWorkflowStore.notificationPrefix)
+        if isWorkflow { payload = payload.dropFirst(PostgresWorkflowStore.notificationPrefix.count) }
         guard let slash = payload.firstIndex(of: "/") else { return }
         let tenantText = payload[..<slash]
         guard let name = try? ServiceName(String(payload[payload.index(after: slash)...])) else { return }
         let tenant = tenantText.isEmpty ? nil : try? TenantID(String(tenantText))
-        try await administration.refresh(name: name, tenant: tenant)
+        if isWorkflow {
+            try await workflows?.refresh(name: name, tenant: tenant)
+        } else {
+            try await administration.refresh(name: name, tenant: tenant)
+        }
     }
 }
 

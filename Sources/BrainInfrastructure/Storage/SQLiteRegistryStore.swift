@@ -64,6 +64,17 @@ public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
         );
         CREATE INDEX workflow_run_keys_by_time ON workflow_run_keys (created_at);
         """,
+        """
+        CREATE TABLE workflows (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant_key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at REAL NOT NULL,
+            UNIQUE (tenant_key, name)
+        );
+        """,
     ]
 
     /// Opens (creating if needed) the file and applies pending migrations.
