@@ -119,6 +119,11 @@ import Testing
             #expect(stored["status"] as? String == "succeeded" && stored["workflow"] as? String == "contact-submit")
             let states = (stored["steps"] as? [[String: Any]])?.map { $0["state"] as? String ?? "" }
             #expect(states == ["succeeded", "succeeded", "succeeded", "succeeded"])
+            // Prometheus counts the run and the agent call.
+            let metrics = try await RawHTTP.send(port: gateway.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text
+            #expect(metrics.contains(#"brain_gateway_workflow_runs_total{workflow="contact-submit",status="succeeded"} 1"#), "\(metrics.prefix(400))")
+            #expect(metrics.contains(#"brain_gateway_workflow_run_duration_seconds_count{workflow="contact-submit"} 1"#))
+            #expect(metrics.contains(#"brain_gateway_agent_executions_total{pattern="single_agent",status="ok"} 1"#))
         }
     }
 

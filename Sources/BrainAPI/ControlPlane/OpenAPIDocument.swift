@@ -124,7 +124,9 @@ enum OpenAPIDocument {
         "properties": {
           "id": {"type": "integer"}, "type": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"},
           "tenant_id": {"type": ["string", "null"]},
-          "data": {"type": "object", "required": ["service"], "properties": {"service": {"type": "string"}}}
+          "data": {"description": "The service (registry, health and breaker events) or the workflow (Workflow* events, with run_id for runs) the event is about.",
+            "oneOf": [{"type": "object", "required": ["service"], "properties": {"service": {"type": "string"}}},
+                      {"type": "object", "required": ["workflow"], "properties": {"workflow": {"type": "string"}, "run_id": {"type": "string"}}}]}
         }
       },
       "EventList": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}},
@@ -377,7 +379,30 @@ enum OpenAPIDocument {
     "/api/brain/runs/{id}": {"get": {"summary": "One run with its steps (another tenant's: 404).", "parameters": [{"$ref": "#/components/parameters/RunID"}, {"$ref": "#/components/parameters/Tenant"}],
       "responses": {"200": {"description": "The run.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
         "400": {"description": "X-Tenant-ID is not a UUID.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}}}}
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/api/brain/agents": {"get": {"summary": "The crew tiers and the agents service's catalogue (fetched as the caller, kept 60 s; when it cannot be read, agents is empty and catalog_error says why).", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
+      "responses": {"200": {"description": "Tiers and agents.", "content": {"application/json": {"schema": {"type": "object", "required": ["tiers", "agents"], "properties": {
+          "tiers": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}, "agents": {"type": "array"}, "catalog_error": {"type": "string"}}}}}},
+        "400": {"description": "X-Tenant-ID is not a UUID.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/agents/{name}/{action}": {
+      "parameters": [
+        {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$"}, "description": "An integration in a tier (that crew) or an agent's name (one agent)."},
+        {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}},
+        {"$ref": "#/components/parameters/Tenant"},
+        {"name": "Prefer", "in": "header", "required": false, "schema": {"type": "string"}, "description": "respond-async: 202 with the run's Location."}],
+      "post": {"summary": "Run an agent (or an integration's crew) on the agents service as the caller (any valid token); the body is its data. A one-step run, visible at /api/brain/runs/{id}.",
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
+        "responses": {
+          "202": {"description": "Started (Prefer: respond-async).", "headers": {"Location": {"schema": {"type": "string"}}, "X-Brain-Run-ID": {"schema": {"type": "string"}}, "X-Brain-Agent-Pattern": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunAccepted"}}}},
+          "400": {"description": "X-Tenant-ID is not a UUID.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "413": {"description": "The data is over 1 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/Invalid"},
+          "502": {"description": "The agents service could not be reached.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "504": {"description": "The agents service did not answer within agents.timeout_ms.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "default": {"description": "The agents service's own status and JSON body, relayed (or the gateway's refusal of the call: 404 when the agents service is not registered, 429, 503).", "headers": {"X-Brain-Run-ID": {"schema": {"type": "string"}}, "X-Brain-Agent-Pattern": {"schema": {"enum": ["four_agent", "three_agent", "two_agent", "single_agent"]}}}, "content": {"application/json": {"schema": {}}}}}}
+    }
   }
 }
 """#

@@ -159,8 +159,9 @@ public final class BrainGateway: Sendable {
             throw error
         }
         workflowAdministrationBox.set(workflowAdministration)
+        let stepCaller = GatewayStepCaller(environment: environment, group: group)
         let engine = WorkflowEngine(
-            repository: store.runs, caller: GatewayStepCaller(environment: environment, group: group), agents: AgentRouter(settings: configuration.agents),
+            repository: store.runs, caller: stepCaller, agents: AgentRouter(settings: configuration.agents),
             events: journal, observer: metrics, counters: counters, now: { Date().timeIntervalSince1970 }, logger: logger)
         engineBox.set(engine)
         let runsController = WorkflowRunsController<ControlPlaneContext>(
@@ -179,6 +180,7 @@ public final class BrainGateway: Sendable {
             metrics: traffic, defaults: configuration.serviceDefaults, authentication: authentication, workflows: workflowAdministration
         ).addRoutes(to: router)
         runsController.addRoutes(to: router)
+        AgentController<ControlPlaneContext>(engine: engine, caller: stepCaller, authentication: authentication).addRoutes(to: router)
         GraphQLController(
             api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
                 administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
