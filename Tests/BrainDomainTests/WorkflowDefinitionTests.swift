@@ -11,7 +11,7 @@ import Testing
     /// The contact flow: score → CMS and CRM → notify when the score is high.
     static func contact() throws -> [WorkflowStep] {
         [
-            WorkflowStep(id: "score", action: .agent(name: "lead-scoring-agent", action: "calculate_score", with: try TemplateValue.parse(.string("{{ input }}"))),
+            WorkflowStep(id: "score", action: .agent(name: .constant("lead-scoring-agent"), action: "calculate_score", with: try TemplateValue.parse(.string("{{ input }}"))),
                          fallback: .object(["score": .number(50)])),
             WorkflowStep(id: "cms", action: try call("wagtail-cms", body: .string("{{ input }}")), needs: ["score"]),
             WorkflowStep(id: "crm", action: try call("django-crm", body: .object(["score": .string("{{ steps.score.body.score }}")])), needs: ["score"],

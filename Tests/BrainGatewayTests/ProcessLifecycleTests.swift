@@ -82,15 +82,15 @@ import Testing
         await backend.shutdown()
     }
 
-    @Test func shippedConfigurationLoadsAllThirteenServices() async throws {
+    @Test func shippedConfigurationLoadsTheSeedsServicesAndNotification() async throws {
         let root = GatewayProcess.executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let yaml = try String(contentsOf: root.appendingPathComponent("config/brain-gateway.yaml"), encoding: .utf8)
         let gateway = try await GatewayProcess(yaml: yaml)
         let r = try await gateway.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let json = try #require(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         let services = try #require(json["services"] as? [String: Any])
-        #expect(services.count == 13)
-        for name in ["ai-agents", "auth-service", "wagtail-cms", "saleor-backend", "django-crm", "coreldove-backend", "amazon-sourcing",
+        #expect(services.count == 14)
+        for name in ["notification", "ai-agents", "auth-service", "wagtail-cms", "saleor-backend", "django-crm", "coreldove-backend", "amazon-sourcing",
                      "business-directory", "quanttrade-backend", "vault", "temporal", "superset", "redis"] {
             #expect(services[name] != nil, "\(name)")
         }

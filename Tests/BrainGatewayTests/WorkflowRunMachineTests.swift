@@ -12,7 +12,7 @@ import Testing
     /// The contact flow: score → CMS and CRM → notify when the score is high.
     static func contact(crmAttempts: Int = 3, timeoutMilliseconds: Int = 15_000) throws -> WorkflowDefinition {
         let steps = [
-            WorkflowStep(id: "score", action: .agent(name: "lead-scoring-agent", action: "calculate_score", with: try TemplateValue.parse(.string("{{ input }}"))),
+            WorkflowStep(id: "score", action: .agent(name: .constant("lead-scoring-agent"), action: "calculate_score", with: try TemplateValue.parse(.string("{{ input }}"))),
                          fallback: .object(["score": .number(50)])),
             WorkflowStep(id: "cms", action: try call("wagtail-cms", body: .string("{{ input }}")), needs: ["score"],
                          compensate: ServiceCall(service: try ServiceName("wagtail-cms"), method: .delete, path: try Template.parse("/forms/{{ steps.cms.body.id }}"))),

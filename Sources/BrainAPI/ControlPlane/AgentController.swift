@@ -23,7 +23,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
             let tenant = try WorkflowRunsController<Context>.tenant(of: principal, request)
             let name = context.parameters.get("name") ?? ""
             let action = context.parameters.get("action") ?? ""
-            guard Self.isAgentName(name) else { throw AdminError.invalid("name", "must match [a-z][a-z0-9_-]* (at most 63 characters)") }
+            guard AgentRouter.isAgentName(name) else { throw AdminError.invalid("name", "must match [a-z][a-z0-9_-]* (at most 63 characters)") }
             guard Self.isAction(action) else { throw AdminError.invalid("action", "must be 1-64 letters, digits, '_', '-' or '.'") }
             return try await run(name: name, action: action, request: request, principal: principal, tenant: tenant)
         }
@@ -63,7 +63,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         let definition: WorkflowDefinition
         do {
             let step = WorkflowStep(
-                id: "agent", action: .agent(name: name, action: action, with: .value(data)), timeoutMilliseconds: settings.timeoutMilliseconds,
+                id: "agent", action: .agent(name: .constant(name), action: action, with: .value(data)), timeoutMilliseconds: settings.timeoutMilliseconds,
                 retry: .init(attempts: settings.retryAttempts, backoffMilliseconds: 100, maxBackoffMilliseconds: 2000))
             definition = try WorkflowDefinition(name: Self.runName, timeoutMilliseconds: settings.timeoutMilliseconds, steps: [step])
         } catch {
@@ -110,11 +110,6 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
 
     /// The name agent runs are stored under (`GET /api/brain/runs?workflow=agent-call`).
     static var runName: ServiceName { (try? ServiceName("agent-call")) ?? .aiAgents }
-
-    static func isAgentName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"), name.utf8.count <= 63 else { return false }
-        return name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
-    }
 
     static func isAction(_ action: String) -> Bool {
         !action.isEmpty && action.utf8.count <= 64

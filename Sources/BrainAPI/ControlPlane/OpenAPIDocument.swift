@@ -189,7 +189,7 @@ enum OpenAPIDocument {
         "properties": {
           "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
           "call": {"$ref": "#/components/schemas/ServiceCall"},
-          "agent": {"type": "string", "minLength": 1, "maxLength": 100}, "action": {"type": "string"}, "with": {"description": "The agent's data (default {{ input }})."},
+          "agent": {"type": "string", "minLength": 1, "maxLength": 1024, "description": "An agent or integration name, or a template such as {{ input.integration }}."}, "action": {"type": "string"}, "with": {"description": "The agent's data (default {{ input }})."},
           "integration": {"type": "object", "required": ["name", "path"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"}, "body": {}}},
           "needs": {"type": "array", "items": {"type": "string"}},
           "when": {"type": "string", "description": "An expression; false skips the step."},

@@ -60,6 +60,12 @@ public struct AgentRouter: Sendable {
         self.patternByName = byName
     }
 
+    /// Agent and integration names: `[a-z][a-z0-9_-]*`, at most 63 characters.
+    public static func isAgentName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"), name.utf8.count <= 63 else { return false }
+        return name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
+    }
+
     /// A name in a tier is an integration and gets that crew; any other name is one agent.
     public func pattern(for name: String) -> AgentSettings.Pattern { patternByName[name] ?? .singleAgent }
 

@@ -203,6 +203,10 @@ public final class WorkflowEngine: Sendable {
                 idempotencyKey: call.idempotencyKey, workflow: run.workflow, runID: run.id, traceparent: run.traceparent,
                 timeoutSeconds: call.timeoutSeconds)
         case .agent(let name, let action, let data):
+            // A templated name is only known now: one that is not a name fails the step.
+            guard AgentRouter.isAgentName(name) else {
+                return .failed(reason: "'\(name.prefix(64))' is not an agent or integration name", retryable: false)
+            }
             let requestID = "\(run.id):\(run.steps[call.step].id):\(call.attempt)"
             let payload = agents.payload(name: name, action: action, data: data, tenant: run.tenant, requestID: requestID)
             agentPattern = agents.pattern(for: name)

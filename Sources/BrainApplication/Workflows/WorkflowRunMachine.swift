@@ -299,7 +299,7 @@ public struct WorkflowRunMachine: Sendable {
         case .call(let call):
             request = Self.request(for: call, in: scope)
         case .agent(let name, let action, let with):
-            request = .agent(name: name, action: action, data: with.evaluate(in: scope))
+            request = .agent(name: name.evaluate(in: scope).text, action: action, data: with.evaluate(in: scope))
         case .integration(let name, let method, let path, let body):
             request = .integration(name: name, method: method, path: Self.absolute(path.evaluatePath(in: scope)), body: body?.evaluate(in: scope))
         }

@@ -93,8 +93,9 @@ public struct WorkflowStep: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         /// A request to a registered service, through the gateway's own routing.
         case call(ServiceCall)
-        /// An AI agent (or an integration's crew) run by the agents service.
-        case agent(name: String, action: String, with: TemplateValue)
+        /// An AI agent (or an integration's crew) run by the agents service; the name may be a
+        /// template (`{{ input.integration }}`: the crew of the request's integration).
+        case agent(name: Template, action: String, with: TemplateValue)
         /// A request through an integration's outbound proxy.
         case integration(name: String, method: HttpMethod, path: Template, body: TemplateValue?)
     }
@@ -150,7 +151,9 @@ public struct WorkflowStep: Sendable, Equatable {
         if let when { out.append(("when", when.referencedSteps)) }
         switch action {
         case .call(let call): out += call.referencedSteps.map { ("call.\($0.0)", $0.1) }
-        case .agent(_, _, let with): out.append(("with", with.referencedSteps))
+        case .agent(let name, _, let with):
+            out.append(("agent", name.referencedSteps))
+            out.append(("with", with.referencedSteps))
         case .integration(_, _, let path, let body):
             out.append(("integration.path", path.referencedSteps))
             if let body { out.append(("integration.body", body.referencedSteps)) }

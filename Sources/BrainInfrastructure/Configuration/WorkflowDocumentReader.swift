@@ -112,8 +112,12 @@ public struct WorkflowDocumentReader: Sendable {
         if let c = m["call"] {
             action = .call(try serviceCall(c, at: "\(path).call"))
         } else if let a = m["agent"] {
-            let name = try nodes.string(a, at: "\(path).agent")
-            guard !name.isEmpty, name.utf8.count <= 100 else { throw ConfigurationError(field: "\(path).agent", reason: "must be 1-100 characters") }
+            let text = try nodes.string(a, at: "\(path).agent")
+            let name: Template
+            do { name = try Template.parse(text) } catch { throw ConfigurationError(field: "\(path).agent", reason: error.description) }
+            if case .constant(let literal) = name, !AgentRouter.isAgentName(literal) {
+                throw ConfigurationError(field: "\(path).agent", reason: "'\(literal)' must match [a-z][a-z0-9_-]* (at most 63 characters), or be a {{ template }}")
+            }
             guard let actionNode = m["action"] else { throw ConfigurationError(field: "\(path).action", reason: "is required with agent") }
             let verb = try nodes.string(actionNode, at: "\(path).action")
             let with = try template(m["with"] ?? Node("{{ input }}"), at: "\(path).with")
