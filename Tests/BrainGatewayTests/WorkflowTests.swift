@@ -258,6 +258,33 @@ import Testing
         }
     }
 
+    @Test func graphQLListsStartsAndReadsRuns() async throws {
+        try await Self.withContactFlow(Self.script(score: 95)) { gateway, _ in
+            let started = try await GraphQLTests.graphQL(
+                gateway, #"mutation($input: String) { startRun(workflow: "contact-submit", input: $input) { id status output steps { id state } } }"#,
+                variables: ["input": #"{"name": "Ada", "email": "a@b"}"#], token: TestTokens.user)
+            let run = try #require((started.body["data"] as? [String: Any])?["startRun"] as? [String: Any], "\(started.body)")
+            #expect(run["status"] as? String == "succeeded")
+            #expect((run["steps"] as? [[String: Any]])?.map { $0["state"] as? String ?? "" } == ["succeeded", "succeeded", "succeeded", "succeeded"])
+            let output = try #require((run["output"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+            #expect(output["priority"] as? String == "high")
+            let id = try #require(run["id"] as? String)
+            let read = try await GraphQLTests.graphQL(gateway, #"{ run(id: "\#(id)") { workflow status } runs(workflow: "contact-submit") { id } workflows { name expose_path steps } }"#, token: TestTokens.user)
+            let data = try #require(read.body["data"] as? [String: Any], "\(read.body)")
+            #expect((data["run"] as? [String: Any])?["status"] as? String == "succeeded")
+            #expect((data["runs"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+            let workflows = try #require(data["workflows"] as? [[String: Any]])
+            #expect(workflows.first?["expose_path"] as? String == "/api/brain/contact/submit")
+            #expect(workflows.first?["steps"] as? [String] == ["score", "cms", "crm", "notify"])
+            // Another tenant does not see the run; bad input names its field.
+            let other = try await GraphQLTests.graphQL(gateway, #"{ run(id: "\#(id)") { id } }"#, token: TestTokens.make(sub: "b", tenant: TestTokens.tenantB))
+            #expect((other.body["data"] as? [String: Any])?["run"] is NSNull)
+            let bad = try await GraphQLTests.graphQL(gateway, #"mutation { startRun(workflow: "contact-submit", input: "{}") { id } }"#, token: TestTokens.user)
+            let error = try #require((bad.body["errors"] as? [[String: Any]])?.first)
+            #expect((error["extensions"] as? [String: Any])?["field"] as? String == "input.name", "\(bad.body)")
+        }
+    }
+
     @Test func theSeedsTiersDecideTheCrew() {
         let router = AgentRouter(settings: AgentSettings())
         #expect(router.pattern(for: "facebook") == .fourAgent && router.pattern(for: "facebook").agents == 4)

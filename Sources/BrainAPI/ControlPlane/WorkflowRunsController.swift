@@ -106,7 +106,7 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
                 throw AdminError.invalid("Idempotency-Key", "must be 1-255 visible ASCII characters")
             }
-            idempotency = RunIdempotency(key: key, bodyDigest: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+            idempotency = RunIdempotency(key: key, bodyDigest: Self.digest(bytes))
         }
         var traceHeaders = HTTPHeaders()
         if let incoming = request.headers[.init("traceparent")!] { traceHeaders.add(name: "traceparent", value: incoming) }
@@ -168,6 +168,11 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
         response.headers[.init("X-Brain-Run-ID")!] = run.id
         response.headers[.init("X-Request-ID")!] = requestID
         return response
+    }
+
+    /// What identifies a request body for `Idempotency-Key` (SHA-256, hex).
+    static func digest(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
     static func prefersAsync(_ request: Request) -> Bool {

@@ -184,7 +184,8 @@ public final class BrainGateway: Sendable {
         GraphQLController(
             api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
                 administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
-                defaults: configuration.serviceDefaults)),
+                defaults: configuration.serviceDefaults,
+                workflowQueries: GraphQLWorkflows(workflows: workflowAdministration, runs: store.runs, engine: engine))),
             authentication: authentication
         ).addRoutes(to: router)
         let proofKeys = proofOfOrigin.signer.jwksJSON

@@ -125,6 +125,42 @@ struct GatewayGraphQLAPI: API {
                 Field("cached_responses", at: \.cached_responses)
                 Field("tenant_distribution", at: \.tenant_distribution)
             }
+            Type(WorkflowView.self, as: "Workflow") {
+                Field("name", at: \.name)
+                Field("tenant_id", at: \.tenant_id)
+                Field("version", at: \.version)
+                Field("expose_method", at: \.expose_method)
+                Field("expose_path", at: \.expose_path)
+                Field("roles", at: \.roles)
+                Field("timeout_ms", at: \.timeout_ms)
+                Field("steps", at: \.steps)
+                Field("document", at: \.document)
+            }
+            Type(RunStepView.self, as: "RunStep") {
+                Field("id", at: \.id)
+                Field("state", at: \.state)
+                Field("attempts", at: \.attempts)
+                Field("status", at: \.status)
+                Field("started_at", at: \.started_at)
+                Field("finished_at", at: \.finished_at)
+                Field("duration_ms", at: \.duration_ms)
+                Field("body", at: \.body)
+                Field("error", at: \.error)
+            }
+            Type(RunView.self, as: "Run") {
+                Field("id", at: \.id)
+                Field("workflow", at: \.workflow)
+                Field("tenant_id", at: \.tenant_id)
+                Field("status", at: \.status)
+                Field("started_at", at: \.started_at)
+                Field("finished_at", at: \.finished_at)
+                Field("duration_ms", at: \.duration_ms)
+                Field("input", at: \.input)
+                Field("output", at: \.output)
+                Field("error", at: \.error)
+                Field("failed_step", at: \.failed_step)
+                Field("steps", at: \.steps)
+            }
             Input(RateLimitInput.self) {
                 InputField("requests", at: \.requests)
                 InputField("window_seconds", at: \.window_seconds)
@@ -169,6 +205,15 @@ struct GatewayGraphQLAPI: API {
                     Argument("since", at: \.since)
                 }
                 Field("metrics", at: GraphQLResolver.metrics)
+                Field("workflows", at: GraphQLResolver.workflows)
+                Field("runs", at: GraphQLResolver.runs) {
+                    Argument("workflow", at: \.workflow)
+                    Argument("status", at: \.status)
+                    Argument("limit", at: \.limit)
+                }
+                Field("run", at: GraphQLResolver.run) {
+                    Argument("id", at: \.id)
+                }
             }
             Mutation {
                 Field("registerService", at: GraphQLResolver.registerService) {
@@ -178,6 +223,11 @@ struct GatewayGraphQLAPI: API {
                     Argument("service", at: \.service)
                     Argument("tenant_id", at: \.tenant_id)
                     Argument("input", at: \.input)
+                }
+                Field("startRun", at: GraphQLResolver.startRun) {
+                    Argument("workflow", at: \.workflow)
+                    Argument("input", at: \.input)
+                    Argument("idempotency_key", at: \.idempotency_key)
                 }
             }
         }

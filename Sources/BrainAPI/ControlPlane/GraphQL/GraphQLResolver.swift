@@ -27,6 +27,7 @@ struct GraphQLResolver: Sendable {
     let traffic: TrafficStates
     let counters: TrafficCounters
     let defaults: ServiceDefaults
+    let workflowQueries: GraphQLWorkflows
 
     struct ServiceArguments: Codable, Sendable {
         let name: String
@@ -99,6 +100,24 @@ struct GraphQLResolver: Sendable {
             perTenant: summary.perTenant.filter { $0.key == own }, averageMilliseconds: summary.averageMilliseconds,
             circuitBreakerActivations: summary.circuitBreakerActivations, cachedResponses: summary.cachedResponses,
             agentExecutions: summary.agentExecutions))
+    }
+
+    // MARK: Workflows (see `GraphQLWorkflows`)
+
+    func workflows(context: GraphQLCaller, arguments: NoArguments) async throws -> [WorkflowView] {
+        try await workflowQueries.workflows(context: context)
+    }
+
+    func runs(context: GraphQLCaller, arguments: GraphQLWorkflows.RunsArguments) async throws -> [RunView] {
+        try await workflowQueries.runs(context: context, arguments: arguments)
+    }
+
+    func run(context: GraphQLCaller, arguments: GraphQLWorkflows.RunArguments) async throws -> RunView? {
+        try await workflowQueries.run(context: context, arguments: arguments)
+    }
+
+    func startRun(context: GraphQLCaller, arguments: GraphQLWorkflows.StartRunArguments) async throws -> RunView {
+        try await workflowQueries.startRun(context: context, arguments: arguments)
     }
 
     // MARK: Mutations
