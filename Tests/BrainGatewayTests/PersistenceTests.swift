@@ -168,3 +168,52 @@ struct ReplicaPropagationTests {
         await backend.shutdown()
     }
 }
+
+/// `brainctl workflows|runs|agents` against a running gateway process.
+@Suite struct BrainctlWorkflowTests {
+    @Test func brainctlAppliesRunsAndShowsWorkflows() async throws {
+        let backend = try await ScriptedBackend { request in
+            switch request.uri {
+            case "/agents/execute": return .json(#"{"score": 88}"#)
+            case "/agents/catalog": return .json(#"[{"name": "scorer"}]"#)
+            default: return .json(#"{"id": "L-9"}"#, status: 201)
+            }
+        }
+        let gateway = try await GatewayProcess(yaml: "services:\n  - {name: crm, url: \(backend.url), base_path: /crm}\n  - {name: ai-agents, url: \(backend.url), base_path: /agents}\n")
+        let admin = ["BRAIN_GATEWAY_URL": "http://127.0.0.1:\(gateway.port)", "BRAIN_GATEWAY_TOKEN": TestTokens.admin]
+        let user = ["BRAIN_GATEWAY_URL": "http://127.0.0.1:\(gateway.port)", "BRAIN_GATEWAY_TOKEN": TestTokens.user]
+        let file = NSTemporaryDirectory() + "brainctl-workflows-\(UUID().uuidString).yaml"
+        try """
+            workflows:
+              - name: lead
+                steps:
+                  - {id: score, agent: scorer, action: score}
+                  - {id: create, needs: [score], call: {service: crm, method: POST, path: /leads, body: {score: "{{ steps.score.body.score }}"}}}
+                response: {status: 200, body: {lead: "{{ steps.create.body.id }}", score: "{{ steps.score.body.score }}"}}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        try await withTeardown {
+            var (code, out, err) = try await BrainctlTests.run(["workflows", "apply", "-f", file], environment: admin)
+            #expect(code == 0 && out.contains("lead") && out.contains("created"), "\(err)")
+            (code, out, _) = try await BrainctlTests.run(["workflows", "list"], environment: admin)
+            #expect(code == 0 && out.hasPrefix("NAME") && out.contains("score,create"))
+            (code, out, err) = try await BrainctlTests.run(["runs", "start", "lead", "--input", "{}"], environment: user)
+            #expect(code == 0 && out.contains("\"lead\" : \"L-9\"") && out.contains("\"score\" : 88"), "\(out) \(err)")
+            (code, out, _) = try await BrainctlTests.run(["runs", "list", "--json"], environment: user)
+            let runs = (try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+            let id = try #require(runs.first?["id"] as? String)
+            (code, out, _) = try await BrainctlTests.run(["runs", "get", id], environment: user)
+            #expect(code == 0 && out.contains("succeeded") && out.contains("STEP") && out.contains("create"))
+            (code, out, err) = try await BrainctlTests.run(["agents", "run", "facebook", "post", "--data", "{}"], environment: user)
+            #expect(code == 0 && out.contains("pattern four_agent"), "\(out) \(err)")
+            (code, out, _) = try await BrainctlTests.run(["agents", "list"], environment: user)
+            #expect(code == 0 && out.contains("four_agent") && out.contains("scorer"))
+            (code, out, _) = try await BrainctlTests.run(["workflows", "delete", "lead"], environment: admin)
+            #expect(code == 0 && out.contains("deleted lead"))
+            (code, _, err) = try await BrainctlTests.run(["runs", "start", "lead"], environment: user)
+            #expect(code == 1 && err.hasPrefix("brainctl: HTTP 404 workflow_not_found"), "\(err)")
+        } teardown: {
+            await gateway.stop()
+            await backend.shutdown()
+        }
+    }
+}
