@@ -69,6 +69,38 @@ struct DashboardTests {
         withExtendedLifetime(dead) {}
     }
 
+    @Test func theDashboardShowsRecentRunsWithTheirStepTimeline() async throws {
+        let backend = try await ScriptedBackend(reply: WorkflowTests.script(score: 90, delay: 100))
+        let gateway = try await GatewayHarness.start(yaml: WorkflowTests.yaml(backend))
+        try await withTeardown {
+            let good = try await WorkflowTests.submit(gateway)
+            backend.setReply(WorkflowTests.script(score: 90, crmStatus: 503))
+            let bad = try await WorkflowTests.submit(gateway)
+            #expect(good.status == 200 && bad.status == 502)
+            let dom = try await Self.render("\(gateway.base)/dashboard#token=\(TestTokens.admin)", seconds: 3)
+            let succeeded = try #require(Self.run(dom, id: good.header("X-Brain-Run-ID") ?? ""), "\(dom.prefix(600))")
+            #expect(succeeded.contains(">contact-submit<") && succeeded.contains(">succeeded<"))
+            for step in ["score", "cms", "crm", "notify"] {
+                #expect(succeeded.contains("data-step=\"\(step)\" data-state=\"succeeded\""), "\(step): \(succeeded)")
+            }
+            let failed = try #require(Self.run(dom, id: bad.header("X-Brain-Run-ID") ?? ""))
+            #expect(failed.contains(">failed<"))
+            #expect(failed.contains("data-step=\"cms\" data-state=\"compensated\"") && failed.contains("data-step=\"crm\" data-state=\"failed\""))
+            #expect(failed.contains("3 attempts"), "CRM was tried three times: \(failed)")
+            #expect(dom.contains("data-type=\"WorkflowRunFailed\""))
+        } teardown: {
+            await gateway.stop()
+            await backend.shutdown()
+        }
+    }
+
+    /// The `<tr>` of the run `id`.
+    static func run(_ dom: String, id: String) -> String? {
+        guard let start = dom.range(of: "<tr data-run=\"\(id)\">") else { return nil }
+        guard let end = dom.range(of: "</tr>", range: start.upperBound..<dom.endIndex) else { return nil }
+        return String(dom[start.lowerBound..<end.upperBound])
+    }
+
     @Test func withoutATokenTheDashboardAsksForOne() async throws {
         try await withGateway(services: { b in "services:\n  - {name: orders, url: \(b.url)}\n" }) { gateway, _ in
             let dom = try await Self.render("\(gateway.base)/dashboard", seconds: 2)

@@ -2,7 +2,8 @@ import Hummingbird
 import NIOCore
 
 /// `/dashboard` (public HTML): services and instances with health and breaker state, request
-/// rate and latency, and recent domain events, updating live. Health, breakers, totals and
+/// rate and latency, recent workflow runs with each step on a timeline, and recent domain
+/// events, updating live. Health, breakers, totals and
 /// events come from the admin API; each service's rate, mean latency and p95 over the last
 /// refresh come from the differences between two scrapes of `/metrics` (its request counters
 /// and duration histograms), so the page shows what is happening now rather than averages since
@@ -48,6 +49,13 @@ enum DashboardPage {
   .muted { color: #7b8494; }
   form { display: flex; gap: 8px; } input { flex: 1; padding: 6px; font: inherit; }
   #login { max-width: 640px; margin: 60px auto; }
+  .wide { grid-column: 1 / -1; }
+  .succeeded, .compensated, .fallback { background: #dcf3e4; color: #186a3b; }
+  .running, .pending, .skipped { background: #e6ecf8; color: #2b4a8b; }
+  .failed, .timed_out, .cancelled { background: #fbdcdc; color: #9b1c1c; }
+  .timeline { position: relative; height: 22px; min-width: 240px; background: #f7f8fa; border-radius: 4px; }
+  .timeline .step { position: absolute; top: 2px; height: 18px; border-radius: 3px; font-size: 11px; line-height: 18px;
+    padding: 0 4px; overflow: hidden; white-space: nowrap; box-sizing: border-box; min-width: 3px; }
 </style>
 </head>
 <body>
@@ -72,6 +80,13 @@ enum DashboardPage {
     <table>
       <thead><tr><th>Service</th><th>Status</th><th>Instance</th><th>Instance status</th><th>Breaker</th><th>Probe ms</th><th>Requests</th><th>Rate /s</th><th>Latency ms</th><th>p95 ms</th></tr></thead>
       <tbody id="services"></tbody>
+    </table>
+  </section>
+  <section class="wide">
+    <h2>Recent workflow runs</h2>
+    <table>
+      <thead><tr><th>Workflow</th><th>Status</th><th>Started</th><th>ms</th><th>Steps (timeline)</th></tr></thead>
+      <tbody id="runs"></tbody>
     </table>
   </section>
   <section>
@@ -174,10 +189,44 @@ async function refresh() {
     $("latency").textContent = Number(metrics.average_response_time).toFixed(2);
     $("activations").textContent = metrics.circuit_breaker_activations;
     $("cached").textContent = metrics.cached_responses;
+    await showRuns();
     $("updated").textContent = "updated " + new Date().toLocaleTimeString();
     if (!state.source) followEvents();
   } catch (error) {
     showLogin(String(error.message || error));
+  }
+}
+// Each run with its steps placed on a bar by when they started and finished (relative to the run).
+async function showRuns() {
+  const list = await api("/api/brain/runs?limit=15");
+  const body = $("runs"); body.replaceChildren();
+  for (const run of list.runs) {
+    const row = document.createElement("tr");
+    row.dataset.run = run.id;
+    const start = Date.parse(run.started_at);
+    const end = run.finished_at ? Date.parse(run.finished_at) : Date.now();
+    const span = Math.max(1, end - start);
+    const timeline = document.createElement("div");
+    timeline.className = "timeline";
+    for (const step of run.steps) {
+      const bar = document.createElement("span");
+      bar.className = "step " + step.state;
+      bar.dataset.step = step.id;
+      bar.dataset.state = step.state;
+      bar.title = step.id + ": " + step.state + (step.duration_ms == null ? "" : " in " + step.duration_ms + " ms") +
+        (step.attempts > 1 ? ", " + step.attempts + " attempts" : "") + (step.error ? " — " + step.error : "");
+      const from = step.started_at ? Date.parse(step.started_at) - start : 0;
+      const to = step.finished_at ? Date.parse(step.finished_at) - start : (step.started_at ? end - start : from);
+      bar.style.left = (100 * from / span).toFixed(2) + "%";
+      bar.style.width = Math.max(0.5, 100 * (to - from) / span).toFixed(2) + "%";
+      bar.textContent = step.id;
+      timeline.append(bar);
+    }
+    const steps = document.createElement("td");
+    steps.append(timeline);
+    row.append(cell(run.workflow), cell(run.status, run.status), cell(new Date(start).toLocaleTimeString()),
+      cell(run.duration_ms == null ? "–" : String(run.duration_ms)), steps);
+    body.append(row);
   }
 }
 function addEvent(event) {
@@ -195,7 +244,8 @@ async function followEvents() {
   const since = recent.events.length ? recent.events[recent.events.length - 1].id : 0;
   state.source = new EventSource("/api/brain/events/stream?since=" + since + "&access_token=" + encodeURIComponent(state.token));
   const handle = (message) => addEvent(JSON.parse(message.data));
-  for (const type of ["ServiceRegistered", "ServiceUpdated", "ServiceRemoved", "RouteRegistered", "ServiceHealthChanged", "CircuitOpened", "CircuitClosed"]) {
+  for (const type of ["ServiceRegistered", "ServiceUpdated", "ServiceRemoved", "RouteRegistered", "ServiceHealthChanged", "CircuitOpened", "CircuitClosed",
+      "WorkflowRegistered", "WorkflowUpdated", "WorkflowRemoved", "WorkflowRunStarted", "WorkflowRunSucceeded", "WorkflowRunFailed"]) {
     state.source.addEventListener(type, handle);
   }
 }
