@@ -6,9 +6,12 @@ import Testing
 @Suite(.serialized) struct ContactDemoTests {
     @Test func theShippedContactFlowRunsAgainstTheDemoBackends() async throws {
         let root = GatewayProcess.executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        // The interpreter itself, not a launcher (`env`, a pyenv shim) whose child would outlive
+        // the signal that stops it.
+        let python = try await ChildProcess.runCapturing("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
         let backends = ChildProcess()
-        backends.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        backends.arguments = ["python3", root.appendingPathComponent("examples/contact-demo/backends.py").path]
+        backends.executableURL = URL(fileURLWithPath: python.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        backends.arguments = [root.appendingPathComponent("examples/contact-demo/backends.py").path]
         let output = NSTemporaryDirectory() + "contact-demo-\(UUID().uuidString).out"
         FileManager.default.createFile(atPath: output, contents: nil)
         backends.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
@@ -35,7 +38,9 @@ import Testing
             #expect(log.contains("workflow=contact-submit"))
         } teardown: {
             await gateway?.stop()
-            backends.terminate()
+            // SIGKILL: the test process's threads block SIGTERM, and a child inherits that mask.
+            kill(backends.processIdentifier, SIGKILL)
+            for _ in 0..<100 where backends.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         }
     }
 }

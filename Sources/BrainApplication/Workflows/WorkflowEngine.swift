@@ -52,11 +52,14 @@ public final class WorkflowEngine: Sendable {
     ) async throws -> Started {
         let run = WorkflowRunMachine.newRun(
             of: definition, id: id, tenant: tenant, input: input, caller: Self.callerValue(principal), traceparent: traceparent, now: now())
-        if let (existing, digest) = try await repository.create(run, idempotency: idempotency) {
+        // The first steps are decided before the run is stored, so one write records both.
+        var machine = WorkflowRunMachine(definition: definition, run: run)
+        let first = machine.handle(.start(now: run.startedAt))
+        if let (existing, digest) = try await repository.create(machine.run, idempotency: idempotency) {
             return .existing(existing, bodyDigest: digest)
         }
         events.publish([.workflowRunStarted(workflow: definition.name, tenant: tenant, run: id)], at: now())
-        return .new(id: id, finished: launch(WorkflowRunMachine(definition: definition, run: run), principal: principal))
+        return .new(id: id, finished: launch(machine, first: first, principal: principal))
     }
 
     /// Resumes every stored run still `running` whose workflow `definition(for:)` finds; the
@@ -77,7 +80,7 @@ public final class WorkflowEngine: Sendable {
                 continue
             }
             logger.notice("resuming workflow run", metadata: ["run_id": .string(run.id), "workflow": .string(run.workflow.value)])
-            _ = launch(WorkflowRunMachine(definition: found, run: run), principal: Self.principal(from: run))
+            _ = launch(WorkflowRunMachine(definition: found, run: run), first: nil, principal: Self.principal(from: run))
         }
     }
 
@@ -92,13 +95,15 @@ public final class WorkflowEngine: Sendable {
         for task in tasks { _ = await task.value }
     }
 
-    private func launch(_ machine: WorkflowRunMachine, principal: Principal?) -> Task<WorkflowRun, Never> {
+    /// - Parameter first: the actions of the run's start, already stored; nil to start (or
+    ///   resume) it in the task.
+    private func launch(_ machine: WorkflowRunMachine, first: [WorkflowRunMachine.Action]?, principal: Principal?) -> Task<WorkflowRun, Never> {
         let id = machine.run.id
         // The lock is held while the task is created, so it cannot finish (and remove itself)
         // before it is listed.
         return active.withLock { active in
             let task = Task { [self] in
-                let run = await self.drive(machine, principal: principal)
+                let run = await self.drive(machine, first: first, principal: principal)
                 _ = self.active.withLock { $0.removeValue(forKey: id) }
                 return run
             }
@@ -109,26 +114,30 @@ public final class WorkflowEngine: Sendable {
 
     // MARK: Driving
 
-    private func drive(_ start: WorkflowRunMachine, principal: Principal?) async -> WorkflowRun {
+    private func drive(_ start: WorkflowRunMachine, first: [WorkflowRunMachine.Action]?, principal: Principal?) async -> WorkflowRun {
         var machine = start
-        let (inbox, post) = AsyncStream.makeStream(of: WorkflowRunMachine.Event.self)
+        let inbox = RunInbox()
         var children: [Int: Task<Void, Never>] = [:]
         var compensation: Task<Void, Never>?
         let clock = now
         let deadlineIn = max(0, machine.deadline - clock())
         let deadline = Task {
             try? await Task.sleep(for: .seconds(deadlineIn))
-            if !Task.isCancelled { post.yield(.deadlinePassed(now: clock())) }
+            if !Task.isCancelled { inbox.post(.deadlinePassed(now: clock())) }
         }
         defer {
             deadline.cancel()
             compensation?.cancel()
             for child in children.values { child.cancel() }
-            post.finish()
+            inbox.close()
         }
-        var actions = machine.handle(.start(now: now()))
-        await store(machine.run)
-        var events = inbox.makeAsyncIterator()
+        var actions: [WorkflowRunMachine.Action]
+        if let first {
+            actions = first
+        } else {
+            actions = machine.handle(.start(now: now()))
+            await store(machine.run)
+        }
         while true {
             let run = machine.run
             for action in actions {
@@ -137,19 +146,19 @@ public final class WorkflowEngine: Sendable {
                     children[call.step]?.cancel()
                     children[call.step] = Task { [self] in
                         let outcome = await self.execute(call, run: run, principal: principal)
-                        post.yield(.answered(step: call.step, attempt: call.attempt, outcome, now: self.now()))
+                        inbox.post(.answered(step: call.step, attempt: call.attempt, outcome, now: self.now()))
                     }
                 case .retry(let step, let attempt, let after):
                     children[step] = Task {
                         try? await Task.sleep(for: .seconds(after))
-                        if !Task.isCancelled { post.yield(.retryDue(step: step, attempt: attempt, now: clock())) }
+                        if !Task.isCancelled { inbox.post(.retryDue(step: step, attempt: attempt, now: clock())) }
                     }
                 case .cancel(let step):
                     children.removeValue(forKey: step)?.cancel()
                 case .compensate(let call):
                     compensation = Task { [self] in
                         let outcome = await self.execute(call, run: run, principal: principal)
-                        post.yield(.compensated(step: call.step, outcome, now: self.now()))
+                        inbox.post(.compensated(step: call.step, outcome, now: self.now()))
                     }
                 case .finished:
                     finished(run)
@@ -157,10 +166,11 @@ public final class WorkflowEngine: Sendable {
                 }
             }
             // Cancelled (shutdown): the run stays `running` in the store and resumes later.
-            guard let event = await events.next() else { return machine.run }
-            let before = machine.run
-            actions = machine.handle(event)
-            if machine.run != before { await store(machine.run) }
+            // Events that arrived together are stored together: one write for several answers.
+            guard let events = await inbox.next() else { return machine.run }
+            let revision = machine.revision
+            actions = events.flatMap { machine.handle($0) }
+            if machine.revision != revision { await store(machine.run) }
         }
     }
 
@@ -266,5 +276,60 @@ public final class WorkflowEngine: Sendable {
         var roles: [String] = []
         if case .array(let values) = run.caller["roles"] { roles = values.compactMap { if case .string(let r) = $0 { return r }; return nil } }
         return Principal(subject: sub, tenant: tenant, roles: roles, expiresAt: Double.greatestFiniteMagnitude)
+    }
+}
+
+/// A run's events: posted by its calls and timers from any thread, taken by the run's task in
+/// batches — everything that arrived since it last looked.
+final class RunInbox: Sendable {
+    private struct State {
+        var events: [WorkflowRunMachine.Event] = []
+        var waiter: CheckedContinuation<[WorkflowRunMachine.Event]?, Never>?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    func post(_ event: WorkflowRunMachine.Event) {
+        let waiter = state.withLock { s -> CheckedContinuation<[WorkflowRunMachine.Event]?, Never>? in
+            guard !s.closed else { return nil }
+            if let waiter = s.waiter {
+                s.waiter = nil
+                return waiter
+            }
+            s.events.append(event)
+            return nil
+        }
+        waiter?.resume(returning: [event])
+    }
+
+    /// Everything posted since the last call, waiting for at least one event; nil once closed
+    /// or when the calling task is cancelled.
+    func next() async -> [WorkflowRunMachine.Event]? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[WorkflowRunMachine.Event]?, Never>) in
+                let ready = state.withLock { s -> [WorkflowRunMachine.Event]?? in
+                    if !s.events.isEmpty {
+                        defer { s.events.removeAll(keepingCapacity: true) }
+                        return .some(s.events)
+                    }
+                    if s.closed { return .some(nil) }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            close()
+        }
+    }
+
+    func close() {
+        let waiter = state.withLock { s -> CheckedContinuation<[WorkflowRunMachine.Event]?, Never>? in
+            s.closed = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
     }
 }

@@ -66,6 +66,8 @@ public struct WorkflowRunMachine: Sendable {
     /// Compensations still to make, next first.
     private var compensations: [Int] = []
     private var compensating = false
+    /// Grows with every event that changed the run: the executor stores the run when it moved.
+    public private(set) var revision = 0
 
     public init(definition: WorkflowDefinition, run: WorkflowRun) {
         self.definition = definition
@@ -87,22 +89,19 @@ public struct WorkflowRunMachine: Sendable {
     public var isFinished: Bool { run.status.isFinished }
 
     public mutating func handle(_ event: Event) -> [Action] {
-        guard !run.status.isFinished else { return [] }
+        guard !run.status.isFinished, accepts(event) else { return [] }
+        revision += 1
         switch event {
         case .start(let now):
             return start(now: now)
-        case .answered(let step, let attempt, let outcome, let now):
-            guard !compensating, inFlight[step] == attempt else { return [] }
+        case .answered(let step, _, let outcome, let now):
             return answered(step: step, outcome: outcome, now: now)
         case .retryDue(let step, let attempt, let now):
-            guard !compensating, inFlight[step] == attempt, run.steps[step].state == .running else { return [] }
             run.steps[step].attempts = attempt
             return call(step, attempt: attempt, now: now).map { [.call($0)] } ?? timeOut(now: now)
         case .deadlinePassed(let now):
-            guard !compensating, now >= deadline else { return [] }
             return timeOut(now: now)
         case .compensated(let step, let outcome, let now):
-            guard compensating, compensations.first == step else { return [] }
             compensations.removeFirst()
             switch outcome {
             case .answered(let status, _, _) where (200...299).contains(status):
@@ -113,6 +112,19 @@ public struct WorkflowRunMachine: Sendable {
                 run.steps[step].error = "its compensation failed: \(reason)"
             }
             return nextCompensation(now: now)
+        }
+    }
+
+    /// Whether `event` still matters: answers and timers of superseded attempts, a deadline
+    /// event that came early, or anything once compensating began (but compensation answers)
+    /// change nothing.
+    private func accepts(_ event: Event) -> Bool {
+        switch event {
+        case .start: true
+        case .answered(let step, let attempt, _, _): !compensating && inFlight[step] == attempt
+        case .retryDue(let step, let attempt, _): !compensating && inFlight[step] == attempt && run.steps[step].state == .running
+        case .deadlinePassed(let now): !compensating && now >= deadline
+        case .compensated(let step, _, _): compensating && compensations.first == step
         }
     }
 

@@ -44,16 +44,40 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// Compact JSON with sorted keys.
+    /// Compact JSON with sorted keys (deterministic: equal values give equal text).
     public var json: String {
+        var out = ""
+        out.reserveCapacity(128)
+        appendJSON(to: &out)
+        return out
+    }
+
+    /// Appends the compact JSON into one growing string: a stored run is written at every
+    /// transition, so no intermediate string per member.
+    public func appendJSON(to out: inout String) {
         switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .number(let n): return Self.numberText(n)
-        case .string(let s): return Self.quoted(s)
-        case .array(let elements): return "[" + elements.map(\.json).joined(separator: ",") + "]"
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += Self.numberText(n)
+        case .string(let s): Self.appendQuoted(s, to: &out)
+        case .array(let elements):
+            out += "["
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out += "," }
+                element.appendJSON(to: &out)
+            }
+            out += "]"
         case .object(let members):
-            return "{" + members.keys.sorted().map { Self.quoted($0) + ":" + (members[$0] ?? .null).json }.joined(separator: ",") + "}"
+            out += "{"
+            var first = true
+            for key in members.keys.sorted() {
+                if !first { out += "," }
+                first = false
+                Self.appendQuoted(key, to: &out)
+                out += ":"
+                (members[key] ?? .null).appendJSON(to: &out)
+            }
+            out += "}"
         }
     }
 
@@ -80,6 +104,13 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     /// Appends `s` as a JSON string literal (quotes, escapes, control characters as `\uXXXX`).
     public static func appendQuoted(_ s: String, to out: inout String) {
+        // Most text needs no escape: one append then.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += "\""
+            out += s
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
