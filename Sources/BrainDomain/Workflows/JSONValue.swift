@@ -54,7 +54,9 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     /// Appends the compact JSON into one growing string: a stored run is written at every
     /// transition, so no intermediate string per member.
-    public func appendJSON(to out: inout String) {
+    /// - Parameter sortedKeys: false where only a reader will see it (a stored run), which
+    ///   spares sorting every object's keys.
+    public func appendJSON(to out: inout String, sortedKeys: Bool = true) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -64,18 +66,28 @@ public indirect enum JSONValue: Sendable, Hashable {
             out += "["
             for (i, element) in elements.enumerated() {
                 if i > 0 { out += "," }
-                element.appendJSON(to: &out)
+                element.appendJSON(to: &out, sortedKeys: sortedKeys)
             }
             out += "]"
         case .object(let members):
             out += "{"
             var first = true
-            for key in members.keys.sorted() {
-                if !first { out += "," }
-                first = false
-                Self.appendQuoted(key, to: &out)
-                out += ":"
-                (members[key] ?? .null).appendJSON(to: &out)
+            if sortedKeys {
+                for key in members.keys.sorted() {
+                    if !first { out += "," }
+                    first = false
+                    Self.appendQuoted(key, to: &out)
+                    out += ":"
+                    (members[key] ?? .null).appendJSON(to: &out, sortedKeys: true)
+                }
+            } else {
+                for (key, member) in members {
+                    if !first { out += "," }
+                    first = false
+                    Self.appendQuoted(key, to: &out)
+                    out += ":"
+                    member.appendJSON(to: &out, sortedKeys: false)
+                }
             }
             out += "}"
         }

@@ -101,7 +101,21 @@ public enum DomainEventEncoding {
         return data
     }
 
-    public static func json(_ event: DomainEvent) -> String { ServiceDocumentWriter.json(data(event)) }
+    /// The stored `data` text. Written without Foundation's serializer: a workflow run stores
+    /// two events, so this is on the run's path.
+    public static func json(_ event: DomainEvent) -> String { value(data(event)).json }
+
+    private static func value(_ any: Any) -> JSONValue {
+        switch any {
+        case let s as String: .string(s)
+        case let b as Bool: .bool(b)
+        case let i as Int: .number(Double(i))
+        case let d as Double: .number(d)
+        case let list as [Any]: .array(list.map(value))
+        case let object as [String: Any]: .object(object.mapValues(value))
+        default: .null
+        }
+    }
 
     /// The events API's object for one stored event.
     public static func apiObject(_ event: StoredEvent) -> [String: Any] {

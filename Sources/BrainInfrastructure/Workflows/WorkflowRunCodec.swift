@@ -22,7 +22,10 @@ public enum WorkflowRunCodec {
         object["failed_step"] = run.failedStep.map { .string($0) }
         object["ending"] = run.ending.map { .string($0.rawValue) }
         object["traceparent"] = run.traceparent.map { .string($0) }
-        return JSONValue.object(object).json
+        var out = ""
+        out.reserveCapacity(4096)
+        JSONValue.object(object).appendJSON(to: &out, sortedKeys: false)
+        return out
     }
 
     private static func encode(_ step: StepRun) -> JSONValue {
