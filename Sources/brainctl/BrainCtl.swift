@@ -195,45 +195,11 @@ struct Services: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "YAML (or JSON) file.") var file: String
 
         func execute() async throws {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw Failure(description: "cannot read \(file)") }
-            let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch { throw Failure(description: "\(file) is not valid YAML") }
-            let documents: [[String: Any]]
-            if let root = loaded as? [String: Any], let list = root["services"] as? [[String: Any]] {
-                documents = list
-            } else if let single = loaded as? [String: Any], single["name"] != nil {
-                documents = [single]
-            } else {
-                throw Failure(description: "\(file) holds neither a services: list nor a service document")
+            var documents = try DocumentFile.documents(in: file, list: "services", kind: "service") { $0["name"] != nil }
+            for i in documents.indices {
+                if let url = documents[i].removeValue(forKey: "url") { documents[i]["instances"] = [url] }
             }
-            var rows: [[String]] = []
-            for var document in documents {
-                if let url = document.removeValue(forKey: "url") { document["instances"] = [url] }
-                guard let name = document["name"] as? String else { throw Failure(description: "a service in \(file) has no name") }
-                let body = try JSONSerialization.data(withJSONObject: document)
-                var tenantConnection = connection
-                if let tenant = document["tenant_id"] as? String { tenantConnection.tenant = tenant }
-                let existing = try await AdminClient.send(.GET, "/api/brain/services/\(name)", connection: tenantConnection)
-                let reply: AdminClient.Reply
-                let action: String
-                if existing.status == 200 {
-                    let etag = existing.headers.first(name: "etag").map { [("If-Match", $0)] } ?? []
-                    reply = try await AdminClient.send(.PUT, "/api/brain/services/\(name)", body: body, headers: etag, connection: tenantConnection)
-                    try AdminClient.check(reply, [200])
-                    action = "updated"
-                } else {
-                    try AdminClient.check(existing, [404])
-                    reply = try await AdminClient.send(.POST, "/api/brain/services", body: body, connection: tenantConnection)
-                    try AdminClient.check(reply, [201])
-                    action = "created"
-                }
-                rows.append([name, action, reply.headers.first(name: "etag") ?? "-"])
-            }
-            if connection.json {
-                Output.json(try JSONSerialization.data(withJSONObject: rows.map { ["name": $0[0], "result": $0[1], "etag": $0[2]] }))
-            } else {
-                Output.table(["NAME", "RESULT", "ETAG"], rows)
-            }
+            try await DocumentFile.apply(documents, collection: "/api/brain/services", kind: "service", connection: connection)
         }
     }
 
@@ -366,6 +332,50 @@ struct Metrics: AdminCommand {
         }
         for (tenant, count) in (m["tenant_distribution"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
             print("tenant[\(tenant)]".padding(toLength: 28, withPad: " ", startingAt: 0) + " \(Output.text(count))")
+        }
+    }
+}
+
+/// `apply -f`: a YAML (or JSON) file of documents, each created or replaced through the admin
+/// API (GET for its ETag, then PUT with `If-Match`, or POST when it does not exist).
+enum DocumentFile {
+    /// The file's `list:` entries, or the file itself when `isDocument` says it is one.
+    static func documents(in file: String, list: String, kind: String, isDocument: ([String: Any]) -> Bool) throws -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw Failure(description: "cannot read \(file)") }
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch { throw Failure(description: "\(file) is not valid YAML") }
+        if let root = loaded as? [String: Any], let entries = root[list] as? [[String: Any]] { return entries }
+        if let single = loaded as? [String: Any], isDocument(single) { return [single] }
+        throw Failure(description: "\(file) holds neither a \(list): list nor a \(kind) document")
+    }
+
+    static func apply(_ documents: [[String: Any]], collection: String, kind: String, connection: Connection) async throws {
+        var rows: [[String]] = []
+        for document in documents {
+            guard let name = document["name"] as? String else { throw Failure(description: "a \(kind) has no name") }
+            let body = try JSONSerialization.data(withJSONObject: document)
+            var scoped = connection
+            if let tenant = document["tenant_id"] as? String { scoped.tenant = tenant }
+            let existing = try await AdminClient.send(.GET, "\(collection)/\(name)", connection: scoped)
+            let reply: AdminClient.Reply
+            let action: String
+            if existing.status == 200 {
+                let etag = existing.headers.first(name: "etag").map { [("If-Match", $0)] } ?? []
+                reply = try await AdminClient.send(.PUT, "\(collection)/\(name)", body: body, headers: etag, connection: scoped)
+                try AdminClient.check(reply, [200])
+                action = "updated"
+            } else {
+                try AdminClient.check(existing, [404])
+                reply = try await AdminClient.send(.POST, collection, body: body, connection: scoped)
+                try AdminClient.check(reply, [201])
+                action = "created"
+            }
+            rows.append([name, action, reply.headers.first(name: "etag") ?? "-"])
+        }
+        if connection.json {
+            Output.json(try JSONSerialization.data(withJSONObject: rows.map { ["name": $0[0], "result": $0[1], "etag": $0[2]] }))
+        } else {
+            Output.table(["NAME", "RESULT", "ETAG"], rows)
         }
     }
 }

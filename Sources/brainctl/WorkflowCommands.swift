@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Yams
 
 // MARK: workflows
 
@@ -43,44 +42,8 @@ struct Workflows: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "YAML (or JSON) file.") var file: String
 
         func execute() async throws {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw Failure(description: "cannot read \(file)") }
-            let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch { throw Failure(description: "\(file) is not valid YAML") }
-            let documents: [[String: Any]]
-            if let root = loaded as? [String: Any], let list = root["workflows"] as? [[String: Any]] {
-                documents = list
-            } else if let single = loaded as? [String: Any], single["steps"] != nil {
-                documents = [single]
-            } else {
-                throw Failure(description: "\(file) holds neither a workflows: list nor a workflow document")
-            }
-            var rows: [[String]] = []
-            for document in documents {
-                guard let name = document["name"] as? String else { throw Failure(description: "a workflow in \(file) has no name") }
-                let body = try JSONSerialization.data(withJSONObject: document)
-                var scoped = connection
-                if let tenant = document["tenant_id"] as? String { scoped.tenant = tenant }
-                let existing = try await AdminClient.send(.GET, "/api/brain/workflows/\(name)", connection: scoped)
-                let reply: AdminClient.Reply
-                let action: String
-                if existing.status == 200 {
-                    let etag = existing.headers.first(name: "etag").map { [("If-Match", $0)] } ?? []
-                    reply = try await AdminClient.send(.PUT, "/api/brain/workflows/\(name)", body: body, headers: etag, connection: scoped)
-                    try AdminClient.check(reply, [200])
-                    action = "updated"
-                } else {
-                    try AdminClient.check(existing, [404])
-                    reply = try await AdminClient.send(.POST, "/api/brain/workflows", body: body, connection: scoped)
-                    try AdminClient.check(reply, [201])
-                    action = "created"
-                }
-                rows.append([name, action, reply.headers.first(name: "etag") ?? "-"])
-            }
-            if connection.json {
-                Output.json(try JSONSerialization.data(withJSONObject: rows.map { ["name": $0[0], "result": $0[1], "etag": $0[2]] }))
-            } else {
-                Output.table(["NAME", "RESULT", "ETAG"], rows)
-            }
+            let documents = try DocumentFile.documents(in: file, list: "workflows", kind: "workflow") { $0["steps"] != nil }
+            try await DocumentFile.apply(documents, collection: "/api/brain/workflows", kind: "workflow", connection: connection)
         }
     }
 

@@ -6,6 +6,18 @@ import Testing
 /// idempotency keys are shared, and row-level security keeps one tenant's runs from another.
 @Suite(.enabled(if: PostgresTestDatabase.available, "needs the PostgreSQL cluster scripts/test starts"))
 struct WorkflowPostgresTests {
+    /// How many runs the runtime role sees in `tenant`'s context: row-level security decides.
+    static func visibleRuns(in database: PostgresTestDatabase, tenant: String) async throws -> Int {
+        try await database.withClient(user: "brain_gateway") { client in
+            try await client.withTransaction(logger: Logger(label: "test")) { connection in
+                try await connection.query("SELECT set_config('app.current_tenant_id', \(tenant), true)", logger: Logger(label: "test"))
+                var count = -1
+                for try await n in try await connection.query("SELECT count(*)::int FROM workflow_runs", logger: Logger(label: "test")).decode(Int.self) { count = n }
+                return count
+            }
+        }
+    }
+
     @Test func replicasShareDefinitionsRunsAndKeysAndTenantsStayApart() async throws {
         let database = try await PostgresTestDatabase.create()
         let backend = try await ScriptedBackend { _ in .json(#"{"id": "L-7"}"#, status: 201) }
@@ -41,24 +53,8 @@ struct WorkflowPostgresTests {
                 #expect(other.status == 404)
             }
             // And the database enforces it: as the runtime role in tenant B's context, no run is visible.
-            let seen = try await database.withClient(user: "brain_gateway") { client in
-                try await client.withTransaction(logger: Logger(label: "test")) { connection in
-                    try await connection.query("SELECT set_config('app.current_tenant_id', \(TestTokens.tenantB), true)", logger: Logger(label: "test"))
-                    var count = -1
-                    for try await n in try await connection.query("SELECT count(*)::int FROM workflow_runs", logger: Logger(label: "test")).decode(Int.self) { count = n }
-                    return count
-                }
-            }
-            #expect(seen == 0)
-            let own = try await database.withClient(user: "brain_gateway") { client in
-                try await client.withTransaction(logger: Logger(label: "test")) { connection in
-                    try await connection.query("SELECT set_config('app.current_tenant_id', \(TestTokens.tenantA), true)", logger: Logger(label: "test"))
-                    var count = -1
-                    for try await n in try await connection.query("SELECT count(*)::int FROM workflow_runs", logger: Logger(label: "test")).decode(Int.self) { count = n }
-                    return count
-                }
-            }
-            #expect(own == 1)
+            #expect(try await Self.visibleRuns(in: database, tenant: TestTokens.tenantB) == 0)
+            #expect(try await Self.visibleRuns(in: database, tenant: TestTokens.tenantA) == 1)
             // Removed on B, gone on A.
             #expect(try await ReplicaPropagationTests.admin(b.port, "DELETE", "/api/brain/workflows/lead").status == 204)
             var gone = false

@@ -48,18 +48,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
     /// A one-step run of the agent; its answer relayed with its status (sync) or 202 (async).
     private func run(name: String, action: String, request: Request, principal: Principal, tenant: TenantID) async throws -> Response {
         let settings = engine.agents.settings
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try await request.body.collect(upTo: WorkflowRunsController<Context>.maxInputBytes).readableBytesView)
-        } catch {
-            throw AdminError(status: .contentTooLarge, code: "payload_too_large", detail: "the agent's data exceeds \(WorkflowRunsController<Context>.maxInputBytes) bytes")
-        }
-        let data: JSONValue
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            data = .object([:])
-        } else {
-            do { data = try JSONParser.parse(bytes) } catch { throw AdminError.invalid("body", "not valid JSON: \(error.description)") }
-        }
+        let data = try await WorkflowRunsController<Context>.jsonBody(request, what: "the agent's data").value
         let definition: WorkflowDefinition
         do {
             let step = WorkflowStep(
@@ -73,7 +62,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         if let incoming = request.headers[.init("traceparent")!] { traceHeaders.add(name: "traceparent", value: incoming) }
         var random = SystemRandomNumberGenerator()
         let trace = TraceContext.start(from: traceHeaders, using: &random)
-        let requestID = request.headers[.init("X-Request-ID")!].flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
+        let requestID = WorkflowRunsController<Context>.requestID(request)
         let started = try await engine.start(
             definition, id: UUID().uuidString.lowercased(), input: data, principal: principal, tenant: tenant, traceparent: trace.traceparent,
             idempotency: nil)

@@ -85,19 +85,8 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
         guard caller.isPlatformAdmin || caller.hasAny(of: definition.roles) else {
             throw AdminError.forbidden("running '\(definition.name)' needs one of the roles: \(definition.roles.joined(separator: ", "))")
         }
-        let requestID = request.headers[.init("X-Request-ID")!].flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try await request.body.collect(upTo: Self.maxInputBytes).readableBytesView)
-        } catch {
-            throw AdminError(status: .contentTooLarge, code: "payload_too_large", detail: "the run input exceeds \(Self.maxInputBytes) bytes")
-        }
-        let input: JSONValue
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            input = .object([:])
-        } else {
-            do { input = try JSONParser.parse(bytes) } catch { throw AdminError.invalid("body", "not valid JSON: \(error.description)") }
-        }
+        let requestID = Self.requestID(request)
+        let (bytes, input) = try await Self.jsonBody(request, what: "the run input")
         if let violation = definition.interface.input.violation(in: input) {
             throw AdminError.invalid(violation.field, "input.\(violation.field) \(violation.reason)")
         }
@@ -168,6 +157,23 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
         response.headers[.init("X-Brain-Run-ID")!] = run.id
         response.headers[.init("X-Request-ID")!] = requestID
         return response
+    }
+
+    /// A request body as JSON, up to 1 MiB (413 beyond); an empty body is `{}`.
+    static func jsonBody(_ request: Request, what: String) async throws -> (bytes: [UInt8], value: JSONValue) {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try await request.body.collect(upTo: maxInputBytes).readableBytesView)
+        } catch {
+            throw AdminError(status: .contentTooLarge, code: "payload_too_large", detail: "\(what) exceeds \(maxInputBytes) bytes")
+        }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return (bytes, .object([:])) }
+        do { return (bytes, try JSONParser.parse(bytes)) } catch { throw AdminError.invalid("body", "not valid JSON: \(error.description)") }
+    }
+
+    /// The client's `X-Request-ID` when it is a plain token, else a new one.
+    static func requestID(_ request: Request) -> String {
+        request.headers[.init("X-Request-ID")!].flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
     }
 
     /// What identifies a request body for `Idempotency-Key` (SHA-256, hex).
