@@ -57,4 +57,41 @@ import Testing
             await backend.shutdown()
         }
     }
+
+    @Test func anInterruptedAsyncAgentCallResumesToo() async throws {
+        let backend = try await ScriptedBackend { _ in .json(#"{"score": 1}"#, delay: 10_000) }
+        let database = "sqlite:\(NSTemporaryDirectory())brain-gateway-resume-agent-\(UUID().uuidString).sqlite"
+        let yaml = "services:\n  - {name: ai-agents, url: \(backend.url), base_path: /agents}\n"
+        var first: GatewayProcess? = try await GatewayProcess(yaml: yaml, environment: ["DATABASE_URL": database])
+        var second: GatewayProcess?
+        try await withTeardown {
+            let gateway = try #require(first)
+            let started = try await gateway.send(
+                "POST /api/brain/agents/facebook/publish HTTP/1.1\r\nHost: x\r\nPrefer: respond-async\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+            #expect(started.status == 202)
+            let runID = try #require(started.header("X-Brain-Run-ID"))
+            for _ in 0..<100 where backend.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(200))
+            gateway.signal(SIGKILL)
+            _ = await gateway.waitForExit()
+            first = nil
+            backend.setReply { _ in .json(#"{"posted": true}"#) }
+            let next = try await GatewayProcess(yaml: yaml, environment: ["DATABASE_URL": database])
+            second = next
+            var run: [String: Any] = [:]
+            for _ in 0..<100 {
+                run = AdminAPITests.json(try await next.send("GET /api/brain/runs/\(runID) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+                if run["status"] as? String != "running" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(run["status"] as? String == "succeeded", "\(run)")
+            let calls = backend.requests
+            #expect(calls.count == 2 && Set(calls.compactMap { $0.header("Idempotency-Key") }) == ["\(runID):agent"])
+            #expect((calls.last?.json as? [String: Any])?["pattern"] as? String == "four_agent")
+        } teardown: {
+            await first?.stop()
+            await second?.stop()
+            await backend.shutdown()
+        }
+    }
 }

@@ -49,12 +49,19 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
     private func run(name: String, action: String, request: Request, principal: Principal, tenant: TenantID) async throws -> Response {
         let settings = engine.agents.settings
         let data = try await WorkflowRunsController<Context>.jsonBody(request, what: "the agent's data").value
+        // The run's definition as a document (kept with the run, so a restart resumes it); the
+        // data is the run's input, never read as templates.
+        let document = JSONValue.object([
+            "name": .string(Self.runName.value), "timeout_ms": .number(Double(settings.timeoutMilliseconds)),
+            "steps": .array([.object([
+                "id": .string("agent"), "agent": .string(name), "action": .string(action), "with": .string("{{ input }}"),
+                "timeout_ms": .number(Double(settings.timeoutMilliseconds)),
+                "retry": .object(["attempts": .number(Double(settings.retryAttempts)), "backoff_ms": .number(100), "max_backoff_ms": .number(2000)]),
+            ])]),
+        ]).json
         let definition: WorkflowDefinition
         do {
-            let step = WorkflowStep(
-                id: "agent", action: .agent(name: .constant(name), action: action, with: .value(data)), timeoutMilliseconds: settings.timeoutMilliseconds,
-                retry: .init(attempts: settings.retryAttempts, backoffMilliseconds: 100, maxBackoffMilliseconds: 2000))
-            definition = try WorkflowDefinition(name: Self.runName, timeoutMilliseconds: settings.timeoutMilliseconds, steps: [step])
+            definition = try WorkflowDocumentReader().workflowDocument(json: document)
         } catch {
             throw AdminError.invalid(error.field, error.reason)
         }
@@ -65,7 +72,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         let requestID = WorkflowRunsController<Context>.requestID(request)
         let started = try await engine.start(
             definition, id: UUID().uuidString.lowercased(), input: data, principal: principal, tenant: tenant, traceparent: trace.traceparent,
-            idempotency: nil)
+            idempotency: nil, adHocDefinition: document)
         guard case .new(let id, let finished) = started else { throw AdminError.conflict("the run could not be started") }
         let pattern = engine.agents.pattern(for: name).rawValue
         if WorkflowRunsController<Context>.prefersAsync(request) {

@@ -253,7 +253,10 @@ public final class BrainGateway: Sendable {
         // Runs a previous process left unfinished go on (succeeded steps are not called again);
         // idempotency records older than a day are forgotten, at start and hourly.
         try? await store.runs.forgetIdempotency(before: Date().timeIntervalSince1970 - 86_400)
-        await engine.resumeUnfinished { run in catalog.definition(named: run.workflow, for: run.workflowTenant) }
+        await engine.resumeUnfinished { run in
+            if let document = run.adHocDefinition { return try? WorkflowDocumentReader().workflowDocument(json: document) }
+            return catalog.definition(named: run.workflow, for: run.workflowTenant)
+        }
         let runs = store.runs
         let forgetting = Task {
             while !Task.isCancelled {

@@ -48,10 +48,11 @@ public final class WorkflowEngine: Sendable {
     /// Stores a new run of `definition` and starts driving it.
     public func start(
         _ definition: WorkflowDefinition, id: String, input: JSONValue, principal: Principal?, tenant: TenantID?, traceparent: String?,
-        idempotency: RunIdempotency?
+        idempotency: RunIdempotency?, adHocDefinition: String? = nil
     ) async throws -> Started {
-        let run = WorkflowRunMachine.newRun(
+        var run = WorkflowRunMachine.newRun(
             of: definition, id: id, tenant: tenant, input: input, caller: Self.callerValue(principal), traceparent: traceparent, now: now())
+        run.adHocDefinition = adHocDefinition
         // The first steps are decided before the run is stored, so one write records both.
         var machine = WorkflowRunMachine(definition: definition, run: run)
         let first = machine.handle(.start(now: run.startedAt))

@@ -34,6 +34,9 @@ public struct WorkflowRun: Sendable, Equatable {
     public var caller: JSONValue
     /// The run's trace context, so a resumed run's calls stay in the same trace.
     public var traceparent: String?
+    /// The definition of a run made up on the spot (a direct agent call), which no catalogue
+    /// holds: kept with the run so a restart can resume it.
+    public var adHocDefinition: String?
     public var steps: [StepRun]
 
     public init(

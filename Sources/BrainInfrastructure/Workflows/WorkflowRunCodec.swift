@@ -22,6 +22,7 @@ public enum WorkflowRunCodec {
         object["failed_step"] = run.failedStep.map { .string($0) }
         object["ending"] = run.ending.map { .string($0.rawValue) }
         object["traceparent"] = run.traceparent.map { .string($0) }
+        object["ad_hoc_definition"] = run.adHocDefinition.map { .string($0) }
         var out = ""
         out.reserveCapacity(4096)
         JSONValue.object(object).appendJSON(to: &out, sortedKeys: false)
@@ -57,6 +58,7 @@ public enum WorkflowRunCodec {
         run.error = string(value["error"])
         run.failedStep = string(value["failed_step"])
         run.ending = string(value["ending"]).flatMap(WorkflowRun.Status.init(rawValue:))
+        run.adHocDefinition = string(value["ad_hoc_definition"])
         return run
     }
 
