@@ -157,6 +157,17 @@ import Testing
         #expect(m.run.steps.map(\.state) == [.succeeded, .cancelled, .compensated, .cancelled])
     }
 
+    @Test func aStepTimingOutWithTheRunsDeadlineTimesTheRunOut() throws {
+        var m = Self.machine(try Self.contact(timeoutMilliseconds: 1000))
+        _ = m.handle(.start(now: 100))
+        _ = m.handle(.answered(step: 0, attempt: 1, Self.ok(.object(["score": .number(90)])), now: 100.1))
+        // CMS's own timer (capped at the 0.9 s left) fires just as the run's deadline does.
+        let actions = m.handle(.answered(step: 1, attempt: 1, .failed(reason: "no answer within 900 ms", retryable: true), now: 100.999))
+        #expect(actions.contains(.cancel(step: 2)) && actions.last == .finished)
+        #expect(m.run.status == .timedOut && m.run.responseStatus == 504)
+        #expect(m.run.steps[1].state == .cancelled)
+    }
+
     @Test func anOptionalFailureSkipsTheStepsThatNeedIt() throws {
         let steps = [
             WorkflowStep(id: "a", action: try Self.call("svc"), optional: true),

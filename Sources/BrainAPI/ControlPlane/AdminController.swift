@@ -63,7 +63,7 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
 
     /// The tenant a request acts for: `X-Tenant-ID` or `?tenant_id=`; nil = global.
     private func scope(_ request: Request) throws -> TenantID? {
-        let text = request.headers[.init("X-Tenant-ID")!] ?? request.uri.queryParameters["tenant_id"].map(String.init)
+        let text = request.headers[.tenantID] ?? request.uri.queryParameters["tenant_id"].map(String.init)
         // Present but empty is a mistake, not "no tenant": a request must not widen its scope
         // to every tenant by sending a blank header.
         guard let text else { return nil }
@@ -358,7 +358,7 @@ struct AdminController<Context: CallerRequestContext>: Sendable {
         }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .accelBuffering: "no"],
             body: body)
     }
 

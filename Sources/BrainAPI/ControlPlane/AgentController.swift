@@ -66,7 +66,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
             throw AdminError.invalid(error.field, error.reason)
         }
         var traceHeaders = HTTPHeaders()
-        if let incoming = request.headers[.init("traceparent")!] { traceHeaders.add(name: "traceparent", value: incoming) }
+        if let incoming = request.headers[.traceparent] { traceHeaders.add(name: "traceparent", value: incoming) }
         var random = SystemRandomNumberGenerator()
         let trace = TraceContext.start(from: traceHeaders, using: &random)
         let requestID = WorkflowRunsController<Context>.requestID(request)
@@ -78,8 +78,8 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         if WorkflowRunsController<Context>.prefersAsync(request) {
             var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
             response.headers[.location] = "/api/brain/runs/\(id)"
-            response.headers[.init("X-Brain-Run-ID")!] = id
-            response.headers[.init("X-Brain-Agent-Pattern")!] = pattern
+            response.headers[.brainRunID] = id
+            response.headers[.brainAgentPattern] = pattern
             return response
         }
         let run = await finished.value
@@ -93,9 +93,9 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         } else {
             response = Self.error(.badGateway, "bad_gateway", "the agents service could not be reached: \(step?.error ?? "no answer")", requestID)
         }
-        response.headers[.init("X-Brain-Run-ID")!] = id
-        response.headers[.init("X-Brain-Agent-Pattern")!] = pattern
-        response.headers[.init("X-Request-ID")!] = requestID
+        response.headers[.brainRunID] = id
+        response.headers[.brainAgentPattern] = pattern
+        response.headers[.requestID] = requestID
         return response
     }
 

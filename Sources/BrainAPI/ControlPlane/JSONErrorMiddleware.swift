@@ -7,12 +7,12 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let supplied = request.headers[.init("X-Request-ID")!]
+        let supplied = request.headers[.requestID]
         let requestID = supplied.flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
         do {
             var response = try await next(request, context)
             // A handler that put the id in its body (a workflow's failure) has set it already.
-            if response.headers[.init("X-Request-ID")!] == nil { response.headers[.init("X-Request-ID")!] = requestID }
+            if response.headers[.requestID] == nil { response.headers[.requestID] = requestID }
             return response
         } catch let error as AdminError {
             var text = "{\"error\":"
@@ -28,7 +28,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             text += "}"
             var headers = error.headers
             headers[.contentType] = "application/json"
-            headers[.init("X-Request-ID")!] = requestID
+            headers[.requestID] = requestID
             return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         } catch let error as any HTTPResponseError {
             let (code, detail): (String, String) = switch error.status {
@@ -47,6 +47,6 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func errorResponse(status: HTTPResponse.Status, code: String, detail: String, requestID: String) -> Response {
         let error = GatewayError(status: .init(statusCode: status.code), code: code, detail: detail)
         let body = error.body(requestID: requestID, allocator: ByteBufferAllocator())
-        return Response(status: status, headers: [.contentType: "application/json", .init("X-Request-ID")!: requestID], body: .init(byteBuffer: body))
+        return Response(status: status, headers: [.contentType: "application/json", .requestID: requestID], body: .init(byteBuffer: body))
     }
 }

@@ -34,7 +34,7 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
             let tenant = try Self.tenant(of: caller, request)
             let id = context.parameters.get("id") ?? ""
-            let explicitTenant = request.headers[.init("X-Tenant-ID")!] != nil
+            let explicitTenant = request.headers[.tenantID] != nil
             guard Self.isRunID(id), let run = try await runs.run(id: id, tenant: tenant, allTenants: caller.isPlatformAdmin && !explicitTenant) else {
                 throw AdminError(status: .notFound, code: "run_not_found", detail: "no run with this id")
             }
@@ -44,7 +44,7 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
             let tenant = try Self.tenant(of: caller, request)
             let parameters = request.uri.queryParameters
-            var query = RunQuery(tenant: tenant, allTenants: caller.isPlatformAdmin && request.headers[.init("X-Tenant-ID")!] == nil)
+            var query = RunQuery(tenant: tenant, allTenants: caller.isPlatformAdmin && request.headers[.tenantID] == nil)
             if let w = parameters["workflow"] {
                 guard let name = try? ServiceName(String(w)) else { throw AdminError.invalid("workflow", "not a workflow name") }
                 query.workflow = name
@@ -91,14 +91,14 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             throw AdminError.invalid(violation.field, "input.\(violation.field) \(violation.reason)")
         }
         var idempotency: RunIdempotency?
-        if let key = request.headers[.init("Idempotency-Key")!] {
+        if let key = request.headers[.idempotencyKey] {
             guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
                 throw AdminError.invalid("Idempotency-Key", "must be 1-255 visible ASCII characters")
             }
             idempotency = RunIdempotency(key: key, bodyDigest: Self.digest(bytes))
         }
         var traceHeaders = HTTPHeaders()
-        if let incoming = request.headers[.init("traceparent")!] { traceHeaders.add(name: "traceparent", value: incoming) }
+        if let incoming = request.headers[.traceparent] { traceHeaders.add(name: "traceparent", value: incoming) }
         var random = SystemRandomNumberGenerator()
         let trace = TraceContext.start(from: traceHeaders, using: &random)
         let id = UUID().uuidString.lowercased()
@@ -113,18 +113,18 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             }
             guard run.status.isFinished else {
                 var error = AdminError(status: .conflict, code: "run_in_progress", detail: "the run started with this Idempotency-Key is still running")
-                error.headers[.init("X-Brain-Run-ID")!] = run.id
+                error.headers[.brainRunID] = run.id
                 throw error
             }
             var response = Self.answer(for: run, requestID: requestID)
-            response.headers[.init("Idempotent-Replayed")!] = "true"
+            response.headers[.idempotentReplayed] = "true"
             return response
         case .new(let id, let finished):
             if Self.prefersAsync(request) {
                 var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
                 response.headers[.location] = "/api/brain/runs/\(id)"
-                response.headers[.init("X-Brain-Run-ID")!] = id
-                response.headers[.init("Preference-Applied")!] = "respond-async"
+                response.headers[.brainRunID] = id
+                response.headers[.preferenceApplied] = "respond-async"
                 return response
             }
             let run = await finished.value
@@ -132,7 +132,7 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
                 // The gateway is shutting down: the run resumes at the next start.
                 var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
                 response.headers[.location] = "/api/brain/runs/\(id)"
-                response.headers[.init("X-Brain-Run-ID")!] = id
+                response.headers[.brainRunID] = id
                 return response
             }
             return Self.answer(for: run, requestID: requestID)
@@ -154,8 +154,8 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             ])
         }
         var response = JSONResponse.raw(body.json, status: .init(code: status))
-        response.headers[.init("X-Brain-Run-ID")!] = run.id
-        response.headers[.init("X-Request-ID")!] = requestID
+        response.headers[.brainRunID] = run.id
+        response.headers[.requestID] = requestID
         return response
     }
 
@@ -173,7 +173,7 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
 
     /// The client's `X-Request-ID` when it is a plain token, else a new one.
     static func requestID(_ request: Request) -> String {
-        request.headers[.init("X-Request-ID")!].flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
+        request.headers[.requestID].flatMap { RequestIdentifier.isAcceptable($0) ? $0 : nil } ?? RequestIdentifier.generate()
     }
 
     /// What identifies a request body for `Idempotency-Key` (SHA-256, hex).
@@ -182,13 +182,13 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
     }
 
     static func prefersAsync(_ request: Request) -> Bool {
-        request.headers[values: .init("Prefer")!].contains { value in
+        request.headers[values: .prefer].contains { value in
             value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" }
         }
     }
 
     static func tenant(of caller: Principal, _ request: Request) throws -> TenantID {
-        switch TenantContext.resolve(principal: caller, requestedTenant: request.headers[.init("X-Tenant-ID")!]) {
+        switch TenantContext.resolve(principal: caller, requestedTenant: request.headers[.tenantID]) {
         case .actFor(let tenant): return tenant
         case .forbidden: throw AdminError.forbidden("X-Tenant-ID names another tenant; only platform-admin may act for other tenants")
         case .invalidHeader: throw AdminError(status: .badRequest, code: "bad_request", detail: "X-Tenant-ID is not a UUID")

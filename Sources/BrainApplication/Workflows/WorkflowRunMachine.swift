@@ -95,6 +95,10 @@ public struct WorkflowRunMachine: Sendable {
         case .start(let now):
             return start(now: now)
         case .answered(let step, _, let outcome, let now):
+            // A call's timeout is capped by the run's deadline, so its timer and the deadline's
+            // fire together; whichever is seen first, the run timed out (10 ms allow for the two
+            // clocks).
+            if now >= deadline - 0.01 { return timeOut(now: now) }
             return answered(step: step, outcome: outcome, now: now)
         case .retryDue(let step, let attempt, let now):
             run.steps[step].attempts = attempt

@@ -60,7 +60,7 @@ struct GraphQLController<Context: RequestContext>: Sendable {
         guard principal.roles.contains(Principal.platformAdminRole) else {
             return GraphQLCaller(principal: principal, scope: principal.tenant)
         }
-        let asked = request.headers[.init("X-Tenant-ID")!]
+        let asked = request.headers[.tenantID]
         guard let asked else { return GraphQLCaller(principal: principal, scope: nil) }
         do {
             return GraphQLCaller(principal: principal, scope: try TenantID(asked))
