@@ -3,6 +3,17 @@ import Testing
 
 /// A run survives its gateway being killed: the next process resumes it from the store.
 @Suite struct WorkflowResumeTests {
+    /// The run once it is no longer `running` (or as it is after 5 s).
+    static func finishedRun(_ id: String, on gateway: GatewayProcess) async throws -> [String: Any] {
+        var run: [String: Any] = [:]
+        for _ in 0..<100 {
+            run = AdminAPITests.json(try await gateway.send("GET /api/brain/runs/\(id) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+            if run["status"] as? String != "running" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return run
+    }
+
     @Test func aRunInterruptedBySIGKILLResumesWithoutRepeatingFinishedSteps() async throws {
         let backend = try await ScriptedBackend(reply: WorkflowTests.script(score: 90, delay: 0, cmsDelay: 0))
         // CRM is slow the first time: the gateway is killed while it waits.
@@ -34,12 +45,7 @@ import Testing
             backend.setReply(WorkflowTests.script(score: 90))
             let next = try await GatewayProcess(yaml: yaml, environment: ["DATABASE_URL": database])
             second = next
-            var run: [String: Any] = [:]
-            for _ in 0..<100 {
-                run = AdminAPITests.json(try await next.send("GET /api/brain/runs/\(runID) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-                if run["status"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let run = try await Self.finishedRun(runID, on: next)
             #expect(run["status"] as? String == "succeeded", "\(run)")
             #expect((run["output"] as? NSDictionary) == ["success": true, "lead_id": "L-1", "score": 90, "priority": "high"] as NSDictionary)
             // Finished steps were not called again; the interrupted one was, with the same key.
@@ -78,12 +84,7 @@ import Testing
             backend.setReply { _ in .json(#"{"posted": true}"#) }
             let next = try await GatewayProcess(yaml: yaml, environment: ["DATABASE_URL": database])
             second = next
-            var run: [String: Any] = [:]
-            for _ in 0..<100 {
-                run = AdminAPITests.json(try await next.send("GET /api/brain/runs/\(runID) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-                if run["status"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let run = try await Self.finishedRun(runID, on: next)
             #expect(run["status"] as? String == "succeeded", "\(run)")
             let calls = backend.requests
             #expect(calls.count == 2 && Set(calls.compactMap { $0.header("Idempotency-Key") }) == ["\(runID):agent"])
