@@ -171,3 +171,66 @@ struct RowLevelSecurityTests {
         }
     }
 }
+
+/// The run stores, against both databases: round trip, tenant scope, idempotency claims, retention.
+@Suite struct RunRepositoryTests {
+    static func withRunStore(_ kind: RepositoryTests.Store, _ body: @Sendable (any WorkflowRunRepository) async throws -> Void) async throws {
+        let logger = RepositoryTests.quiet
+        switch kind {
+        case .sqlite:
+            let store = try await SQLiteRegistryStore.open(path: NSTemporaryDirectory() + "runs-\(UUID().uuidString).sqlite", reader: RepositoryTests.reader, logger: logger)
+            do { try await body(SQLiteRunStore(store)) } catch { await store.close(); throw error }
+            await store.close()
+        case .postgres:
+            guard PostgresTestDatabase.available else { return }
+            let database = try await PostgresTestDatabase.create()
+            try await database.withClient(user: "brain_owner") { owner in
+                try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: logger)
+            }
+            try await database.withClient(user: "brain_gateway") { client in
+                try await body(PostgresRunStore(PostgresRegistryStore(client: client, reader: RepositoryTests.reader, logger: logger), logger: logger))
+            }
+        }
+    }
+
+    static func run(_ tenant: TenantID, startedAt: Double, status: WorkflowRun.Status = .running) -> WorkflowRun {
+        var run = WorkflowRun(
+            id: UUID().uuidString.lowercased(), workflow: try! ServiceName("lead"), workflowTenant: nil, tenant: tenant, startedAt: startedAt,
+            input: .object(["name": .string("Ada \"quoted\"\n")]), caller: .object(["sub": .string("u")]), traceparent: nil,
+            steps: [StepRun(id: "a"), StepRun(id: "b")])
+        run.status = status
+        if status.isFinished { run.finishedAt = startedAt + 1 }
+        run.steps[0].state = .succeeded
+        run.steps[0].body = .object(["id": .number(7), "list": .array([.bool(true), .null])])
+        return run
+    }
+
+    @Test(arguments: RepositoryTests.Store.allCases)
+    func runsRoundTripStayInTheirTenantAndExpire(store kind: RepositoryTests.Store) async throws {
+        try await Self.withRunStore(kind) { store in
+            let a = RepositoryTests.tenantA, b = RepositoryTests.tenantB
+            let now = Date().timeIntervalSince1970
+            var recent = Self.run(a, startedAt: now)
+            #expect(try await store.create(recent, idempotency: RunIdempotency(key: "k", bodyDigest: "d1")) == nil)
+            recent.steps[1].state = .running
+            recent.steps[1].attempts = 2
+            try await store.save(recent)
+            #expect(try await store.run(id: recent.id, tenant: a, allTenants: false) == recent)
+            #expect(try await store.run(id: recent.id, tenant: b, allTenants: false) == nil)
+            #expect(try await store.run(id: recent.id, tenant: b, allTenants: true) == recent)
+            // The same key again: the first run and its digest, nothing stored.
+            let claimed = try #require(try await store.create(Self.run(a, startedAt: now), idempotency: RunIdempotency(key: "k", bodyDigest: "d2")))
+            #expect(claimed.existing.id == recent.id && claimed.digest == "d1")
+            // Another tenant's same key is another key.
+            #expect(try await store.create(Self.run(b, startedAt: now), idempotency: RunIdempotency(key: "k", bodyDigest: "d1")) == nil)
+            // Retention: finished and old → gone; running or recent → kept.
+            let old = Self.run(a, startedAt: now - 90 * 86_400, status: .succeeded)
+            let oldRunning = Self.run(a, startedAt: now - 90 * 86_400)
+            for r in [old, oldRunning] { #expect(try await store.create(r, idempotency: nil) == nil) }
+            #expect(try await store.forgetRuns(startedBefore: now - 30 * 86_400) == 1)
+            let left = try await store.runs(RunQuery(tenant: a)).map(\.id)
+            #expect(Set(left) == [recent.id, oldRunning.id] && left.first == recent.id)
+            #expect(Set(try await store.unfinished().map(\.id)).isSuperset(of: [recent.id, oldRunning.id]))
+        }
+    }
+}

@@ -251,18 +251,24 @@ public final class BrainGateway: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(settings.shutdownDrainSeconds + 5)
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         // Runs a previous process left unfinished go on (succeeded steps are not called again);
-        // idempotency records older than a day are forgotten, at start and hourly.
-        try? await store.runs.forgetIdempotency(before: Date().timeIntervalSince1970 - 86_400)
+        // idempotency records older than a day, and finished runs past their retention, are
+        // forgotten, at start and hourly.
+        let runs = store.runs
+        let runRetention = Double(settings.runRetentionDays) * 86_400
+        let forget: @Sendable () async -> Void = { [logger] in
+            let now = Date().timeIntervalSince1970
+            try? await runs.forgetIdempotency(before: now - 86_400)
+            if let removed = try? await runs.forgetRuns(startedBefore: now - runRetention), removed > 0 {
+                logger.info("old workflow runs deleted", metadata: ["count": .stringConvertible(removed)])
+            }
+        }
+        await forget()
         await engine.resumeUnfinished { run in
             if let document = run.adHocDefinition { return try? WorkflowDocumentReader().workflowDocument(json: document) }
             return catalog.definition(named: run.workflow, for: run.workflowTenant)
         }
-        let runs = store.runs
         let forgetting = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-                try? await runs.forgetIdempotency(before: Date().timeIntervalSince1970 - 86_400)
-            }
+            while (try? await Task.sleep(for: .seconds(3600))) != nil { await forget() }
         }
         defer { forgetting.cancel() }
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)

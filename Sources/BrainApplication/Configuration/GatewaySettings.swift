@@ -84,6 +84,8 @@ public struct GatewaySettings: Sendable {
     public var migrationDatabaseURL: String?
     /// Domain events older than this are deleted.
     public var eventRetentionDays: Int = 30
+    /// Finished workflow runs older than this are deleted (running ones never are).
+    public var runRetentionDays: Int = 30
 
     public init() {}
 }

@@ -45,6 +45,8 @@ public protocol WorkflowRunRepository: Sendable {
     func unfinished() async throws -> [WorkflowRun]
     /// Forgets idempotency records older than `before` (seconds since 1970).
     func forgetIdempotency(before: Double) async throws
+    /// Deletes finished runs that started before `before`; returns how many.
+    func forgetRuns(startedBefore before: Double) async throws -> Int
 }
 
 /// A workflow definition with the JSON document it was read from: what is stored and shown,

@@ -46,6 +46,7 @@ public struct EnvironmentSettingsReader: Sendable {
         s.upstreamMaxIdleConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_IDLE", default: s.upstreamMaxIdleConnections, range: 0...100_000)
         s.upstreamCAFile = value("BRAIN_GATEWAY_UPSTREAM_CA_FILE")
         s.eventRetentionDays = try integer("BRAIN_GATEWAY_EVENT_RETENTION_DAYS", default: s.eventRetentionDays, range: 1...36_500)
+        s.runRetentionDays = try integer("BRAIN_GATEWAY_RUN_RETENTION_DAYS", default: s.runRetentionDays, range: 1...36_500)
         if let url = value("BRAIN_GATEWAY_MIGRATION_DATABASE_URL") {
             guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
                 throw ConfigurationError(field: "BRAIN_GATEWAY_MIGRATION_DATABASE_URL", reason: "must be a postgresql:// URL")

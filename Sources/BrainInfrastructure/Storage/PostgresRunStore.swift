@@ -99,6 +99,17 @@ public final class PostgresRunStore: WorkflowRunRepository {
         }
     }
 
+    public func forgetRuns(startedBefore before: Double) async throws -> Int {
+        let logger = self.logger
+        return try await store.inScope(.platform) { connection in
+            var removed = 0
+            for try await _ in try await connection.query(
+                "DELETE FROM workflow_runs WHERE status <> 'running' AND started_at < \(before) RETURNING id", logger: logger
+            ).decode(UUID.self) { removed += 1 }
+            return removed
+        }
+    }
+
     public func forgetIdempotency(before: Double) async throws {
         let logger = self.logger
         _ = try await store.inScope(.platform) { connection in

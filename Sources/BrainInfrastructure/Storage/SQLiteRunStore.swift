@@ -73,6 +73,10 @@ public final class SQLiteRunStore: WorkflowRunRepository {
         return try rows.compactMap { try $0.column("document")?.string.map(WorkflowRunCodec.decode) }
     }
 
+    public func forgetRuns(startedBefore before: Double) async throws -> Int {
+        try await connection.query("DELETE FROM workflow_runs WHERE status != 'running' AND started_at < ? RETURNING id", [.float(before)]).count
+    }
+
     public func forgetIdempotency(before: Double) async throws {
         _ = try await connection.query("DELETE FROM workflow_run_keys WHERE created_at < ?", [.float(before)])
     }
