@@ -259,6 +259,8 @@ import Testing
             let unknown = try await AdminAPITests.call(gateway, "POST", "/api/brain/workflows/nope/runs", body: "{}", token: TestTokens.user)
             #expect(unknown.status == 404 && AdminAPITests.json(unknown)["error"] as? String == "workflow_not_found")
             #expect(try await Self.submit(gateway, token: "").status == 401)
+            let get = try await AdminAPITests.call(gateway, "GET", "/api/brain/contact/submit", token: TestTokens.user)
+            #expect(get.status == 405 && get.header("Allow") == "POST")
             #expect(backend.requests.isEmpty)
             // The same workflow by name.
             let byName = try await AdminAPITests.call(

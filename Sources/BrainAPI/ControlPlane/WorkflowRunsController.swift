@@ -71,8 +71,13 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
         let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
         let tenant = try Self.tenant(of: caller, request)
         guard let definition = catalog.exposed(method: HttpMethod(request.method.rawValue), path: path, for: tenant) else {
-            if catalog.all(visibleTo: tenant, everything: false).contains(where: { $0.interface.expose?.path == path }) {
-                throw AdminError(status: .methodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this endpoint")
+            let methods = Set(catalog.all(visibleTo: tenant, everything: false).compactMap { w in
+                w.interface.expose.flatMap { $0.path == path ? $0.method.description : nil }
+            })
+            guard methods.isEmpty else {
+                var error = AdminError(status: .methodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this endpoint")
+                error.headers[.allow] = methods.sorted().joined(separator: ", ")
+                throw error
             }
             return nil
         }
