@@ -72,12 +72,15 @@ import Testing
     }
 
     @Test func aRevocationIsSeenAfterTheCacheTime() async throws {
-        try await Self.withIntrospection(cacheSeconds: 2) { gateway, _, auth in
+        try await Self.withIntrospection(cacheSeconds: 3) { gateway, _, auth in
             auth.introspection = ["opaque-soon-revoked": Self.active()]
+            let first = ContinuousClock.now
             #expect(try await Self.get(gateway, token: "opaque-soon-revoked").status == 200)
             auth.introspection = [:]
-            #expect(try await Self.get(gateway, token: "opaque-soon-revoked").status == 200, "cached for 2 s")
-            try await Task.sleep(for: .milliseconds(2300))
+            let again = try await Self.get(gateway, token: "opaque-soon-revoked").status
+            // On a starved machine the second request may come after the cache time itself.
+            if ContinuousClock.now - first < .milliseconds(2900) { #expect(again == 200, "cached for 3 s") }
+            try await Task.sleep(until: first + .milliseconds(3300))
             #expect(try await Self.get(gateway, token: "opaque-soon-revoked").status == 401)
             #expect(auth.introspectionCalls.count == 2)
         }
