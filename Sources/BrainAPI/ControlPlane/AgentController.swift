@@ -65,20 +65,14 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         } catch {
             throw AdminError.invalid(error.field, error.reason)
         }
-        var traceHeaders = HTTPHeaders()
-        if let incoming = request.headers[.traceparent] { traceHeaders.add(name: "traceparent", value: incoming) }
-        var random = SystemRandomNumberGenerator()
-        let trace = TraceContext.start(from: traceHeaders, using: &random)
         let requestID = WorkflowRunsController<Context>.requestID(request)
         let started = try await engine.start(
-            definition, id: UUID().uuidString.lowercased(), input: data, principal: principal, tenant: tenant, traceparent: trace.traceparent,
+            definition, id: UUID().uuidString.lowercased(), input: data, principal: principal, tenant: tenant, traceparent: WorkflowRunsController<Context>.traceparent(request),
             idempotency: nil, adHocDefinition: document)
         guard case .new(let id, let finished) = started else { throw AdminError.conflict("the run could not be started") }
         let pattern = engine.agents.pattern(for: name).rawValue
         if WorkflowRunsController<Context>.prefersAsync(request) {
-            var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
-            response.headers[.location] = "/api/brain/runs/\(id)"
-            response.headers[.brainRunID] = id
+            var response = WorkflowRunsController<Context>.accepted(id)
             response.headers[.brainAgentPattern] = pattern
             return response
         }

@@ -71,12 +71,10 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
         let caller = try await ControlPlaneCaller.principal(request, authentication: authentication)
         let tenant = try Self.tenant(of: caller, request)
         guard let definition = catalog.exposed(method: HttpMethod(request.method.rawValue), path: path, for: tenant) else {
-            let methods = Set(catalog.all(visibleTo: tenant, everything: false).compactMap { w in
-                w.interface.expose.flatMap { $0.path == path ? $0.method.description : nil }
-            })
+            let methods = catalog.exposedMethods(path: path, for: tenant)
             guard methods.isEmpty else {
                 var error = AdminError(status: .methodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this endpoint")
-                error.headers[.allow] = methods.sorted().joined(separator: ", ")
+                error.headers[.allow] = methods.map(\.description).sorted().joined(separator: ", ")
                 throw error
             }
             return nil
@@ -87,14 +85,8 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
     // MARK: Running
 
     private func run(_ definition: WorkflowDefinition, request: Request, caller: Principal, tenant: TenantID) async throws -> Response {
-        guard caller.isPlatformAdmin || caller.hasAny(of: definition.roles) else {
-            throw AdminError.forbidden("running '\(definition.name)' needs one of the roles: \(definition.roles.joined(separator: ", "))")
-        }
         let requestID = Self.requestID(request)
         let (bytes, input) = try await Self.jsonBody(request, what: "the run input")
-        if let violation = definition.interface.input.violation(in: input) {
-            throw AdminError.invalid(violation.field, "input.\(violation.field) \(violation.reason)")
-        }
         var idempotency: RunIdempotency?
         if let key = request.headers[.idempotencyKey] {
             guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
@@ -102,46 +94,61 @@ struct WorkflowRunsController<Context: CallerRequestContext>: Sendable {
             }
             idempotency = RunIdempotency(key: key, bodyDigest: Self.digest(bytes))
         }
-        var traceHeaders = HTTPHeaders()
-        if let incoming = request.headers[.traceparent] { traceHeaders.add(name: "traceparent", value: incoming) }
-        var random = SystemRandomNumberGenerator()
-        let trace = TraceContext.start(from: traceHeaders, using: &random)
-        let id = UUID().uuidString.lowercased()
-        let started = try await engine.start(
-            definition, id: id, input: input, principal: caller, tenant: tenant, traceparent: trace.traceparent, idempotency: idempotency)
-        switch started {
-        case .existing(let run, let digest):
-            guard digest == idempotency?.bodyDigest else {
-                throw AdminError(
-                    status: .unprocessableContent, code: "idempotency_key_reused",
-                    detail: "this Idempotency-Key was used with another request body", field: "Idempotency-Key")
-            }
-            guard run.status.isFinished else {
-                var error = AdminError(status: .conflict, code: "run_in_progress", detail: "the run started with this Idempotency-Key is still running")
-                error.headers[.brainRunID] = run.id
-                throw error
-            }
+        let submission: WorkflowEngine.Submission
+        do {
+            submission = try await engine.submit(
+                definition, input: input, principal: caller, tenant: tenant, traceparent: Self.traceparent(request), idempotency: idempotency)
+        } catch let refusal as WorkflowEngine.Refusal {
+            throw Self.error(refusal)
+        }
+        switch submission {
+        case .replayed(let run):
             var response = Self.answer(for: run, requestID: requestID)
             response.headers[.idempotentReplayed] = "true"
             return response
-        case .new(let id, let finished):
+        case .started(let id, let finished):
             if Self.prefersAsync(request) {
-                var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
-                response.headers[.location] = "/api/brain/runs/\(id)"
-                response.headers[.brainRunID] = id
+                var response = Self.accepted(id)
                 response.headers[.preferenceApplied] = "respond-async"
                 return response
             }
             let run = await finished.value
-            guard run.status.isFinished else {
-                // The gateway is shutting down: the run resumes at the next start.
-                var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
-                response.headers[.location] = "/api/brain/runs/\(id)"
-                response.headers[.brainRunID] = id
-                return response
-            }
-            return Self.answer(for: run, requestID: requestID)
+            // Not finished: the gateway is shutting down, and the run resumes at the next start.
+            return run.status.isFinished ? Self.answer(for: run, requestID: requestID) : Self.accepted(id)
         }
+    }
+
+    static func error(_ refusal: WorkflowEngine.Refusal) -> AdminError {
+        switch refusal {
+        case .roleMissing(let workflow, let roles):
+            return AdminError.forbidden("running '\(workflow)' needs one of the roles: \(roles.joined(separator: ", "))")
+        case .invalidInput(let field, let reason):
+            return AdminError.invalid(field, reason)
+        case .keyReused:
+            return AdminError(
+                status: .unprocessableContent, code: "idempotency_key_reused", detail: "this Idempotency-Key was used with another request body",
+                field: "Idempotency-Key")
+        case .inProgress(let runID):
+            var error = AdminError(status: .conflict, code: "run_in_progress", detail: "the run started with this Idempotency-Key is still running")
+            error.headers[.brainRunID] = runID
+            return error
+        }
+    }
+
+    /// 202 `{"run_id", "status": "running"}` with the run's `Location`.
+    static func accepted(_ id: String) -> Response {
+        var response = JSONResponse.raw(JSONValue.object(["run_id": .string(id), "status": .string("running")]).json, status: .accepted)
+        response.headers[.location] = "/api/brain/runs/\(id)"
+        response.headers[.brainRunID] = id
+        return response
+    }
+
+    /// The run's trace: the caller's `traceparent` continued, or a new trace.
+    static func traceparent(_ request: Request) -> String {
+        var headers = HTTPHeaders()
+        if let incoming = request.headers[.traceparent] { headers.add(name: "traceparent", value: incoming) }
+        var random = SystemRandomNumberGenerator()
+        return TraceContext.start(from: headers, using: &random).traceparent
     }
 
     /// A finished run's answer: its response on success; 502 `workflow_failed` or 504

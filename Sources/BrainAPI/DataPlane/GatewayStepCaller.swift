@@ -228,12 +228,7 @@ final class StepExchange: UpstreamResponseReceiver {
     private func recordOutcome(_ outcome: ServiceBreakers.Outcome, latency: Double?) {
         guard !outcomeRecorded, let index = instanceIndex, let traffic else { return }
         outcomeRecorded = true
-        let now = DataPlaneHandler.policyNow()
-        switch outcome {
-        case .abandoned: traffic.balancer.requestAbandoned(index)
-        case .success, .failure: traffic.balancer.requestFinished(index, latencySeconds: latency, now: now)
-        }
-        traffic.breakers.record(outcome, instance: index, now: now)
+        traffic.record(outcome, instance: index, latencySeconds: latency, now: DataPlaneHandler.policyNow())
     }
 
     /// Counts the call like a proxied request (metrics, access log), then answers the engine.

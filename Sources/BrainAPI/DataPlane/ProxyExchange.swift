@@ -111,11 +111,7 @@ final class ProxyExchange {
     func recordOutcome(_ outcome: ServiceBreakers.Outcome, latencySeconds: Double?, now: Double) {
         guard !outcomeRecorded, let index = instanceIndex else { return }
         outcomeRecorded = true
-        switch outcome {
-        case .abandoned: traffic.balancer.requestAbandoned(index)
-        case .success, .failure: traffic.balancer.requestFinished(index, latencySeconds: latencySeconds, now: now)
-        }
-        traffic.breakers.record(outcome, instance: index, now: now)
+        traffic.record(outcome, instance: index, latencySeconds: latencySeconds, now: now)
     }
 
     /// Remembers a body part for a possible retry, or gives up replay when it gets too big.

@@ -40,6 +40,17 @@ final class ServiceTraffic {
     }
 }
 
+extension ServiceTraffic {
+    /// How an attempt on `index` ended, told to this loop's balancer and the shared breakers.
+    func record(_ outcome: ServiceBreakers.Outcome, instance index: Int, latencySeconds: Double?, now: Double) {
+        switch outcome {
+        case .abandoned: balancer.requestAbandoned(index)
+        case .success, .failure: balancer.requestFinished(index, latencySeconds: latencySeconds, now: now)
+        }
+        breakers.record(outcome, instance: index, now: now)
+    }
+}
+
 /// Every service's `ServiceTraffic` for one event loop. Rebuilt lazily when the registry
 /// publishes a new snapshot (breaker state survives: it lives in the shared `BreakerBoard`).
 final class LoopTraffic {

@@ -140,16 +140,13 @@ public final class BrainGateway: Sendable {
             repository: store.workflows, catalog: catalog, registry: registry, agents: configuration.agents, events: journal,
             now: { Date().timeIntervalSince1970 }, logger: logger)
         do {
+            // The admin API's checks, each entry against the ones before it (the catalogue is
+            // then reloaded from the store).
             for (index, workflow) in configuration.workflows.enumerated() {
-                if let missing = WorkflowCatalog.missingReference(in: workflow.definition, directory: registry.directory, agents: configuration.agents) {
-                    throw ConfigurationError(field: "workflows[\(index)].\(missing.field)", reason: missing.reason)
+                if let violation = workflowAdministration.check(workflow.definition) {
+                    throw ConfigurationError(field: "workflows[\(index)].\(violation.field)", reason: violation.reason)
                 }
-                if let other = configuration.workflows[..<index].first(where: {
-                    $0.definition.tenant == workflow.definition.tenant && $0.definition.interface.expose != nil
-                        && $0.definition.interface.expose == workflow.definition.interface.expose
-                }) {
-                    throw ConfigurationError(field: "workflows[\(index)].expose", reason: "'\(other.definition.name)' is already exposed there")
-                }
+                catalog.upsert(workflow.definition)
             }
             try await workflowAdministration.seed(configuration.workflows)
             try await workflowAdministration.reload()

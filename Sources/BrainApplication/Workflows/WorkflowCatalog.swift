@@ -9,7 +9,18 @@ public final class WorkflowCatalog: Sendable {
         let name: ServiceName
     }
 
-    private let definitions = Mutex<[Key: WorkflowDefinition]>([:])
+    /// The definitions, and those with an `expose` alias by its path: every control-plane
+    /// request asks whether its path is an alias, so that is one dictionary lookup.
+    private struct State {
+        var definitions: [Key: WorkflowDefinition] = [:]
+        var byAlias: [String: [WorkflowDefinition]] = [:]
+
+        mutating func reindex() {
+            byAlias = Dictionary(grouping: definitions.values.filter { $0.interface.expose != nil }) { $0.interface.expose?.path ?? "" }
+        }
+    }
+
+    private let state = Mutex(State())
 
     public init(_ workflows: [WorkflowDefinition] = []) {
         replace(with: workflows)
@@ -18,48 +29,52 @@ public final class WorkflowCatalog: Sendable {
     public func replace(with workflows: [WorkflowDefinition]) {
         var all: [Key: WorkflowDefinition] = [:]
         for w in workflows { all[Key(tenant: w.tenant, name: w.name)] = w }
-        definitions.withLock { $0 = all }
+        state.withLock {
+            $0.definitions = all
+            $0.reindex()
+        }
     }
 
     public func upsert(_ workflow: WorkflowDefinition) {
-        definitions.withLock { $0[Key(tenant: workflow.tenant, name: workflow.name)] = workflow }
+        state.withLock {
+            $0.definitions[Key(tenant: workflow.tenant, name: workflow.name)] = workflow
+            $0.reindex()
+        }
     }
 
     public func remove(name: ServiceName, tenant: TenantID?) {
-        _ = definitions.withLock { $0.removeValue(forKey: Key(tenant: tenant, name: name)) }
+        state.withLock {
+            $0.definitions.removeValue(forKey: Key(tenant: tenant, name: name))
+            $0.reindex()
+        }
     }
 
     /// The workflow `name` as `tenant` sees it: its own, else the global one.
     public func definition(named name: ServiceName, for tenant: TenantID?) -> WorkflowDefinition? {
-        definitions.withLock { all in
-            if let tenant, let own = all[Key(tenant: tenant, name: name)] { return own }
-            return all[Key(tenant: nil, name: name)]
+        state.withLock { s in
+            if let tenant, let own = s.definitions[Key(tenant: tenant, name: name)] { return own }
+            return s.definitions[Key(tenant: nil, name: name)]
         }
-    }
-
-    /// The workflow exactly as stored under (tenant, name) — not a shadowed global one.
-    public func stored(named name: ServiceName, tenant: TenantID?) -> WorkflowDefinition? {
-        definitions.withLock { $0[Key(tenant: tenant, name: name)] }
     }
 
     /// The workflow whose `expose` alias is (method, path), as `tenant` sees it.
     public func exposed(method: HttpMethod, path: String, for tenant: TenantID?) -> WorkflowDefinition? {
-        definitions.withLock { all in
-            let matches = all.values.filter { $0.interface.expose?.method == method && $0.interface.expose?.path == path }
+        state.withLock { s in
+            let matches = (s.byAlias[path] ?? []).filter { $0.interface.expose?.method == method }
             return matches.first { $0.tenant != nil && $0.tenant == tenant } ?? matches.first { $0.tenant == nil }
         }
     }
 
-    /// Whether any workflow is exposed at `path` (with any method).
+    /// Whether any workflow is exposed at `path` (with any method, in any tenant).
     public func isExposed(path: String) -> Bool {
-        definitions.withLock { $0.values.contains { $0.interface.expose?.path == path } }
+        state.withLock { $0.byAlias[path] != nil }
     }
 
-    /// Every workflow `tenant` may see (nil: every workflow of every tenant), by name.
-    public func all(visibleTo tenant: TenantID?, everything: Bool) -> [WorkflowDefinition] {
-        definitions.withLock { all in
-            all.values.filter { everything || $0.tenant == nil || $0.tenant == tenant }
-        }.sorted { ($0.name, $0.tenant?.value ?? "") < ($1.name, $1.tenant?.value ?? "") }
+    /// The methods `tenant`'s workflows (its own and the global ones) answer at `path`.
+    public func exposedMethods(path: String, for tenant: TenantID?) -> Set<HttpMethod> {
+        state.withLock { s in
+            Set((s.byAlias[path] ?? []).filter { $0.tenant == nil || $0.tenant == tenant }.compactMap { $0.interface.expose?.method })
+        }
     }
 
     /// What the registry must provide for `workflow` to run: every service it calls (as the
@@ -90,8 +105,8 @@ public final class WorkflowCatalog: Sendable {
     /// Another workflow already answering at `workflow`'s alias in the same scope.
     public func aliasConflict(for workflow: WorkflowDefinition) -> WorkflowDefinition? {
         guard let expose = workflow.interface.expose else { return nil }
-        return definitions.withLock { all in
-            all.values.first { $0.tenant == workflow.tenant && $0.name != workflow.name && $0.interface.expose == expose }
+        return state.withLock { s in
+            (s.byAlias[expose.path] ?? []).first { $0.tenant == workflow.tenant && $0.name != workflow.name && $0.interface.expose == expose }
         }
     }
 }

@@ -1,4 +1,5 @@
 import BrainDomain
+import Foundation
 import Logging
 import Synchronization
 
@@ -43,6 +44,49 @@ public final class WorkflowEngine: Sendable {
         case new(id: String, finished: Task<WorkflowRun, Never>)
         /// The `Idempotency-Key` names an earlier run (of this tenant and workflow).
         case existing(WorkflowRun, bodyDigest: String)
+    }
+
+    /// What a caller's run request came to.
+    public enum Submission: Sendable {
+        case started(id: String, finished: Task<WorkflowRun, Never>)
+        /// The `Idempotency-Key`'s earlier run, finished: its answer is the answer.
+        case replayed(WorkflowRun)
+    }
+
+    /// Why a caller's run request was refused before anything ran.
+    public enum Refusal: Error, Sendable, Equatable {
+        case roleMissing(workflow: ServiceName, roles: [String])
+        case invalidInput(field: String, reason: String)
+        /// The key was used with another body.
+        case keyReused
+        /// The key's run is still going.
+        case inProgress(runID: String)
+    }
+
+    /// A caller runs `definition`: its roles, its input schema and the `Idempotency-Key` rules
+    /// (the same body replays a finished run, another body is refused, a running one is in
+    /// progress), then a new run. Every API that starts runs goes through here.
+    public func submit(
+        _ definition: WorkflowDefinition, input: JSONValue, principal: Principal, tenant: TenantID, traceparent: String?,
+        idempotency: RunIdempotency?
+    ) async throws -> Submission {
+        guard principal.isPlatformAdmin || principal.hasAny(of: definition.roles) else {
+            throw Refusal.roleMissing(workflow: definition.name, roles: definition.roles)
+        }
+        if let violation = definition.interface.input.violation(in: input) {
+            throw Refusal.invalidInput(field: violation.field, reason: "input.\(violation.field) \(violation.reason)")
+        }
+        let started = try await start(
+            definition, id: UUID().uuidString.lowercased(), input: input, principal: principal, tenant: tenant, traceparent: traceparent,
+            idempotency: idempotency)
+        switch started {
+        case .new(let id, let finished):
+            return .started(id: id, finished: finished)
+        case .existing(let run, let digest):
+            guard digest == idempotency?.bodyDigest else { throw Refusal.keyReused }
+            guard run.status.isFinished else { throw Refusal.inProgress(runID: run.id) }
+            return .replayed(run)
+        }
     }
 
     /// Stores a new run of `definition` and starts driving it.

@@ -65,31 +65,31 @@ struct GraphQLWorkflows: Sendable {
         guard let name = try? ServiceName(arguments.workflow), let definition = workflows.catalog.definition(named: name, for: tenant) else {
             throw GraphQLResolver.error("no workflow named '\(arguments.workflow.prefix(64))'", code: "workflow_not_found", field: "workflow")
         }
-        guard context.isAdmin || context.principal.hasAny(of: definition.roles) else {
-            throw GraphQLResolver.forbidden("running '\(definition.name)' needs one of the roles: \(definition.roles.joined(separator: ", "))")
-        }
         let text = arguments.input ?? "{}"
         let input: JSONValue
         do { input = try JSONParser.parse(text) } catch { throw GraphQLResolver.invalid("input", "not valid JSON: \(error.description)") }
-        if let violation = definition.interface.input.violation(in: input) {
-            throw GraphQLResolver.invalid("input.\(violation.field)", "input.\(violation.field) \(violation.reason)")
-        }
         var idempotency: RunIdempotency?
         if let key = arguments.idempotency_key {
             guard !key.isEmpty, key.utf8.count <= 255 else { throw GraphQLResolver.invalid("idempotency_key", "must be 1-255 characters") }
             idempotency = RunIdempotency(key: key, bodyDigest: WorkflowRunsController<ControlPlaneContext>.digest(Array(text.utf8)))
         }
-        let started = try await engine.start(
-            definition, id: UUID().uuidString.lowercased(), input: input, principal: context.principal, tenant: tenant, traceparent: nil,
-            idempotency: idempotency)
-        switch started {
-        case .existing(let run, let digest):
-            guard digest == idempotency?.bodyDigest else {
-                throw GraphQLResolver.error("this idempotency_key was used with another input", code: "idempotency_key_reused", field: "idempotency_key")
+        do {
+            switch try await engine.submit(
+                definition, input: input, principal: context.principal, tenant: tenant, traceparent: nil, idempotency: idempotency)
+            {
+            case .replayed(let run): return RunView(run)
+            case .started(_, let finished): return RunView(await finished.value)
             }
-            return RunView(run)
-        case .new(_, let finished):
-            return RunView(await finished.value)
+        } catch let refusal as WorkflowEngine.Refusal {
+            switch refusal {
+            case .roleMissing(let workflow, let roles):
+                throw GraphQLResolver.forbidden("running '\(workflow)' needs one of the roles: \(roles.joined(separator: ", "))")
+            case .invalidInput(let field, let reason): throw GraphQLResolver.invalid("input.\(field)", reason)
+            case .keyReused:
+                throw GraphQLResolver.error("this idempotency_key was used with another input", code: "idempotency_key_reused", field: "idempotency_key")
+            case .inProgress(let id):
+                throw GraphQLResolver.error("the run \(id) started with this idempotency_key is still running", code: "run_in_progress", field: "idempotency_key")
+            }
         }
     }
 }
