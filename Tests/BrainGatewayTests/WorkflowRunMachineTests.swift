@@ -145,16 +145,30 @@ import Testing
         // Each step's timeout is capped by what is left of the run.
         #expect(both.allSatisfy { abs($0.timeoutSeconds - 0.9) < 1e-9 })
         _ = m.handle(.answered(step: 2, attempt: 1, Self.ok(.object(["id": .number(3)])), now: 100.2))
-        #expect(m.handle(.deadlinePassed(now: 100.5)).isEmpty)  // too early: ignored
-        let actions = m.handle(.deadlinePassed(now: 101))
+        // CMS never answers: its timer, capped by the deadline, is what ends the run.
+        let actions = m.handle(.answered(step: 1, attempt: 1, .failed(reason: "no answer within 900 ms", retryable: true), now: 101))
         #expect(actions.first == .cancel(step: 1))
         guard case .compensate(let compensation)? = actions.last else { Issue.record("no compensation"); return }
         #expect(compensation.step == 2)
-        #expect(m.handle(.answered(step: 1, attempt: 1, Self.ok(.null), now: 101.1)).isEmpty)
+        #expect(m.handle(.answered(step: 1, attempt: 1, Self.ok(.null), now: 101.1)).isEmpty)  // late: ignored
         #expect(m.handle(.compensated(step: 2, Self.ok(.null), now: 101.1)) == [.finished])
         #expect(m.run.status == .timedOut)
         #expect(m.run.responseStatus == 504)
         #expect(m.run.steps.map(\.state) == [.succeeded, .cancelled, .compensated, .cancelled])
+    }
+
+    @Test func aRetrysWaitEndsByTheDeadlineAndThenTimesTheRunOut() throws {
+        var m = Self.machine(try Self.contact(timeoutMilliseconds: 1000))
+        _ = m.handle(.start(now: 100))
+        _ = m.handle(.answered(step: 0, attempt: 1, Self.ok(.object(["score": .number(90)])), now: 100.1))
+        // CRM asks for 30 s; 0.3 s of the run are left, so that is the wait.
+        let retry = m.handle(.answered(step: 2, attempt: 1, .answered(status: 503, body: .null, retryAfterSeconds: 30), now: 100.7))
+        guard case .retry(2, 2, let after)? = retry.first else { Issue.record("no retry: \(retry)"); return }
+        #expect(abs(after - 0.3) < 1e-9)
+        let actions = m.handle(.retryDue(step: 2, attempt: 2, now: 100.995))
+        #expect(!actions.contains { if case .call = $0 { return true }; return false })
+        #expect(m.run.status == .timedOut || m.run.ending == .timedOut)
+        #expect(m.run.steps[1].state == .cancelled && m.run.steps[2].state == .cancelled)
     }
 
     @Test func aStepTimingOutWithTheRunsDeadlineTimesTheRunOut() throws {

@@ -128,6 +128,8 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
             return .failure(CatalogueUnavailable(reason: "the gateway refused the call (\(status))"))
         case .failure(.unreachable(let reason)), .failure(.failed(let reason)):
             return .failure(CatalogueUnavailable(reason: reason))
+        case .failure(.cancelled):
+            return .failure(CatalogueUnavailable(reason: "cancelled"))
         }
     }
 }

@@ -11,7 +11,7 @@ import NIOHTTP1
 /// request composed by a step instead of one read from a client socket.
 ///
 /// Each call runs on one event loop of the server's group, chosen round-robin, as a
-/// `StepExchange`; the calling task only waits for its answer.
+/// `StepExchange`, which calls the completion from that loop.
 public final class GatewayStepCaller: WorkflowStepCaller {
     private let environment: DataPlaneEnvironment
     private let group: any EventLoopGroup
@@ -24,20 +24,20 @@ public final class GatewayStepCaller: WorkflowStepCaller {
         self.group = group
     }
 
-    public func call(_ request: StepRequest) async -> Result<StepResponse, StepCallFailure> {
+    public func start(
+        _ request: StepRequest, answered: @escaping @Sendable (Result<StepResponse, StepCallFailure>) -> Void
+    ) -> StepCallCancellation {
         let loop = group.next()
         let environment = self.environment
         let box = ExchangeBox()
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<StepResponse, StepCallFailure>, Never>) in
-                loop.execute {
-                    guard !box.cancelledEarly else { return continuation.resume(returning: .failure(.failed("cancelled"))) }
-                    let exchange = StepExchange(request: request, environment: environment, loop: loop) { continuation.resume(returning: $0) }
-                    box.exchange = exchange
-                    exchange.start()
-                }
-            }
-        } onCancel: {
+        let begin: @Sendable () -> Void = {
+            guard !box.cancelledEarly else { return answered(.failure(.cancelled)) }
+            let exchange = StepExchange(request: request, environment: environment, loop: loop, complete: answered)
+            box.exchange = exchange
+            exchange.start()
+        }
+        if loop.inEventLoop { begin() } else { loop.execute(begin) }
+        return StepCallCancellation {
             loop.execute {
                 if let exchange = box.exchange { exchange.cancel() } else { box.cancelledEarly = true }
             }
@@ -203,7 +203,8 @@ final class StepExchange: UpstreamResponseReceiver {
     func cancel() {
         guard complete != nil else { return }
         recordOutcome(.abandoned, latency: nil)
-        fail("cancelled", retryable: false)
+        dropConnection()
+        finish(.failure(.cancelled), error: "cancelled")
     }
 
     private func refuse(_ error: GatewayError, retryAfter: Double? = nil) {
@@ -217,12 +218,16 @@ final class StepExchange: UpstreamResponseReceiver {
             environment.health.recordRequestFailure(service: traffic.service, instance: instance, error: reason)
         }
         recordOutcome(.failure, latency: nil)
-        if let connection {
-            self.connection = nil
-            connection.receiver = nil
-            connection.close()
-        }
+        dropConnection()
         finish(.failure(retryable ? .unreachable(reason) : .failed(reason)), error: reason)
+    }
+
+    /// Closes the connection mid-exchange: it is never reused with an answer half read.
+    private func dropConnection() {
+        guard let connection else { return }
+        self.connection = nil
+        connection.receiver = nil
+        connection.close()
     }
 
     private func recordOutcome(_ outcome: ServiceBreakers.Outcome, latency: Double?) {

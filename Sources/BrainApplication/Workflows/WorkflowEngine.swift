@@ -11,8 +11,9 @@ public protocol WorkflowObserver: Sendable {
 
 /// Drives runs: a thin executor around `WorkflowRunMachine`. For each event it lets the machine
 /// decide, stores the run record (before acting on it), then makes the calls, timers and
-/// cancellations the machine asked for. Each run is one task with an event inbox; each call
-/// and each timer is a child it owns and cancels.
+/// cancellations the machine asked for. Each run is one task with an event inbox; its calls
+/// (started with completions that post to the inbox) and retry timers are children it owns and
+/// cancels.
 public final class WorkflowEngine: Sendable {
     private let repository: any WorkflowRunRepository
     private let caller: any WorkflowStepCaller
@@ -162,18 +163,14 @@ public final class WorkflowEngine: Sendable {
     private func drive(_ start: WorkflowRunMachine, first: [WorkflowRunMachine.Action]?, principal: Principal?) async -> WorkflowRun {
         var machine = start
         let inbox = RunInbox()
-        var children: [Int: Task<Void, Never>] = [:]
-        var compensation: Task<Void, Never>?
+        // Each step's call in flight or retry timer, and the compensation call, by how to cancel it.
+        var children: [Int: @Sendable () -> Void] = [:]
+        var compensation: (@Sendable () -> Void)?
         let clock = now
-        let deadlineIn = max(0, machine.deadline - clock())
-        let deadline = Task {
-            try? await Task.sleep(for: .seconds(deadlineIn))
-            if !Task.isCancelled { inbox.post(.deadlinePassed(now: clock())) }
-        }
+        // No deadline timer: the machine caps every call's timeout and retry's wait by it.
         defer {
-            deadline.cancel()
-            compensation?.cancel()
-            for child in children.values { child.cancel() }
+            compensation?()
+            for cancel in children.values { cancel() }
             inbox.close()
         }
         var actions: [WorkflowRunMachine.Action]
@@ -188,22 +185,21 @@ public final class WorkflowEngine: Sendable {
             for action in actions {
                 switch action {
                 case .call(let call):
-                    children[call.step]?.cancel()
-                    children[call.step] = Task { [self] in
-                        let outcome = await self.execute(call, run: run, principal: principal)
-                        inbox.post(.answered(step: call.step, attempt: call.attempt, outcome, now: self.now()))
+                    children[call.step]?()
+                    children[call.step] = begin(call, run: run, principal: principal) { outcome in
+                        inbox.post(.answered(step: call.step, attempt: call.attempt, outcome, now: clock()))
                     }
                 case .retry(let step, let attempt, let after):
-                    children[step] = Task {
+                    let timer = Task {
                         try? await Task.sleep(for: .seconds(after))
                         if !Task.isCancelled { inbox.post(.retryDue(step: step, attempt: attempt, now: clock())) }
                     }
+                    children[step] = { timer.cancel() }
                 case .cancel(let step):
-                    children.removeValue(forKey: step)?.cancel()
+                    children.removeValue(forKey: step)?()
                 case .compensate(let call):
-                    compensation = Task { [self] in
-                        let outcome = await self.execute(call, run: run, principal: principal)
-                        inbox.post(.compensated(step: call.step, outcome, now: self.now()))
+                    compensation = begin(call, run: run, principal: principal) { outcome in
+                        inbox.post(.compensated(step: call.step, outcome, now: clock()))
                     }
                 case .finished:
                     finished(run)
@@ -248,7 +244,12 @@ public final class WorkflowEngine: Sendable {
 
     // MARK: Calls
 
-    private func execute(_ call: WorkflowRunMachine.Call, run: WorkflowRun, principal: Principal?) async -> WorkflowRunMachine.Outcome {
+    /// Starts the call; `done` gets its outcome (at once when it cannot be made). Returns how
+    /// to abandon it.
+    private func begin(
+        _ call: WorkflowRunMachine.Call, run: WorkflowRun, principal: Principal?,
+        done: @escaping @Sendable (WorkflowRunMachine.Outcome) -> Void
+    ) -> @Sendable () -> Void {
         let request: StepRequest
         var agentPattern: AgentSettings.Pattern?
         switch call.request {
@@ -260,7 +261,8 @@ public final class WorkflowEngine: Sendable {
         case .agent(let name, let action, let data):
             // A templated name is only known now: one that is not a name fails the step.
             guard AgentRouter.isAgentName(name) else {
-                return .failed(reason: "'\(name.prefix(64))' is not an agent or integration name", retryable: false)
+                done(.failed(reason: "'\(name.prefix(64))' is not an agent or integration name", retryable: false))
+                return {}
             }
             let requestID = "\(run.id):\(run.steps[call.step].id):\(call.attempt)"
             let payload = agents.payload(name: name, action: action, data: data, tenant: run.tenant, requestID: requestID)
@@ -270,28 +272,35 @@ public final class WorkflowEngine: Sendable {
                 tenant: run.tenant, idempotencyKey: call.idempotencyKey, workflow: run.workflow, runID: run.id, traceparent: run.traceparent,
                 timeoutSeconds: call.timeoutSeconds)
         case .integration(let name, _, _, _):
-            return .failed(reason: "integration '\(name)' is not available: integrations are not configured", retryable: false)
+            done(.failed(reason: "integration '\(name)' is not available: integrations are not configured", retryable: false))
+            return {}
         }
-        let outcome: WorkflowRunMachine.Outcome
-        switch await caller.call(request) {
-        case .success(let response):
-            outcome = .answered(status: response.status, body: Self.body(response.body), retryAfterSeconds: response.retryAfterSeconds)
-        case .failure(.refused(let status, let body, let retryAfter)):
-            outcome = .answered(status: status, body: Self.body(body), retryAfterSeconds: retryAfter)
-        case .failure(.unreachable(let reason)):
-            outcome = .failed(reason: reason, retryable: true)
-        case .failure(.failed(let reason)):
-            outcome = .failed(reason: reason, retryable: false)
-        }
-        if let agentPattern, !Task.isCancelled {
-            counters.agentExecuted()
-            if case .answered(let status, _, _) = outcome {
-                observer.agentExecuted(pattern: agentPattern, succeeded: (200...299).contains(status))
-            } else {
-                observer.agentExecuted(pattern: agentPattern, succeeded: false)
+        let counters = self.counters
+        let observer = self.observer
+        return caller.start(request) { [agentPattern] result in
+            let outcome: WorkflowRunMachine.Outcome
+            switch result {
+            case .success(let response):
+                outcome = .answered(status: response.status, body: Self.body(response.body), retryAfterSeconds: response.retryAfterSeconds)
+            case .failure(.refused(let status, let body, let retryAfter)):
+                outcome = .answered(status: status, body: Self.body(body), retryAfterSeconds: retryAfter)
+            case .failure(.unreachable(let reason)):
+                outcome = .failed(reason: reason, retryable: true)
+            case .failure(.failed(let reason)):
+                outcome = .failed(reason: reason, retryable: false)
+            case .failure(.cancelled):
+                outcome = .failed(reason: "cancelled", retryable: false)
             }
-        }
-        return outcome
+            if let agentPattern, result != .failure(.cancelled) {
+                counters.agentExecuted()
+                if case .answered(let status, _, _) = outcome {
+                    observer.agentExecuted(pattern: agentPattern, succeeded: (200...299).contains(status))
+                } else {
+                    observer.agentExecuted(pattern: agentPattern, succeeded: false)
+                }
+            }
+            done(outcome)
+        }.cancel
     }
 
     /// A body as expressions see it: JSON when it is JSON, otherwise its text; empty is null.

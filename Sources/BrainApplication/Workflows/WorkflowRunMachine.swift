@@ -9,6 +9,11 @@ import BrainDomain
 ///
 /// Late events (an answer for an attempt that was cancelled or superseded, a retry timer for a
 /// step that has moved on) carry their attempt number and are ignored by construction.
+///
+/// The deadline needs no timer of its own: every call's timeout and every retry's wait is
+/// capped by what is left of it, and until the run ends or compensates at least one of them is
+/// always pending, so an event always arrives by the deadline, and the first one at or after
+/// it times the run out.
 public struct WorkflowRunMachine: Sendable {
     /// What a step's call came back with.
     public enum Outcome: Sendable, Equatable {
@@ -40,7 +45,7 @@ public struct WorkflowRunMachine: Sendable {
     public enum Action: Sendable, Equatable {
         /// Make the call; answer with `.answered(step:attempt:…)`.
         case call(Call)
-        /// Wait, then send `.retryDue(step:attempt:)`.
+        /// Wait, then send `.retryDue(step:attempt:)`. The wait ends by the run's deadline.
         case retry(step: Int, attempt: Int, afterSeconds: Double)
         /// Abandon the step's call in flight (its answer no longer matters).
         case cancel(step: Int)
@@ -55,7 +60,6 @@ public struct WorkflowRunMachine: Sendable {
         case start(now: Double)
         case answered(step: Int, attempt: Int, Outcome, now: Double)
         case retryDue(step: Int, attempt: Int, now: Double)
-        case deadlinePassed(now: Double)
         case compensated(step: Int, Outcome, now: Double)
     }
 
@@ -95,16 +99,14 @@ public struct WorkflowRunMachine: Sendable {
         case .start(let now):
             return start(now: now)
         case .answered(let step, _, let outcome, let now):
-            // A call's timeout is capped by the run's deadline, so its timer and the deadline's
-            // fire together; whichever is seen first, the run timed out (10 ms allow for the two
-            // clocks).
+            // Calls' timeouts and retries' waits end by the deadline: an event then means the
+            // run timed out (10 ms allow for the timers' clock and this one).
             if now >= deadline - 0.01 { return timeOut(now: now) }
             return answered(step: step, outcome: outcome, now: now)
         case .retryDue(let step, let attempt, let now):
+            if now >= deadline - 0.01 { return timeOut(now: now) }
             run.steps[step].attempts = attempt
             return call(step, attempt: attempt, now: now).map { [.call($0)] } ?? timeOut(now: now)
-        case .deadlinePassed(let now):
-            return timeOut(now: now)
         case .compensated(let step, let outcome, let now):
             compensations.removeFirst()
             switch outcome {
@@ -119,15 +121,13 @@ public struct WorkflowRunMachine: Sendable {
         }
     }
 
-    /// Whether `event` still matters: answers and timers of superseded attempts, a deadline
-    /// event that came early, or anything once compensating began (but compensation answers)
-    /// change nothing.
+    /// Whether `event` still matters: answers and timers of superseded attempts, or anything
+    /// once compensating began (but compensation answers) change nothing.
     private func accepts(_ event: Event) -> Bool {
         switch event {
         case .start: true
         case .answered(let step, let attempt, _, _): !compensating && inFlight[step] == attempt
         case .retryDue(let step, let attempt, _): !compensating && inFlight[step] == attempt && run.steps[step].state == .running
-        case .deadlinePassed(let now): !compensating && now >= deadline
         case .compensated(let step, _, _): compensating && compensations.first == step
         }
     }
@@ -225,7 +225,7 @@ public struct WorkflowRunMachine: Sendable {
             retryable = canRetry
         }
         if retryable, attempt < step.retry.attempts {
-            let delay = Self.backoff(step.retry, afterAttempt: attempt, retryAfter: retryAfter)
+            let delay = min(Self.backoff(step.retry, afterAttempt: attempt, retryAfter: retryAfter), max(0, deadline - now))
             inFlight[i] = attempt + 1
             return [.retry(step: i, attempt: attempt + 1, afterSeconds: delay)]
         }

@@ -1,4 +1,5 @@
 import BrainDomain
+import Synchronization
 
 /// A request a workflow step sends to a registered service, as the run's caller.
 public struct StepRequest: Sendable {
@@ -58,13 +59,50 @@ public enum StepCallFailure: Error, Sendable, Equatable {
     /// The gateway itself refused (no such service, rate limited, permission, circuit open),
     /// with the status and JSON error it would have answered a client.
     case refused(status: Int, body: [UInt8], retryAfterSeconds: Double?)
-    /// Something another attempt would not fix (an answer too large, the call cancelled).
+    /// Something another attempt would not fix (an answer too large).
     case failed(String)
+    /// The caller abandoned the request.
+    case cancelled
+}
+
+/// Abandons a started step request: its connection is closed (never reused mid-response) and
+/// its answer becomes `.cancelled`, if it had not come yet.
+public struct StepCallCancellation: Sendable {
+    public let cancel: @Sendable () -> Void
+
+    public init(_ cancel: @escaping @Sendable () -> Void) {
+        self.cancel = cancel
+    }
 }
 
 /// The port through which the engine reaches services: the same routing, identity headers,
-/// rate limits, breakers, balancing and pooled connections as a proxied request. Cancelling the
-/// calling task abandons the request (its connection is closed, never reused mid-response).
+/// rate limits, breakers, balancing and pooled connections as a proxied request.
+///
+/// Requests are started with a completion rather than awaited: a run has several in flight and
+/// learns of each answer through its inbox, so a task per request would only add a hop.
 public protocol WorkflowStepCaller: Sendable {
-    func call(_ request: StepRequest) async -> Result<StepResponse, StepCallFailure>
+    /// Starts `request`; `answered` is called exactly once, on any thread.
+    func start(_ request: StepRequest, answered: @escaping @Sendable (Result<StepResponse, StepCallFailure>) -> Void) -> StepCallCancellation
+}
+
+extension WorkflowStepCaller {
+    /// `request`'s answer, awaited; cancelling the calling task abandons the request.
+    public func call(_ request: StepRequest) async -> Result<StepResponse, StepCallFailure> {
+        let started = Mutex<(cancellation: StepCallCancellation?, cancelled: Bool)>((nil, false))
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<StepResponse, StepCallFailure>, Never>) in
+                let cancellation = start(request) { continuation.resume(returning: $0) }
+                let cancelledAlready = started.withLock { state in
+                    state.cancellation = cancellation
+                    return state.cancelled
+                }
+                if cancelledAlready { cancellation.cancel() }
+            }
+        } onCancel: {
+            started.withLock { state in
+                state.cancelled = true
+                return state.cancellation
+            }?.cancel()
+        }
+    }
 }

@@ -46,51 +46,19 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     /// Compact JSON with sorted keys (deterministic: equal values give equal text).
     public var json: String {
-        var out = ""
-        out.reserveCapacity(128)
-        appendJSON(to: &out)
-        return out
+        var writer = JSONWriter(capacity: 128)
+        writer.write(self)
+        return writer.text
     }
 
-    /// Appends the compact JSON into one growing string: a stored run is written at every
-    /// transition, so no intermediate string per member.
-    /// - Parameter sortedKeys: false where only a reader will see it (a stored run), which
-    ///   spares sorting every object's keys.
+    /// Appends the compact JSON (see `JSONWriter`, which writers of larger documents use
+    /// directly).
+    /// - Parameter sortedKeys: false where only a reader will see it, which spares sorting
+    ///   every object's keys.
     public func appendJSON(to out: inout String, sortedKeys: Bool = true) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += Self.numberText(n)
-        case .string(let s): Self.appendQuoted(s, to: &out)
-        case .array(let elements):
-            out += "["
-            for (i, element) in elements.enumerated() {
-                if i > 0 { out += "," }
-                element.appendJSON(to: &out, sortedKeys: sortedKeys)
-            }
-            out += "]"
-        case .object(let members):
-            out += "{"
-            var first = true
-            if sortedKeys {
-                for key in members.keys.sorted() {
-                    if !first { out += "," }
-                    first = false
-                    Self.appendQuoted(key, to: &out)
-                    out += ":"
-                    (members[key] ?? .null).appendJSON(to: &out, sortedKeys: true)
-                }
-            } else {
-                for (key, member) in members {
-                    if !first { out += "," }
-                    first = false
-                    Self.appendQuoted(key, to: &out)
-                    out += ":"
-                    member.appendJSON(to: &out, sortedKeys: false)
-                }
-            }
-            out += "}"
-        }
+        var writer = JSONWriter()
+        writer.write(self, sortedKeys: sortedKeys)
+        out += writer.text
     }
 
     static func numberText(_ n: Double) -> String {
@@ -116,30 +84,8 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     /// Appends `s` as a JSON string literal (quotes, escapes, control characters as `\uXXXX`).
     public static func appendQuoted(_ s: String, to out: inout String) {
-        // Most text needs no escape: one append then.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += "\""
-            out += s
-            out += "\""
-            return
-        }
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        var writer = JSONWriter(capacity: s.utf8.count + 2)
+        writer.string(s)
+        out += writer.text
     }
 }

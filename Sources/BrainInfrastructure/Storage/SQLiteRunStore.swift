@@ -1,11 +1,24 @@
 import BrainDomain
 import Foundation
+import NIOCore
 import SQLiteNIO
+import Synchronization
 
 /// Workflow runs in the embedded store's file (same connection as the registry: SQLite has one
 /// writer anyway). One row per run, rewritten whole at each transition.
+///
+/// Run writes are group-committed: the writes that arrive while one commit is in flight go
+/// together as one multi-row upsert in one transaction, and each caller resumes only once its
+/// row is committed. What a write guarantees is unchanged (committed to the WAL before the
+/// engine acts on it); what it costs under load is shared.
 public final class SQLiteRunStore: WorkflowRunRepository {
     private let connection: SQLiteConnection
+    private let writes = Mutex(GroupCommit<RowWrite>(limit: 500))
+
+    private struct RowWrite {
+        let binds: [SQLiteData]
+        let committed: CheckedContinuation<Void, any Error>
+    }
 
     public init(_ store: SQLiteRegistryStore) {
         self.connection = store.connection
@@ -35,17 +48,48 @@ public final class SQLiteRunStore: WorkflowRunRepository {
                 return (try WorkflowRunCodec.decode(document), digest)
             }
         }
-        _ = try await connection.query(
-            "INSERT INTO workflow_runs (id, tenant_key, workflow, status, started_at, document) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(run.id), .text(tenantKey), .text(run.workflow.value), .text(run.status.rawValue), .float(run.startedAt),
-             .text(WorkflowRunCodec.encode(run))])
+        try await write(run)
         return nil
     }
 
     public func save(_ run: WorkflowRun) async throws {
-        _ = try await connection.query(
-            "UPDATE workflow_runs SET status = ?, document = ? WHERE id = ?",
-            [.text(run.status.rawValue), .text(WorkflowRunCodec.encode(run)), .text(run.id)])
+        try await write(run)
+    }
+
+    /// Inserts or rewrites the run's row, in the next group commit.
+    private func write(_ run: WorkflowRun) async throws {
+        let binds: [SQLiteData] = [
+            .text(run.id), .text(run.tenant?.value ?? ""), .text(run.workflow.value), .text(run.status.rawValue), .float(run.startedAt),
+            .text(WorkflowRunCodec.encode(run)),
+        ]
+        try await withCheckedThrowingContinuation { (committed: CheckedContinuation<Void, any Error>) in
+            if let batch = writes.withLock({ $0.arrived(RowWrite(binds: binds, committed: committed)) }) {
+                commit(batch)
+            }
+        }
+    }
+
+    /// One statement for the batch: rows of one run never meet in it (the engine awaits each
+    /// write), and if they did SQLite applies the rows in order, so the last would win.
+    private func commit(_ batch: [RowWrite]) {
+        var sql = "INSERT INTO workflow_runs (id, tenant_key, workflow, status, started_at, document) VALUES "
+        sql.reserveCapacity(sql.utf8.count + batch.count * 20 + 100)
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(batch.count * 6)
+        for (i, write) in batch.enumerated() {
+            sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)"
+            binds += write.binds
+        }
+        sql += " ON CONFLICT (id) DO UPDATE SET status = excluded.status, document = excluded.document"
+        connection.query(sql, binds, logger: connection.logger) { _ in }.whenComplete { [self] result in
+            for write in batch {
+                switch result {
+                case .success: write.committed.resume()
+                case .failure(let error): write.committed.resume(throwing: error)
+                }
+            }
+            if let next = writes.withLock({ $0.committed() }) { commit(next) }
+        }
     }
 
     public func run(id: String, tenant: TenantID?, allTenants: Bool) async throws -> WorkflowRun? {

@@ -7,37 +7,51 @@ public enum WorkflowRunCodec {
         public let description: String
     }
 
+    /// The run's document, written field by field (no intermediate dictionaries); absent
+    /// optionals are left out, as the decoder reads them as null.
     public static func encode(_ run: WorkflowRun) -> String {
-        var object: [String: JSONValue] = [
-            "id": .string(run.id), "workflow": .string(run.workflow.value), "status": .string(run.status.rawValue),
-            "started_at": .number(run.startedAt), "input": run.input, "caller": run.caller,
-            "steps": .array(run.steps.map(encode)),
-        ]
-        object["workflow_tenant"] = run.workflowTenant.map { .string($0.value) }
-        object["tenant_id"] = run.tenant.map { .string($0.value) }
-        object["finished_at"] = run.finishedAt.map { .number($0) }
-        object["output"] = run.output
-        object["response_status"] = run.responseStatus.map { .number(Double($0)) }
-        object["error"] = run.error.map { .string($0) }
-        object["failed_step"] = run.failedStep.map { .string($0) }
-        object["ending"] = run.ending.map { .string($0.rawValue) }
-        object["traceparent"] = run.traceparent.map { .string($0) }
-        object["ad_hoc_definition"] = run.adHocDefinition.map { .string($0) }
-        var out = ""
-        out.reserveCapacity(4096)
-        JSONValue.object(object).appendJSON(to: &out, sortedKeys: false)
-        return out
+        var w = JSONWriter(capacity: 2048)
+        var first = true
+        w.raw("{")
+        w.member("id", first: &first); w.string(run.id)
+        w.member("workflow", first: &first); w.string(run.workflow.value)
+        w.member("status", first: &first); w.string(run.status.rawValue)
+        w.member("started_at", first: &first); w.number(run.startedAt)
+        w.member("input", first: &first); w.write(run.input, sortedKeys: false)
+        w.member("caller", first: &first); w.write(run.caller, sortedKeys: false)
+        if let tenant = run.workflowTenant { w.member("workflow_tenant", first: &first); w.string(tenant.value) }
+        if let tenant = run.tenant { w.member("tenant_id", first: &first); w.string(tenant.value) }
+        if let finishedAt = run.finishedAt { w.member("finished_at", first: &first); w.number(finishedAt) }
+        if let output = run.output { w.member("output", first: &first); w.write(output, sortedKeys: false) }
+        if let status = run.responseStatus { w.member("response_status", first: &first); w.integer(Int64(status)) }
+        if let error = run.error { w.member("error", first: &first); w.string(error) }
+        if let step = run.failedStep { w.member("failed_step", first: &first); w.string(step) }
+        if let ending = run.ending { w.member("ending", first: &first); w.string(ending.rawValue) }
+        if let traceparent = run.traceparent { w.member("traceparent", first: &first); w.string(traceparent) }
+        if let definition = run.adHocDefinition { w.member("ad_hoc_definition", first: &first); w.string(definition) }
+        w.member("steps", first: &first)
+        w.raw("[")
+        for (i, step) in run.steps.enumerated() {
+            if i > 0 { w.raw(",") }
+            encode(step, into: &w)
+        }
+        w.raw("]}")
+        return w.text
     }
 
-    private static func encode(_ step: StepRun) -> JSONValue {
-        var object: [String: JSONValue] = ["id": .string(step.id), "state": .string(step.state.rawValue), "attempts": .number(Double(step.attempts))]
-        object["status"] = step.status.map { .number(Double($0)) }
-        object["body"] = step.body
-        object["started_at"] = step.startedAt.map { .number($0) }
-        object["finished_at"] = step.finishedAt.map { .number($0) }
-        object["error"] = step.error.map { .string($0) }
-        object["completion"] = step.completion.map { .number(Double($0)) }
-        return .object(object)
+    private static func encode(_ step: StepRun, into w: inout JSONWriter) {
+        var first = true
+        w.raw("{")
+        w.member("id", first: &first); w.string(step.id)
+        w.member("state", first: &first); w.string(step.state.rawValue)
+        w.member("attempts", first: &first); w.integer(Int64(step.attempts))
+        if let status = step.status { w.member("status", first: &first); w.integer(Int64(status)) }
+        if let body = step.body { w.member("body", first: &first); w.write(body, sortedKeys: false) }
+        if let startedAt = step.startedAt { w.member("started_at", first: &first); w.number(startedAt) }
+        if let finishedAt = step.finishedAt { w.member("finished_at", first: &first); w.number(finishedAt) }
+        if let error = step.error { w.member("error", first: &first); w.string(error) }
+        if let completion = step.completion { w.member("completion", first: &first); w.integer(Int64(completion)) }
+        w.raw("}")
     }
 
     public static func decode(_ text: String) throws -> WorkflowRun {
