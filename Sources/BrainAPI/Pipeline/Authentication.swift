@@ -2,6 +2,7 @@ import BrainDomain
 import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Authentication stage: the caller is who a valid `Authorization: Bearer <token>` says, or the
 /// request is refused with 401 and a `WWW-Authenticate` challenge (RFC 6750). Paths listed as
@@ -25,6 +26,7 @@ public struct Authentication: Sendable {
     private let verifier: TokenVerifier
     private let introspector: TokenIntrospector?
     private let publicPaths: [String]
+    private let recentTokens = RecentTokens()
 
     public init(verifier: TokenVerifier, publicPaths: [String], introspector: TokenIntrospector? = nil) {
         self.verifier = verifier
@@ -112,12 +114,23 @@ public struct Authentication: Sendable {
     }
 
     /// The whole stage for callers that can wait (the control plane).
+    /// Control-plane requests have no connection to keep the last token on, so verified tokens
+    /// are remembered in `recentTokens`, shared by all of them (the same rules decide whether a
+    /// remembered one still stands).
     public func authenticate(authorization: String?, now: Double) async -> Outcome {
-        var remembered: RememberedToken?
-        let outcome = authenticate(authorization: authorization, now: now, remembered: &remembered)
-        guard case .needsIntrospection(let token) = outcome, let introspector, let authorization else { return outcome }
-        let verdict = await introspector.introspect(token, now: now)
-        return self.outcome(verdict, authorization: authorization, generation: verifier.keyGeneration, remembered: &remembered)
+        let known = authorization.flatMap { recentTokens.remembered($0) }
+        var remembered = known
+        var outcome = authenticate(authorization: authorization, now: now, remembered: &remembered)
+        if case .needsIntrospection(let token) = outcome, let introspector, let authorization {
+            let verdict = await introspector.introspect(token, now: now)
+            outcome = self.outcome(verdict, authorization: authorization, generation: verifier.keyGeneration, remembered: &remembered)
+        }
+        if let remembered, remembered.validUntil != known?.validUntil || remembered.keyGeneration != known?.keyGeneration {
+            recentTokens.remember(remembered)
+        } else if remembered == nil, let authorization, known != nil {
+            recentTokens.forget(authorization)
+        }
+        return outcome
     }
 
     private func outcome(
@@ -172,4 +185,26 @@ extension GatewayError {
         status: .unauthorized, code: "unauthenticated", detail: "Authorization must be 'Bearer <token>'")
     public static let authUnavailable = GatewayError(
         status: .serviceUnavailable, code: "auth_unavailable", detail: "the auth service could not be asked about this token; retry later")
+}
+
+/// Verified tokens by their exact `Authorization` value, for callers with no connection to keep
+/// one on. Bounded: when full it starts over (a full verification is the cost of a miss).
+final class RecentTokens: Sendable {
+    private let tokens = Mutex<[String: Authentication.RememberedToken]>([:])
+    static let capacity = 4096
+
+    func remembered(_ authorization: String) -> Authentication.RememberedToken? {
+        tokens.withLock { $0[authorization] }
+    }
+
+    func remember(_ token: Authentication.RememberedToken) {
+        tokens.withLock { tokens in
+            if tokens.count >= Self.capacity, tokens[token.authorization] == nil { tokens.removeAll(keepingCapacity: true) }
+            tokens[token.authorization] = token
+        }
+    }
+
+    func forget(_ authorization: String) {
+        _ = tokens.withLock { $0.removeValue(forKey: authorization) }
+    }
 }

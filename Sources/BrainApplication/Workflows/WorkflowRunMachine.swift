@@ -64,6 +64,8 @@ public struct WorkflowRunMachine: Sendable {
     }
 
     public let definition: WorkflowDefinition
+    /// Each step's `needs` as step indices (looked up at every event otherwise).
+    private let needs: [[Int]]
     public private(set) var run: WorkflowRun
     /// The attempt each step in flight (or waiting to retry) is on.
     private var inFlight: [Int: Int] = [:]
@@ -76,6 +78,7 @@ public struct WorkflowRunMachine: Sendable {
     public init(definition: WorkflowDefinition, run: WorkflowRun) {
         self.definition = definition
         self.run = run
+        self.needs = definition.steps.map { $0.needs.compactMap { definition.stepIndex($0) } }
     }
 
     /// A new run's record: every step pending.
@@ -160,7 +163,7 @@ public struct WorkflowRunMachine: Sendable {
             changed = false
             for i in run.steps.indices where run.steps[i].state == .pending {
                 let step = definition.steps[i]
-                let needs = step.needs.compactMap { definition.stepIndex($0) }.map { run.steps[$0].state }
+                let needs = self.needs[i].map { run.steps[$0].state }
                 guard needs.allSatisfy(\.isFinished) else { continue }
                 changed = true
                 if needs.contains(where: { $0 == .failed || $0 == .cancelled }) {
