@@ -102,6 +102,23 @@ import Testing
             #expect(try await store.events(type: nil, tenant: nil, since: nil, limit: 100).map(\.type) == ["ServiceRemoved"])
         }
     }
+
+    /// The journal appends everything queued in one call: 1,200 events with their own times
+    /// (more than one statement's worth) come back numbered in order, times kept.
+    @Test(arguments: Store.allCases)
+    func aBatchOfTimedEventsIsNumberedInOrder(store kind: Store) async throws {
+        try await Self.withStore(kind) { store in
+            let crm = try ServiceName("crm")
+            let timed = (0..<1_200).map { TimedEvent(.serviceUpdated(service: crm, tenant: $0 % 2 == 0 ? nil : Self.tenantA), at: 1000 + Double($0)) }
+            let stored = try await store.append(timed)
+            #expect(stored.count == 1_200)
+            #expect(zip(stored, stored.dropFirst()).allSatisfy { $0.id < $1.id })
+            #expect(stored.map(\.occurredAt) == timed.map(\.occurredAt))
+            let read = try await store.events(type: nil, tenant: nil, since: nil, limit: 2_000)
+            #expect(read.map(\.id) == stored.map(\.id) && read.map(\.occurredAt) == timed.map(\.occurredAt))
+            #expect(read[1].tenantID == Self.tenantA.value && read[0].tenantID == nil)
+        }
+    }
 }
 
 /// Row-level security: a query in tenant A's context never reads or changes tenant B's rows,
@@ -231,6 +248,37 @@ struct RowLevelSecurityTests {
             let left = try await store.runs(RunQuery(tenant: a)).map(\.id)
             #expect(Set(left) == [recent.id, oldRunning.id] && left.first == recent.id)
             #expect(Set(try await store.unfinished().map(\.id)).isSuperset(of: [recent.id, oldRunning.id]))
+        }
+    }
+
+    /// Many runs writing at once (the engine's load): every write lands, each run ends as its
+    /// last write left it, and a failing batch fails only its own writers.
+    @Test(arguments: RepositoryTests.Store.allCases)
+    func concurrentWritesAllLandAsTheirLastWrite(store kind: RepositoryTests.Store) async throws {
+        try await Self.withRunStore(kind) { store in
+            let now = Date().timeIntervalSince1970
+            let runs = (0..<120).map { _ in Self.run(RepositoryTests.tenantA, startedAt: now) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for run in runs {
+                    group.addTask {
+                        var run = run
+                        #expect(try await store.create(run, idempotency: nil) == nil)
+                        for attempt in 1...3 {
+                            run.steps[1].state = .running
+                            run.steps[1].attempts = attempt
+                            try await store.save(run)
+                        }
+                        run.status = .succeeded
+                        run.steps[1].state = .succeeded
+                        try await store.save(run)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for run in runs {
+                let stored = try #require(try await store.run(id: run.id, tenant: RepositoryTests.tenantA, allTenants: false))
+                #expect(stored.status == .succeeded && stored.steps[1].attempts == 3 && stored.steps[1].state == .succeeded)
+            }
         }
     }
 }

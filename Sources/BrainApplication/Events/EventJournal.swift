@@ -8,15 +8,15 @@ import Synchronization
 ///
 /// Events are raised synchronously from anywhere — the data plane's breakers on an event loop
 /// included — so `publish` never waits: it records the event in the in-memory recent log and
-/// queues it. This service's `run` appends the queue to the `EventRepository` in order and then
-/// hands the numbered events to live subscribers (the SSE stream). It also enforces retention.
+/// queues it. This service's `run` appends the queue to the `EventRepository` in order — all that
+/// is queued in one append, so under load many events share a commit — and then hands the
+/// numbered events to live subscribers (the SSE stream). It also enforces retention.
 public final class EventJournal: DomainEventSink, Service {
     public let recent: InMemoryEventLog
     private let repository = Mutex<(any EventRepository)?>(nil)
     private let retentionSeconds: Double
     private let logger: Logger
-    private let queue: AsyncStream<([DomainEvent], Double)>
-    private let input: AsyncStream<([DomainEvent], Double)>.Continuation
+    private let queue = Inbox<TimedEvent>()
     private let subscribers = Mutex<[Int: AsyncStream<StoredEvent>.Continuation]>([:])
     private let nextSubscriber = Mutex(0)
     private let pending = Mutex(0)
@@ -26,7 +26,6 @@ public final class EventJournal: DomainEventSink, Service {
         self.recent = recent
         self.retentionSeconds = retentionSeconds
         self.logger = logger
-        (queue, input) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     /// Where events are stored; set once the store is open (before `run`).
@@ -39,8 +38,8 @@ public final class EventJournal: DomainEventSink, Service {
     public func publish(_ events: [DomainEvent], at time: Double) {
         guard !events.isEmpty else { return }
         recent.publish(events, at: time)
-        pending.withLock { $0 += 1 }
-        input.yield((events, time))
+        pending.withLock { $0 += events.count }
+        queue.post(events.map { TimedEvent($0, at: time) })
     }
 
     public func run() async throws {
@@ -55,11 +54,11 @@ public final class EventJournal: DomainEventSink, Service {
         defer { pruning.cancel() }
         // Keep writing until shutdown; what was queued by then is still written.
         await withGracefulShutdownHandler {
-            for await (events, time) in queue {
-                await write(events, at: time)
+            while let events = await queue.next() {
+                await write(events)
             }
         } onGracefulShutdown: {
-            self.input.finish()
+            self.queue.close()
         }
         // Finished outside the lock: finishing runs each stream's termination handler, which
         // takes the lock itself.
@@ -70,16 +69,16 @@ public final class EventJournal: DomainEventSink, Service {
         for continuation in remaining { continuation.finish() }
     }
 
-    private func write(_ events: [DomainEvent], at time: Double) async {
+    private func write(_ events: [TimedEvent]) async {
         do {
             guard let store else { throw JournalError.noStore }
-            let stored = try await store.append(events, at: time)
+            let stored = try await store.append(events)
             let listeners = subscribers.withLock { Array($0.values) }
             for event in stored { for listener in listeners { listener.yield(event) } }
         } catch {
             logger.error("could not store domain events", metadata: ["error": "\(error)", "count": .stringConvertible(events.count)])
         }
-        pending.withLock { $0 -= 1 }
+        pending.withLock { $0 -= events.count }
     }
 
     private func prune() async {

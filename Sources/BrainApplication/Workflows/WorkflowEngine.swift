@@ -162,7 +162,7 @@ public final class WorkflowEngine: Sendable {
 
     private func drive(_ start: WorkflowRunMachine, first: [WorkflowRunMachine.Action]?, principal: Principal?) async -> WorkflowRun {
         var machine = start
-        let inbox = RunInbox()
+        let inbox = Inbox<WorkflowRunMachine.Event>()
         // Each step's call in flight or retry timer, and the compensation call, by how to cancel it.
         var children: [Int: @Sendable () -> Void] = [:]
         var compensation: (@Sendable () -> Void)?
@@ -330,60 +330,5 @@ public final class WorkflowEngine: Sendable {
         var roles: [String] = []
         if case .array(let values) = run.caller["roles"] { roles = values.compactMap { if case .string(let r) = $0 { return r }; return nil } }
         return Principal(subject: sub, tenant: tenant, roles: roles, expiresAt: Double.greatestFiniteMagnitude)
-    }
-}
-
-/// A run's events: posted by its calls and timers from any thread, taken by the run's task in
-/// batches — everything that arrived since it last looked.
-final class RunInbox: Sendable {
-    private struct State {
-        var events: [WorkflowRunMachine.Event] = []
-        var waiter: CheckedContinuation<[WorkflowRunMachine.Event]?, Never>?
-        var closed = false
-    }
-
-    private let state = Mutex(State())
-
-    func post(_ event: WorkflowRunMachine.Event) {
-        let waiter = state.withLock { s -> CheckedContinuation<[WorkflowRunMachine.Event]?, Never>? in
-            guard !s.closed else { return nil }
-            if let waiter = s.waiter {
-                s.waiter = nil
-                return waiter
-            }
-            s.events.append(event)
-            return nil
-        }
-        waiter?.resume(returning: [event])
-    }
-
-    /// Everything posted since the last call, waiting for at least one event; nil once closed
-    /// or when the calling task is cancelled.
-    func next() async -> [WorkflowRunMachine.Event]? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<[WorkflowRunMachine.Event]?, Never>) in
-                let ready = state.withLock { s -> [WorkflowRunMachine.Event]?? in
-                    if !s.events.isEmpty {
-                        defer { s.events.removeAll(keepingCapacity: true) }
-                        return .some(s.events)
-                    }
-                    if s.closed { return .some(nil) }
-                    s.waiter = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
-        } onCancel: {
-            close()
-        }
-    }
-
-    func close() {
-        let waiter = state.withLock { s -> CheckedContinuation<[WorkflowRunMachine.Event]?, Never>? in
-            s.closed = true
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: nil)
     }
 }

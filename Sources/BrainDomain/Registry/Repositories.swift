@@ -70,12 +70,30 @@ public struct StoredEvent: Sendable, Equatable {
     }
 }
 
+/// An event with the time it happened, as the journal queues it.
+public struct TimedEvent: Sendable {
+    public let event: DomainEvent
+    public let occurredAt: Double
+
+    public init(_ event: DomainEvent, at occurredAt: Double) {
+        self.event = event
+        self.occurredAt = occurredAt
+    }
+}
+
 /// The append-only event log's storage.
 public protocol EventRepository: Sendable {
-    /// Appends events in order; returns them numbered.
-    func append(_ events: [DomainEvent], at time: Double) async throws -> [StoredEvent]
+    /// Appends events in order, in one transaction; returns them numbered.
+    func append(_ events: [TimedEvent]) async throws -> [StoredEvent]
     /// Events oldest first, after `since` (an id), of `type` and `tenant` when given.
     func events(type: String?, tenant: TenantID?, since: Int64?, limit: Int) async throws -> [StoredEvent]
     /// Deletes events older than `time`; returns how many.
     func prune(before time: Double) async throws -> Int
+}
+
+extension EventRepository {
+    /// Appends events that happened together.
+    public func append(_ events: [DomainEvent], at time: Double) async throws -> [StoredEvent] {
+        try await append(events.map { TimedEvent($0, at: time) })
+    }
 }

@@ -330,11 +330,12 @@ public final class PostgresRegistryStore: ServiceRepository, EventRepository {
 
     // MARK: EventRepository
 
-    public func append(_ events: [DomainEvent], at time: Double) async throws -> [StoredEvent] {
+    public func append(_ events: [TimedEvent]) async throws -> [StoredEvent] {
         guard !events.isEmpty else { return [] }
         return try await inScope(.platform) { connection in
             var stored: [StoredEvent] = []
-            for event in events {
+            for timed in events {
+                let event = timed.event, time = timed.occurredAt
                 let data = DomainEventEncoding.json(event)
                 let rows = try await connection.query(
                     """

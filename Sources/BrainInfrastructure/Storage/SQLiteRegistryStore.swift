@@ -185,15 +185,29 @@ public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
 
     // MARK: EventRepository
 
-    public func append(_ events: [DomainEvent], at time: Double) async throws -> [StoredEvent] {
+    /// One multi-row insert per 500 events: one statement, one commit.
+    public func append(_ events: [TimedEvent]) async throws -> [StoredEvent] {
         var stored: [StoredEvent] = []
-        for event in events {
-            let data = DomainEventEncoding.json(event)
-            let rows = try await connection.query(
-                "INSERT INTO events (type, occurred_at, tenant_id, data) VALUES (?, ?, ?, ?) RETURNING id",
-                [.text(event.typeName), .float(time), event.tenant.map { .text($0.value) } ?? .null, .text(data)])
-            let id = Int64(rows.first?.column("id")?.integer ?? 0)
-            stored.append(StoredEvent(id: id, type: event.typeName, occurredAt: time, tenantID: event.tenant?.value, data: data))
+        stored.reserveCapacity(events.count)
+        var start = 0
+        while start < events.count {
+            let chunk = events[start..<min(start + 500, events.count)]
+            start = chunk.endIndex
+            var sql = "INSERT INTO events (type, occurred_at, tenant_id, data) VALUES (?, ?, ?, ?)"
+            for _ in 1..<chunk.count { sql += ", (?, ?, ?, ?)" }
+            sql += " RETURNING id"
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * 4)
+            let data = chunk.map { DomainEventEncoding.json($0.event) }
+            for (timed, json) in zip(chunk, data) {
+                binds += [.text(timed.event.typeName), .float(timed.occurredAt), timed.event.tenant.map { .text($0.value) } ?? .null, .text(json)]
+            }
+            // Rows get ids in VALUES order; RETURNING lists them in no promised order.
+            let ids = try await connection.query(sql, binds).map { Int64($0.column("id")?.integer ?? 0) }.sorted()
+            guard ids.count == chunk.count else { throw EventsNotNumbered(rows: chunk.count, ids: ids.count) }
+            for ((timed, json), id) in zip(zip(chunk, data), ids) {
+                stored.append(StoredEvent(id: id, type: timed.event.typeName, occurredAt: timed.occurredAt, tenantID: timed.event.tenant?.value, data: json))
+            }
         }
         return stored
     }
@@ -221,4 +235,11 @@ public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
         let rows = try await connection.query("DELETE FROM events WHERE occurred_at < ? RETURNING id", [.float(time)])
         return rows.count
     }
+}
+
+/// The events insert returned fewer ids than rows (SQLite guarantees one per row).
+struct EventsNotNumbered: Error, CustomStringConvertible {
+    let rows: Int
+    let ids: Int
+    var description: String { "the events insert returned \(ids) ids for \(rows) rows" }
 }

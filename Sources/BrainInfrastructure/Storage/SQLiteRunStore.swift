@@ -1,6 +1,5 @@
 import BrainDomain
 import Foundation
-import NIOCore
 import SQLiteNIO
 import Synchronization
 
@@ -14,11 +13,6 @@ import Synchronization
 public final class SQLiteRunStore: WorkflowRunRepository {
     private let connection: SQLiteConnection
     private let writes = Mutex(GroupCommit<RowWrite>(limit: 500))
-
-    private struct RowWrite {
-        let binds: [SQLiteData]
-        let committed: CheckedContinuation<Void, any Error>
-    }
 
     public init(_ store: SQLiteRegistryStore) {
         self.connection = store.connection
@@ -56,40 +50,60 @@ public final class SQLiteRunStore: WorkflowRunRepository {
         try await write(run)
     }
 
-    /// Inserts or rewrites the run's row, in the next group commit.
+    /// Inserts or rewrites the run's row, in the next group commit. The writer that finds no
+    /// commit in flight leads one (on its own task: no thread is woken for it); writers that
+    /// arrive meanwhile wait, and the first of them leads the next commit with all of them.
     private func write(_ run: WorkflowRun) async throws {
         let binds: [SQLiteData] = [
             .text(run.id), .text(run.tenant?.value ?? ""), .text(run.workflow.value), .text(run.status.rawValue), .float(run.startedAt),
             .text(WorkflowRunCodec.encode(run)),
         ]
-        try await withCheckedThrowingContinuation { (committed: CheckedContinuation<Void, any Error>) in
-            if let batch = writes.withLock({ $0.arrived(RowWrite(binds: binds, committed: committed)) }) {
-                commit(batch)
+        let turn = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Turn, any Error>) in
+            if let batch = writes.withLock({ $0.arrived(RowWrite(binds: binds, waiter: waiter)) }) {
+                waiter.resume(returning: .lead(batch))
             }
         }
+        guard case .lead(let batch) = turn else { return }
+        let result: Result<Void, any Error>
+        do {
+            try await connection.query(Self.upsert(rows: batch.count), batch.flatMap(\.binds)) { _ in }
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        // The batch's first write is this one; the others wait for the outcome.
+        for write in batch.dropFirst() {
+            switch result {
+            case .success: write.waiter.resume(returning: .committed)
+            case .failure(let error): write.waiter.resume(throwing: error)
+            }
+        }
+        if let next = writes.withLock({ $0.committed() }), let leader = next.first {
+            leader.waiter.resume(returning: .lead(next))
+        }
+        try result.get()
     }
 
-    /// One statement for the batch: rows of one run never meet in it (the engine awaits each
-    /// write), and if they did SQLite applies the rows in order, so the last would win.
-    private func commit(_ batch: [RowWrite]) {
-        var sql = "INSERT INTO workflow_runs (id, tenant_key, workflow, status, started_at, document) VALUES "
-        sql.reserveCapacity(sql.utf8.count + batch.count * 20 + 100)
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(batch.count * 6)
-        for (i, write) in batch.enumerated() {
-            sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)"
-            binds += write.binds
-        }
+    /// What a waiting writer is woken with.
+    private enum Turn {
+        case committed
+        /// Commit these writes (the first is the woken writer's own).
+        case lead([RowWrite])
+    }
+
+    private struct RowWrite {
+        let binds: [SQLiteData]
+        let waiter: CheckedContinuation<Turn, any Error>
+    }
+
+    /// One statement for a batch of rows. Rows of one run never meet in it (the engine awaits
+    /// each write), and if they did SQLite applies the rows in order, so the last would win.
+    private static func upsert(rows: Int) -> String {
+        var sql = "INSERT INTO workflow_runs (id, tenant_key, workflow, status, started_at, document) VALUES (?, ?, ?, ?, ?, ?)"
+        sql.reserveCapacity(sql.utf8.count + rows * 20 + 90)
+        for _ in 1..<rows { sql += ", (?, ?, ?, ?, ?, ?)" }
         sql += " ON CONFLICT (id) DO UPDATE SET status = excluded.status, document = excluded.document"
-        connection.query(sql, binds, logger: connection.logger) { _ in }.whenComplete { [self] result in
-            for write in batch {
-                switch result {
-                case .success: write.committed.resume()
-                case .failure(let error): write.committed.resume(throwing: error)
-                }
-            }
-            if let next = writes.withLock({ $0.committed() }) { commit(next) }
-        }
+        return sql
     }
 
     public func run(id: String, tenant: TenantID?, allTenants: Bool) async throws -> WorkflowRun? {
