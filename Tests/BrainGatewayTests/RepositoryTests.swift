@@ -1,6 +1,6 @@
 import BrainApplication
 import BrainDomain
-import BrainInfrastructure
+@testable import BrainInfrastructure
 import Foundation
 import Logging
 import PostgresNIO
@@ -249,6 +249,22 @@ struct RowLevelSecurityTests {
             #expect(Set(left) == [recent.id, oldRunning.id] && left.first == recent.id)
             #expect(Set(try await store.unfinished().map(\.id)).isSuperset(of: [recent.id, oldRunning.id]))
         }
+    }
+
+    /// A key claimed for a run whose row then could not be written is released: the next
+    /// request with it runs, instead of hearing "in progress" for a day.
+    @Test func aKeyIsReleasedWhenItsRunCannotBeStored() async throws {
+        let store = try await SQLiteRegistryStore.open(
+            path: NSTemporaryDirectory() + "runs-\(UUID().uuidString).sqlite", reader: RepositoryTests.reader, logger: RepositoryTests.quiet)
+        let runs = SQLiteRunStore(store)
+        let key = RunIdempotency(key: "k", bodyDigest: "d")
+        _ = try await store.connection.query("ALTER TABLE workflow_runs RENAME TO workflow_runs_away")
+        await #expect(throws: (any Error).self) { _ = try await runs.create(Self.run(RepositoryTests.tenantA, startedAt: 1), idempotency: key) }
+        _ = try await store.connection.query("ALTER TABLE workflow_runs_away RENAME TO workflow_runs")
+        let again = Self.run(RepositoryTests.tenantA, startedAt: 2)
+        #expect(try await runs.create(again, idempotency: key) == nil)
+        #expect(try await runs.run(id: again.id, tenant: RepositoryTests.tenantA, allTenants: false)?.id == again.id)
+        await store.close()
     }
 
     /// Many runs writing at once (the engine's load): every write lands, each run ends as its

@@ -42,7 +42,18 @@ public final class SQLiteRunStore: WorkflowRunRepository {
                 return (try WorkflowRunCodec.decode(document), digest)
             }
         }
-        try await write(run)
+        do {
+            try await write(run)
+        } catch {
+            // The key must not stay claimed by a run that was never stored: it would answer
+            // "in progress" for a day. (PostgreSQL claims and inserts in one transaction.)
+            if let idempotency {
+                _ = try? await connection.query(
+                    "DELETE FROM workflow_run_keys WHERE tenant_key = ? AND workflow = ? AND key = ? AND run_id = ?",
+                    [.text(tenantKey), .text(run.workflow.value), .text(idempotency.key), .text(run.id)])
+            }
+            throw error
+        }
         return nil
     }
 
