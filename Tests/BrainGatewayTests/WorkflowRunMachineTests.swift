@@ -138,6 +138,50 @@ import Testing
         #expect(m.handle(.compensated(step: 1, Self.ok(.null), now: 100.5)) == [.finished])
     }
 
+    @Test func aCompensationIsRetriedLikeItsStepWithTheSameKey() throws {
+        let retry = WorkflowStep.Retry(attempts: 3, backoffMilliseconds: 100, maxBackoffMilliseconds: 2000)
+        let steps = [
+            WorkflowStep(
+                id: "a", action: try Self.call("svc"), retry: retry,
+                compensate: ServiceCall(service: try ServiceName("svc"), method: .delete, path: try Template.parse("/a"))),
+            WorkflowStep(id: "b", action: try Self.call("svc"), needs: ["a"]),
+        ]
+        var m = Self.machine(try WorkflowDefinition(name: ServiceName("w"), steps: steps))
+        _ = m.handle(.start(now: 100))
+        _ = m.handle(.answered(step: 0, attempt: 1, Self.ok(.null), now: 100.1))
+        let first = m.handle(.answered(step: 1, attempt: 1, .answered(status: 400, body: .null), now: 100.2))
+        guard case .compensate(let call)? = first.last else { Issue.record("no compensation: \(first)"); return }
+        #expect(call.attempt == 1 && call.idempotencyKey == "r1:a:compensate")
+        // Unreachable, then 503 with Retry-After: retried after the step's backoff, then the header's wait.
+        #expect(m.handle(.compensated(step: 0, .failed(reason: "connection refused", retryable: true), now: 100.3))
+            == [.retry(step: 0, attempt: 2, afterSeconds: 0.1)])
+        #expect(m.handle(.retryDue(step: 0, attempt: 1, now: 100.4)).isEmpty)  // a stale timer
+        guard case .compensate(let second)? = m.handle(.retryDue(step: 0, attempt: 2, now: 100.4)).first else { Issue.record("no retry"); return }
+        #expect(second.attempt == 2 && second.idempotencyKey == call.idempotencyKey)
+        #expect(m.handle(.compensated(step: 0, .answered(status: 503, body: .null, retryAfterSeconds: 1.5), now: 100.5))
+            == [.retry(step: 0, attempt: 3, afterSeconds: 1.5)])
+        _ = m.handle(.retryDue(step: 0, attempt: 3, now: 102))
+        // The third attempt fails too: that is the last (attempts: 3); the run ends failed.
+        #expect(m.handle(.compensated(step: 0, .answered(status: 503, body: .null), now: 102.1)) == [.finished])
+        #expect(m.run.status == .failed && m.run.steps[0].state == .succeeded)
+        #expect(m.run.steps[0].error == "its compensation answered 503 (after 3 attempts)")
+    }
+
+    @Test func aCompensationThatIsRefusedIsNotRetried() throws {
+        let steps = [
+            WorkflowStep(
+                id: "a", action: try Self.call("svc"), retry: .init(attempts: 3, backoffMilliseconds: 100, maxBackoffMilliseconds: 2000),
+                compensate: ServiceCall(service: try ServiceName("svc"), method: .delete, path: try Template.parse("/a"))),
+            WorkflowStep(id: "b", action: try Self.call("svc"), needs: ["a"]),
+        ]
+        var m = Self.machine(try WorkflowDefinition(name: ServiceName("w"), steps: steps))
+        _ = m.handle(.start(now: 100))
+        _ = m.handle(.answered(step: 0, attempt: 1, Self.ok(.null), now: 100.1))
+        _ = m.handle(.answered(step: 1, attempt: 1, .answered(status: 400, body: .null), now: 100.2))
+        #expect(m.handle(.compensated(step: 0, .answered(status: 404, body: .null), now: 100.3)) == [.finished])
+        #expect(m.run.steps[0].error == "its compensation answered 404")
+    }
+
     @Test func theRunDeadlineCancelsWhatRunsAndAnswersTimedOut() throws {
         var m = Self.machine(try Self.contact(timeoutMilliseconds: 1000))
         _ = m.handle(.start(now: 100))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BrainApplication
@@ -153,6 +154,46 @@ import Testing
             #expect(backend.requests.filter { $0.method == "DELETE" }.map(\.uri) == ["/cms/forms/7"])
             #expect(backend.requests.filter { $0.method == "DELETE" }.first?.header("Idempotency-Key") == "\(response.header("X-Brain-Run-ID") ?? ""):cms:compensate")
             #expect(backend.requests(matching: "/alerts/high-value-lead").isEmpty)
+        }
+    }
+
+    @Test func aCompensationAnswering503IsRetriedWithTheSameKey() async throws {
+        let deletes = Atomic<Int>(0)
+        let script: @Sendable (ScriptedBackend.Request) -> ScriptedBackend.Reply = { request in
+            switch (request.method, request.uri) {
+            case ("POST", "/cms/forms/submit"): return .json(#"{"id": 7}"#)
+            case ("POST", "/crm/leads/create"): return .json(#"{"error": "no"}"#, status: 400)
+            case ("DELETE", "/cms/forms/7"):
+                return deletes.wrappingAdd(1, ordering: .relaxed).oldValue == 0 ? .json("{}", status: 503) : .json("{}", status: 204)
+            default: return .json("{}", status: 404)
+            }
+        }
+        let yaml: (ScriptedBackend) -> String = { backend in
+            """
+            services:
+              - {name: wagtail-cms, url: \(backend.url), base_path: /cms}
+              - {name: django-crm, url: \(backend.url), base_path: /crm}
+            workflows:
+              - name: two-steps
+                expose: {method: POST, path: /api/brain/two}
+                steps:
+                  - id: cms
+                    call: {service: wagtail-cms, method: POST, path: /forms/submit}
+                    retry: {attempts: 3, backoff_ms: 20, max_backoff_ms: 50}
+                    compensate: {service: wagtail-cms, method: DELETE, path: "/forms/{{ steps.cms.body.id }}"}
+                  - {id: crm, needs: [cms], call: {service: django-crm, method: POST, path: /leads/create}}
+            """
+        }
+        try await Self.withContactFlow(script, yaml: yaml) { gateway, backend in
+            let response = try await AdminAPITests.call(
+                gateway, "POST", "/api/brain/two", body: "{}", headers: "Content-Type: application/json\r\n", token: TestTokens.user)
+            #expect(response.status == 502, "\(response.text)")
+            let steps = try #require(AdminAPITests.json(response)["steps"] as? [[String: Any]])
+            #expect(steps.map { $0["state"] as? String ?? "" } == ["compensated", "failed"])
+            let compensations = backend.requests.filter { $0.method == "DELETE" }
+            #expect(compensations.count == 2)
+            let runID = response.header("X-Brain-Run-ID") ?? ""
+            #expect(compensations.allSatisfy { $0.header("Idempotency-Key") == "\(runID):cms:compensate" })
         }
     }
 

@@ -45,7 +45,9 @@ public struct WorkflowRunMachine: Sendable {
     public enum Action: Sendable, Equatable {
         /// Make the call; answer with `.answered(step:attempt:…)`.
         case call(Call)
-        /// Wait, then send `.retryDue(step:attempt:)`. The wait ends by the run's deadline.
+        /// Wait, then send `.retryDue(step:attempt:)`. The wait ends by the run's deadline
+        /// (while compensating it retries the step's compensation, which the deadline no longer
+        /// bounds).
         case retry(step: Int, attempt: Int, afterSeconds: Double)
         /// Abandon the step's call in flight (its answer no longer matters).
         case cancel(step: Int)
@@ -72,6 +74,8 @@ public struct WorkflowRunMachine: Sendable {
     /// Compensations still to make, next first.
     private var compensations: [Int] = []
     private var compensating = false
+    /// The attempt of the compensation in flight (or waiting to be retried).
+    private var compensationAttempt = 1
     /// Grows with every event that changed the run: the executor stores the run when it moved.
     public private(set) var revision = 0
 
@@ -106,20 +110,33 @@ public struct WorkflowRunMachine: Sendable {
             // run timed out (10 ms allow for the timers' clock and this one).
             if now >= deadline - 0.01 { return timeOut(now: now) }
             return answered(step: step, outcome: outcome, now: now)
+        case .retryDue(let step, let attempt, _) where compensating:
+            guard let compensate = definition.steps[step].compensate else { return [] }
+            return [.compensate(compensation(step, compensate, attempt: attempt))]
         case .retryDue(let step, let attempt, let now):
             if now >= deadline - 0.01 { return timeOut(now: now) }
             run.steps[step].attempts = attempt
             return call(step, attempt: attempt, now: now).map { [.call($0)] } ?? timeOut(now: now)
         case .compensated(let step, let outcome, let now):
-            compensations.removeFirst()
+            let retry = definition.steps[step].retry
+            let attempt = compensationAttempt
+            let tries = attempt > 1 ? " (after \(attempt) attempts)" : ""
             switch outcome {
             case .answered(let status, _, _) where (200...299).contains(status):
                 run.steps[step].state = .compensated
-            case .answered(let status, _, _):
-                run.steps[step].error = "its compensation answered \(status)"
-            case .failed(let reason, _):
-                run.steps[step].error = "its compensation failed: \(reason)"
+                run.steps[step].error = nil
+            case .answered(let status, _, let retryAfter):
+                if Self.retryableStatuses.contains(status), attempt < retry.attempts {
+                    return retryCompensation(step, after: Self.backoff(retry, afterAttempt: attempt, retryAfter: retryAfter))
+                }
+                run.steps[step].error = "its compensation answered \(status)\(tries)"
+            case .failed(let reason, let retryable):
+                if retryable, attempt < retry.attempts {
+                    return retryCompensation(step, after: Self.backoff(retry, afterAttempt: attempt, retryAfter: nil))
+                }
+                run.steps[step].error = "its compensation failed\(tries): \(reason)"
             }
+            compensations.removeFirst()
             return nextCompensation(now: now)
         }
     }
@@ -130,7 +147,10 @@ public struct WorkflowRunMachine: Sendable {
         switch event {
         case .start: true
         case .answered(let step, let attempt, _, _): !compensating && inFlight[step] == attempt
-        case .retryDue(let step, let attempt, _): !compensating && inFlight[step] == attempt && run.steps[step].state == .running
+        case .retryDue(let step, let attempt, _):
+            compensating
+                ? compensations.first == step && compensationAttempt == attempt
+                : inFlight[step] == attempt && run.steps[step].state == .running
         case .compensated(let step, _, _): compensating && compensations.first == step
         }
     }
@@ -298,10 +318,22 @@ public struct WorkflowRunMachine: Sendable {
             run.responseStatus = run.status == .timedOut ? 504 : 502
             return [.finished]
         }
-        let request = Self.request(for: compensate, in: scope)
-        return [.compensate(Call(
-            step: i, attempt: 1, request: request, timeoutSeconds: Double(definition.steps[i].timeoutMilliseconds) / 1000,
-            idempotencyKey: "\(run.id):\(definition.steps[i].id):compensate"))]
+        return [.compensate(compensation(i, compensate, attempt: 1))]
+    }
+
+    /// A compensation is retried like its step's call (the step's `retry`), with the same key;
+    /// it runs after the run's deadline too, so only its own timeout bounds it.
+    private mutating func retryCompensation(_ i: Int, after delay: Double) -> [Action] {
+        compensationAttempt += 1
+        return [.retry(step: i, attempt: compensationAttempt, afterSeconds: delay)]
+    }
+
+    private mutating func compensation(_ i: Int, _ compensate: ServiceCall, attempt: Int) -> Call {
+        compensationAttempt = attempt
+        let step = definition.steps[i]
+        return Call(
+            step: i, attempt: attempt, request: Self.request(for: compensate, in: scope),
+            timeoutSeconds: Double(step.timeoutMilliseconds) / 1000, idempotencyKey: "\(run.id):\(step.id):compensate")
     }
 
     // MARK: Requests
