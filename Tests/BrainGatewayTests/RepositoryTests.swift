@@ -25,6 +25,18 @@ import Testing
             routes: [RouteDefinition(pattern: RoutePattern("/items/{id}"), methods: [HttpMethod("GET")], roles: ["reader"])])
     }
 
+    /// A fresh PostgreSQL database, migrated by the owner role, and the registry store of the
+    /// runtime role on it (which owns nothing: row-level security applies).
+    static func withPostgres(_ body: @Sendable (PostgresRegistryStore) async throws -> Void) async throws {
+        let database = try await PostgresTestDatabase.create()
+        try await database.withClient(user: "brain_owner") { owner in
+            try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: quiet)
+        }
+        try await database.withClient(user: "brain_gateway") { client in
+            try await body(PostgresRegistryStore(client: client, reader: reader, logger: quiet))
+        }
+    }
+
     /// Runs `body` with a fresh, migrated store of `kind`.
     static func withStore(_ kind: Store, _ body: @Sendable (any ServiceRepository & EventRepository) async throws -> Void) async throws {
         let logger = RepositoryTests.quiet
@@ -35,13 +47,7 @@ import Testing
             await store.close()
         case .postgres:
             guard PostgresTestDatabase.available else { return }  // scripts/test always provides the cluster
-            let database = try await PostgresTestDatabase.create()
-            try await database.withClient(user: "brain_owner") { owner in
-                try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: logger)
-            }
-            try await database.withClient(user: "brain_gateway") { client in
-                try await body(PostgresRegistryStore(client: client, reader: reader, logger: logger))
-            }
+            try await withPostgres { store in try await body(store) }
         }
     }
 
@@ -125,14 +131,34 @@ import Testing
 /// even when it names them by id.
 @Suite(.enabled(if: PostgresTestDatabase.available, "needs the PostgreSQL cluster scripts/test starts"))
 struct RowLevelSecurityTests {
-    @Test func aTenantContextCannotSeeOrTouchAnotherTenantsRows() async throws {
+    /// Sealed integration credentials: a tenant's context sees, changes and deletes none of
+    /// another tenant's rows even with a query that does not filter by tenant.
+    @Test func integrationSecretsStayInTheirTenant() async throws {
         let logger = RepositoryTests.quiet
-        let database = try await PostgresTestDatabase.create()
-        try await database.withClient(user: "brain_owner") { owner in
-            try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: logger)
+        try await RepositoryTests.withPostgres { store in
+            let records = PostgresSealedRecords(store, logger: logger)
+            try await records.store("v1:a:AAAA", tenant: RepositoryTests.tenantA, integration: "stripe")
+            let seenByB = try await store.inScope(.tenant(RepositoryTests.tenantB)) { connection in
+                var rows = 0
+                for try await _ in try await connection.query("SELECT envelope FROM integration_secrets", logger: logger).decode(String.self) { rows += 1 }
+                var changed = 0
+                for try await _ in try await connection.query("UPDATE integration_secrets SET envelope = 'x' RETURNING integration", logger: logger).decode(String.self) { changed += 1 }
+                for try await _ in try await connection.query("DELETE FROM integration_secrets RETURNING integration", logger: logger).decode(String.self) { changed += 1 }
+                return (rows, changed)
+            }
+            #expect(seenByB.0 == 0 && seenByB.1 == 0)
+            #expect(try await records.envelope(tenant: RepositoryTests.tenantA, integration: "stripe") == "v1:a:AAAA")
+            await #expect(throws: PSQLError.self) {
+                try await store.inScope(.tenant(RepositoryTests.tenantB)) { connection in
+                    try await connection.query(
+                        "INSERT INTO integration_secrets (tenant_id, integration, envelope) VALUES (\(TestTokens.tenantA)::uuid, 'evil', 'x')", logger: logger)
+                }
+            }
         }
-        try await database.withClient(user: "brain_gateway") { client in
-            let store = PostgresRegistryStore(client: client, reader: RepositoryTests.reader, logger: logger)
+    }
+
+    @Test func aTenantContextCannotSeeOrTouchAnotherTenantsRows() async throws {
+        try await RepositoryTests.withPostgres { store in
             _ = try await store.insert(RepositoryTests.service("crm", tenant: RepositoryTests.tenantA))
             _ = try await store.insert(RepositoryTests.service("crm", tenant: RepositoryTests.tenantB))
             _ = try await store.insert(RepositoryTests.service("shared"))
@@ -200,13 +226,7 @@ struct RowLevelSecurityTests {
             await store.close()
         case .postgres:
             guard PostgresTestDatabase.available else { return }
-            let database = try await PostgresTestDatabase.create()
-            try await database.withClient(user: "brain_owner") { owner in
-                try await PostgresRegistryStore.migrate(using: owner, runtimeRole: "brain_gateway", migrationRole: "brain_owner", logger: logger)
-            }
-            try await database.withClient(user: "brain_gateway") { client in
-                try await body(PostgresRunStore(PostgresRegistryStore(client: client, reader: RepositoryTests.reader, logger: logger), logger: logger))
-            }
+            try await RepositoryTests.withPostgres { store in try await body(PostgresRunStore(store, logger: logger)) }
         }
     }
 

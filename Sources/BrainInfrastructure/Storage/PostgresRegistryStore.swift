@@ -157,6 +157,29 @@ public final class PostgresRegistryStore: ServiceRepository, EventRepository {
         """,
         "GRANT SELECT, INSERT, UPDATE, DELETE ON workflows TO %ROLE%",
         "GRANT USAGE, SELECT ON SEQUENCE workflows_id_seq TO %ROLE%",
+    ], [
+        // Migration 4: integration credentials sealed by the gateway (when Vault is not used),
+        // each visible to its own tenant only.
+        """
+        CREATE TABLE integration_secrets (
+            tenant_id uuid NOT NULL,
+            integration text NOT NULL,
+            envelope text NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (tenant_id, integration)
+        )
+        """,
+        "ALTER TABLE integration_secrets ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE integration_secrets FORCE ROW LEVEL SECURITY",
+        """
+        CREATE POLICY integration_secrets_access ON integration_secrets FOR ALL USING (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        WITH CHECK (
+            current_setting('app.current_tenant_id', true) = 'platform'
+            OR tenant_id::text = current_setting('app.current_tenant_id', true))
+        """,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON integration_secrets TO %ROLE%",
     ]]
 
     public init(client: PostgresClient, reader: @escaping @Sendable (String) throws -> ServiceRoute, logger: Logger) {

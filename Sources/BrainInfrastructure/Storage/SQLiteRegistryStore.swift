@@ -75,6 +75,15 @@ public final class SQLiteRegistryStore: ServiceRepository, EventRepository {
             UNIQUE (tenant_key, name)
         );
         """,
+        """
+        CREATE TABLE integration_secrets (
+            tenant_key TEXT NOT NULL,
+            integration TEXT NOT NULL,
+            envelope TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (tenant_key, integration)
+        );
+        """,
     ]
 
     /// Opens (creating if needed) the file and applies pending migrations.
