@@ -234,6 +234,41 @@ import Testing
         }
     }
 
+    /// The deadline has no timer of its own: a retry's wait longer than what is left of the run
+    /// is cut to it, and the run answers 504 at about the deadline, not after the wait.
+    @Test func theRunDeadlineCutsARetrysWait() async throws {
+        let script: @Sendable (ScriptedBackend.Request) -> ScriptedBackend.Reply = { _ in
+            var reply = ScriptedBackend.Reply.json(#"{"error": "busy"}"#, status: 503)
+            reply.headers = [("Retry-After", "30")]
+            return reply
+        }
+        let yaml: (ScriptedBackend) -> String = { backend in
+            """
+            services:
+              - {name: django-crm, url: \(backend.url), base_path: /crm}
+            workflows:
+              - name: slow-retry
+                expose: {method: POST, path: /api/brain/slow-retry}
+                timeout_ms: 1000
+                steps:
+                  - id: crm
+                    call: {service: django-crm, method: POST, path: /leads/create}
+                    retry: {attempts: 5, backoff_ms: 5000, max_backoff_ms: 30000}
+            """
+        }
+        try await Self.withContactFlow(script, yaml: yaml) { gateway, backend in
+            let started = Date()
+            let response = try await AdminAPITests.call(
+                gateway, "POST", "/api/brain/slow-retry", body: "{}", headers: "Content-Type: application/json\r\n", token: TestTokens.user)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(response.status == 504, "\(response.text)")
+            #expect(elapsed >= 0.9 && elapsed < 4, "answered after \(elapsed) s")
+            #expect(backend.requests(matching: "/leads/create").count == 1)
+            let steps = try #require(AdminAPITests.json(response)["steps"] as? [[String: Any]])
+            #expect(steps.first?["state"] as? String == "cancelled")
+        }
+    }
+
     @Test func runsBelongToTheirTenant() async throws {
         try await Self.withContactFlow(Self.script(score: 10)) { gateway, _ in
             let response = try await Self.submit(gateway)
