@@ -63,11 +63,11 @@ public struct Integration: Sendable, Equatable {
         case .query(let name):
             guard Self.isWord(name.lowercased()) else { throw .invalid(field: "auth", reason: "the query parameter must be a plain name") }
         case .oauth2(let tokenURL):
-            guard Self.isAbsoluteURL(tokenURL) else { throw .invalid(field: "auth.token_url", reason: "must be an absolute http(s) URL") }
+            guard Self.isURL(tokenURL) else { throw .invalid(field: "auth.token_url", reason: "must be an absolute http(s) URL") }
         case .bearer, .basic:
             break
         }
-        guard Self.isAbsoluteURL(baseURL), !baseURL.contains("?"), !baseURL.contains("#") else {
+        guard Self.isURL(baseURL), !baseURL.contains("?"), !baseURL.contains("#") else {
             throw .invalid(field: "base_url", reason: "must be an absolute http(s) URL without query or fragment")
         }
         if let verify {
@@ -97,9 +97,13 @@ public struct Integration: Sendable, Equatable {
             }
     }
 
-    private static func isAbsoluteURL(_ s: String) -> Bool {
-        guard s.hasPrefix("https://") || s.hasPrefix("http://") else { return false }
-        let rest = s.drop { $0 != "/" }.dropFirst(2)
-        return !rest.isEmpty && !rest.hasPrefix("/") && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    /// An http(s) URL whose origin is one an upstream instance may have (the registry's own
+    /// host and port rules), followed by a printable path.
+    private static func isURL(_ s: String) -> Bool {
+        let schemeLength = s.hasPrefix("https://") ? 8 : s.hasPrefix("http://") ? 7 : 0
+        guard schemeLength > 0 else { return false }
+        let path = s.dropFirst(schemeLength).firstIndex(of: "/") ?? s.endIndex
+        guard (try? UpstreamInstance(url: String(s[..<path]))) != nil else { return false }
+        return s[path...].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 }

@@ -62,9 +62,9 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     static func numberText(_ n: Double) -> String {
-        guard n.isFinite else { return "null" }
-        if let whole = wholeNumber(n) { return String(whole) }
-        return String(n)
+        var writer = JSONWriter(capacity: 24)
+        writer.number(n)
+        return writer.text
     }
 
     /// `n` as an integer when it is one (and well within ±2^53). The truncating conversion is a
