@@ -63,7 +63,15 @@ struct BrainGatewayCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let gateway = try BrainGateway(configuration: configuration, hs256Key: hs256Key, signer: signer, logger: logger, threads: threads)
+        let sealer: SecretSealer?
+        do {
+            sealer = try loadSecretsKey(configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let gateway = try BrainGateway(
+            configuration: configuration, hs256Key: hs256Key, signer: signer, secretsSealer: sealer, logger: logger, threads: threads)
         do {
             try await gateway.run()
         } catch let error as ConfigurationError {
@@ -95,6 +103,16 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((notice + "\n").utf8))
         logger.warning("development mode: tokens are signed with a generated key that is lost on restart")
         return try await TokenVerifier.hs256Key(secret: credentials.secret)
+    }
+
+    /// The embedded secret store's key: `BRAIN_GATEWAY_SECRETS_KEY(_FILE)`, or in `--dev` (and
+    /// without Vault) one generated for this run — credentials stored with it are unreadable
+    /// after a restart, which the warning says.
+    private func loadSecretsKey(_ configuration: GatewayConfiguration, logger: Logger) throws -> SecretSealer? {
+        if let sealer = try SecretSealer.configured(ProcessInfo.processInfo.environment) { return sealer }
+        guard dev, configuration.settings.vault == nil else { return nil }
+        logger.warning("development mode: integration credentials are sealed with a generated key that is lost on restart")
+        return SecretSealer.generated()
     }
 
     /// The ES256 key for `X-Brain-Token`: `BRAIN_GATEWAY_SIGNING_KEY_FILE` or

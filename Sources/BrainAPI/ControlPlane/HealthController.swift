@@ -12,11 +12,15 @@ public struct HealthController<Context: RequestContext>: Sendable {
     let registry: ServiceRegistry
     let board: HealthBoard
     let storage: any StorageProbe
+    /// Checked by readiness when integration secrets live in Vault: a Vault problem degrades
+    /// the gateway (cached secrets still serve) but does not make it unready.
+    let vault: VaultSecretStore?
 
-    public init(registry: ServiceRegistry, board: HealthBoard, storage: any StorageProbe) {
+    public init(registry: ServiceRegistry, board: HealthBoard, storage: any StorageProbe, vault: VaultSecretStore? = nil) {
         self.registry = registry
         self.board = board
         self.storage = storage
+        self.vault = vault
     }
 
     public func addRoutes(to router: Router<Context>) {
@@ -84,10 +88,22 @@ public struct HealthController<Context: RequestContext>: Sendable {
     func ready() async -> Response {
         let storageOK = await storage.isReachable()
         let status: HTTPResponse.Status = storageOK ? .ok : .serviceUnavailable
-        let body = storageOK
-            ? #"{"status":"ready","checks":{"configuration":"ok","storage":"ok"}}"#
-            : #"{"status":"not_ready","checks":{"configuration":"ok","storage":"unreachable"}}"#
-        return JSONResponse.raw(body, status: status)
+        guard let vault else {
+            let body = storageOK
+                ? #"{"status":"ready","checks":{"configuration":"ok","storage":"ok"}}"#
+                : #"{"status":"not_ready","checks":{"configuration":"ok","storage":"unreachable"}}"#
+            return JSONResponse.raw(body, status: status)
+        }
+        var checks: [String: JSONValue] = ["configuration": .string("ok"), "storage": .string(storageOK ? "ok" : "unreachable")]
+        var body: [String: JSONValue] = ["status": .string(storageOK ? "ready" : "not_ready")]
+        if let problem = await vault.check() {
+            checks["vault"] = .string("degraded")
+            body["details"] = .object(["vault": .string(problem)])
+        } else {
+            checks["vault"] = .string("ok")
+        }
+        body["checks"] = .object(checks)
+        return JSONResponse.raw(JSONValue.object(body).json, status: status)
     }
 }
 

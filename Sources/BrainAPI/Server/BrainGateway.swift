@@ -26,6 +26,7 @@ public final class BrainGateway: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let pools: UpstreamPools
     private let httpClient: HTTPClient
+    private let secretsSealer: SecretSealer?
     private let tokenVerifier: TokenVerifier
     private let proofOfOrigin: ProofOfOriginCaches
     /// Present when `JWT_JWKS_URL` is set.
@@ -45,12 +46,16 @@ public final class BrainGateway: Sendable {
     /// close breakers, or reset rate-limit windows).
     public static let policyClock: @Sendable () -> Double = { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
-    /// - Parameter hs256Key: the `JWT_SECRET` key, if any; JWKS keys come from the settings' URL.
+    /// - Parameters:
+    ///   - hs256Key: the `JWT_SECRET` key, if any; JWKS keys come from the settings' URL.
+    ///   - secretsSealer: the embedded secret store's key (`BRAIN_GATEWAY_SECRETS_KEY`), used
+    ///     when Vault is not configured; with neither, activations answer 503.
     public init(
         configuration: GatewayConfiguration, hs256Key: TokenVerifier.Key?, signer: ProofOfOriginSigner,
-        logger: Logger, threads: Int = System.coreCount
+        secretsSealer: SecretSealer? = nil, logger: Logger, threads: Int = System.coreCount
     ) throws {
         self.configuration = configuration
+        self.secretsSealer = secretsSealer
         self.logger = logger
         let recent = InMemoryEventLog()
         self.events = recent
@@ -163,12 +168,16 @@ public final class BrainGateway: Sendable {
         engineBox.set(engine)
         let runsController = WorkflowRunsController<ControlPlaneContext>(
             catalog: catalog, engine: engine, runs: store.runs, authentication: authentication)
+        let integrations = makeIntegrations(store: store)
+        integrationsBox.set(integrations.connections)
 
         let router = Router(context: ControlPlaneContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware())
         router.add(middleware: WorkflowExposureMiddleware(controller: runsController))
-        HealthController(registry: registry, board: health, storage: storage).addRoutes(to: router)
+        HealthController(registry: registry, board: health, storage: storage, vault: integrations.vault).addRoutes(to: router)
+        IntegrationController<ControlPlaneContext>(connections: integrations.connections, proxy: integrations.proxy, authentication: authentication)
+            .addRoutes(to: router)
         DocsController().addRoutes(to: router)
         DashboardController().addRoutes(to: router)
         MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers).addRoutes(to: router)
@@ -233,6 +242,7 @@ public final class BrainGateway: Sendable {
             services.append(.init(service: RegistryChangeListener(
                 client: client, administration: administration, workflows: workflowAdministration, logger: logger)))
         }
+        if let vault = integrations.vault { services.append(.init(service: vault)) }
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
             await jwks.refresh()
@@ -276,6 +286,7 @@ public final class BrainGateway: Sendable {
         } catch {
             await engine.stopAll()
             try? await httpClient.shutdown()
+            try? await integrations.client.shutdown()
             await store.close()
             throw error
         }
@@ -283,14 +294,59 @@ public final class BrainGateway: Sendable {
         await engine.stopAll()
         await store.close()
         pools.closeAll()
+        try? await integrations.client.shutdown()
         try await httpClient.shutdown()
         logger.notice("brain-gateway stopped")
+    }
+
+    /// Integrations: the catalogue (shipped + YAML), the secret store (Vault when configured,
+    /// else the embedded encrypted one when a key is set, else none: activations answer 503),
+    /// and the outbound proxy with its own HTTP client.
+    private func makeIntegrations(store: StoreConnection) -> (
+        connections: IntegrationConnections, proxy: IntegrationProxy, vault: VaultSecretStore?, client: HTTPClient
+    ) {
+        let settings = configuration.settings
+        let wallClock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        var vault: VaultSecretStore?
+        var secrets: (any SecretStore)?
+        if let vaultSettings = settings.vault {
+            let adapter = VaultSecretStore(settings: vaultSettings, client: httpClient, logger: logger)
+            vault = adapter
+            secrets = CachedSecretStore(
+                adapter, cacheSeconds: Double(vaultSettings.cacheSeconds), staleSeconds: Double(vaultSettings.staleSeconds), now: Self.policyClock)
+        } else if let secretsSealer {
+            // A short cache: replicas sharing the database see each other's changes within it.
+            secrets = CachedSecretStore(
+                EncryptedSecretStore(sealer: secretsSealer, records: store.sealedRecords), cacheSeconds: 5, staleSeconds: 600, now: Self.policyClock)
+        }
+        var tiers: [String: String] = [:]
+        for (pattern, names) in configuration.agents.tiers {
+            for name in names where tiers[name] == nil { tiers[name] = pattern.rawValue }
+        }
+        let client = ProviderClient.makeHTTPClient(group: group, extraTrustRootsFile: settings.upstreamCAFile)
+        let provider = ProviderClient(client: client)
+        let tokens = OAuthTokens()
+        let connections = IntegrationConnections(
+            catalogue: IntegrationCatalogueReader().catalogue(overrides: configuration.integrations), tiers: tiers, secrets: secrets,
+            missingStore: "no secret store is configured: set VAULT_ADDR and VAULT_TOKEN, or BRAIN_GATEWAY_SECRETS_KEY (or BRAIN_GATEWAY_SECRETS_KEY_FILE)",
+            verifier: ProviderVerification(provider: provider, now: wallClock), events: journal, now: wallClock,
+            changed: { tenant, name in tokens.forget(.init(tenant: tenant, integration: name)) })
+        var proxySettings = IntegrationProxy.Settings()
+        proxySettings.rateLimit = RateLimitPolicy(requests: settings.integrationRequestsPerMinute, windowSeconds: 60)
+        let proxy = IntegrationProxy(
+            connections: connections, provider: provider, tokens: tokens, settings: proxySettings, metrics: metrics, now: wallClock,
+            monotonic: Self.policyClock)
+        return (connections, proxy, vault, client)
     }
 
     private let gatewayGroupBox = ServiceGroupBox()
     private let administrationBox = Box<RegistryAdministration>()
     private let engineBox = Box<WorkflowEngine>()
     private let workflowAdministrationBox = Box<WorkflowAdministration>()
+    private let integrationsBox = Box<IntegrationConnections>()
+
+    /// Tenants' integration connections, once `run` has opened the store.
+    public var integrations: IntegrationConnections? { integrationsBox.get() }
 
     /// Workflow definitions' commands and queries, once `run` has opened the store.
     public var workflowAdministration: WorkflowAdministration? { workflowAdministrationBox.get() }

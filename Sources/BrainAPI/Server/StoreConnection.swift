@@ -13,6 +13,8 @@ struct StoreConnection: Sendable {
     let probe: any StorageProbe
     let runs: any WorkflowRunRepository
     let workflows: any WorkflowRepository
+    /// Where the embedded secret store keeps its sealed credentials.
+    let sealedRecords: any SealedRecordStore
     /// Set for PostgreSQL: replicas listen on it for changes.
     let postgres: PostgresClient?
     private let closer: @Sendable () async -> Void
@@ -46,7 +48,7 @@ struct StoreConnection: Sendable {
             let store = try await SQLiteRegistryStore.open(path: path, reader: reader, logger: logger)
             return StoreConnection(
                 repository: store, events: store, probe: SQLiteFileProbe(path: path), runs: SQLiteRunStore(store),
-                workflows: SQLiteWorkflowStore(store, reader: workflowReader), postgres: nil,
+                workflows: SQLiteWorkflowStore(store, reader: workflowReader), sealedRecords: SQLiteSealedRecords(store), postgres: nil,
                 closer: { await store.close() })
         case .postgres(let url):
             let runtime = try PostgresRegistryStore.configuration(url: url)
@@ -69,7 +71,8 @@ struct StoreConnection: Sendable {
             let store = PostgresRegistryStore(client: client, reader: reader, logger: logger)
             return StoreConnection(
                 repository: store, events: store, probe: PostgresStorageProbe(client: client), runs: PostgresRunStore(store, logger: logger),
-                workflows: PostgresWorkflowStore(store, reader: workflowReader, logger: logger), postgres: client, closer: { running.cancel() })
+                workflows: PostgresWorkflowStore(store, reader: workflowReader, logger: logger),
+                sealedRecords: PostgresSealedRecords(store, logger: logger), postgres: client, closer: { running.cancel() })
         }
     }
 }

@@ -86,6 +86,10 @@ public struct GatewaySettings: Sendable {
     public var eventRetentionDays: Int = 30
     /// Finished workflow runs older than this are deleted (running ones never are).
     public var runRetentionDays: Int = 30
+    /// Vault KV v2 for integration credentials; nil: the embedded encrypted store.
+    public var vault: VaultSettings?
+    /// Calls per (tenant, integration) per minute through the outbound proxy.
+    public var integrationRequestsPerMinute: Int = 60
 
     public init() {}
 }
@@ -119,6 +123,8 @@ public struct GatewayConfiguration: Sendable {
     public var workflows: [WorkflowDocument] = []
     /// The YAML's `agents:` (the seed's tiers by default).
     public var agents = AgentSettings()
+    /// YAML `integrations:`: entries added to the shipped catalogue, or replacing one by name.
+    public var integrations: [Integration] = []
 
     public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings(), tenantRateLimits: TenantRateLimits = TenantRateLimits()) {
         self.settings = settings
@@ -155,5 +161,20 @@ public struct IntrospectionSettings: Sendable, Equatable {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.cacheSeconds = cacheSeconds
+    }
+}
+
+/// Where Vault is and which KV v2 mount holds the gateway's secrets (`VAULT_ADDR`,
+/// `VAULT_TOKEN`, `VAULT_KV_MOUNT`).
+public struct VaultSettings: Sendable, Equatable {
+    public var address: String
+    public var token: String
+    public var mount: String = "secret"
+    public var cacheSeconds: Int = 60
+    public var staleSeconds: Int = 600
+
+    public init(address: String, token: String) {
+        self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
+        self.token = token
     }
 }

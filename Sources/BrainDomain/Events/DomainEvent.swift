@@ -19,6 +19,12 @@ public enum DomainEvent: Hashable, Sendable {
     case workflowRunSucceeded(workflow: ServiceName, tenant: TenantID?, run: String, milliseconds: Int)
     /// A run failed or timed out (`status` says which), after its compensations.
     case workflowRunFailed(workflow: ServiceName, tenant: TenantID?, run: String, status: String, failedStep: String?)
+    /// A tenant's credentials for an integration were stored (never the values).
+    case integrationActivated(integration: ServiceName, tenant: TenantID?)
+    /// A tenant's credentials for an integration were erased.
+    case integrationDeactivated(integration: ServiceName, tenant: TenantID?)
+    /// The provider refused to refresh an OAuth token: an administrator must store new credentials.
+    case integrationNeedsReauth(integration: ServiceName, tenant: TenantID?)
 
     /// The event's type name in the events API.
     public var typeName: String {
@@ -36,12 +42,17 @@ public enum DomainEvent: Hashable, Sendable {
         case .workflowRunStarted: "WorkflowRunStarted"
         case .workflowRunSucceeded: "WorkflowRunSucceeded"
         case .workflowRunFailed: "WorkflowRunFailed"
+        case .integrationActivated: "IntegrationActivated"
+        case .integrationDeactivated: "IntegrationDeactivated"
+        case .integrationNeedsReauth: "IntegrationNeedsReauth"
         }
     }
 
-    /// The service the event is about; for a workflow event, the workflow.
+    /// The service the event is about; for a workflow event, the workflow; for an integration
+    /// event, the integration.
     public var service: ServiceName {
         switch self {
+        case .integrationActivated(let i, _), .integrationDeactivated(let i, _), .integrationNeedsReauth(let i, _): i
         case .workflowRunStarted(let w, _, _), .workflowRunSucceeded(let w, _, _, _), .workflowRunFailed(let w, _, _, _, _),
              .workflowRegistered(let w, _), .workflowUpdated(let w, _), .workflowRemoved(let w, _): w
         case .serviceRegistered(let s, _), .routeRegistered(let s, _, _, _), .serviceHealthChanged(let s, _, _, _),
@@ -51,6 +62,7 @@ public enum DomainEvent: Hashable, Sendable {
 
     public var tenant: TenantID? {
         switch self {
+        case .integrationActivated(_, let t), .integrationDeactivated(_, let t), .integrationNeedsReauth(_, let t): t
         case .workflowRunStarted(_, let t, _), .workflowRunSucceeded(_, let t, _, _), .workflowRunFailed(_, let t, _, _, _),
              .workflowRegistered(_, let t), .workflowUpdated(_, let t), .workflowRemoved(_, let t): t
         case .serviceRegistered(_, let t), .routeRegistered(_, let t, _, _), .serviceHealthChanged(_, let t, _, _),

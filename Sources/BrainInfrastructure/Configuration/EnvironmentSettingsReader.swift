@@ -89,7 +89,36 @@ public struct EnvironmentSettingsReader: Sendable {
             introspection.cacheSeconds = try integer("AUTH_INTROSPECTION_CACHE_SECONDS", default: 300, range: 0...86_400)
             s.introspection = introspection
         }
+        s.vault = try vault()
+        s.integrationRequestsPerMinute = try integer("BRAIN_GATEWAY_INTEGRATION_RATE_LIMIT", default: s.integrationRequestsPerMinute, range: 1...1_000_000)
         return s
+    }
+
+    /// `VAULT_ADDR` with `VAULT_TOKEN` (one without the other is a mistake, not a fallback to
+    /// the embedded store).
+    private func vault() throws(ConfigurationError) -> VaultSettings? {
+        let address = value("VAULT_ADDR"), token = value("VAULT_TOKEN")
+        guard let address else {
+            if token != nil { throw ConfigurationError(field: "VAULT_ADDR", reason: "is required with VAULT_TOKEN") }
+            return nil
+        }
+        guard address.hasPrefix("http://") || address.hasPrefix("https://"), URL(string: address)?.host != nil else {
+            throw ConfigurationError(field: "VAULT_ADDR", reason: "must be an http(s) URL")
+        }
+        guard let token else { throw ConfigurationError(field: "VAULT_TOKEN", reason: "is required with VAULT_ADDR") }
+        guard token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw ConfigurationError(field: "VAULT_TOKEN", reason: "must be printable ASCII without spaces (the value is not shown)")
+        }
+        var settings = VaultSettings(address: address, token: token)
+        if let mount = value("VAULT_KV_MOUNT") {
+            guard !mount.isEmpty, mount.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x3F && $0 != 0x23 }), !mount.hasPrefix("/"), !mount.hasSuffix("/") else {
+                throw ConfigurationError(field: "VAULT_KV_MOUNT", reason: "must be a mount path such as 'secret' (no leading or trailing '/')")
+            }
+            settings.mount = mount
+        }
+        settings.cacheSeconds = try integer("VAULT_CACHE_SECONDS", default: settings.cacheSeconds, range: 0...86_400)
+        settings.staleSeconds = try integer("VAULT_STALE_SECONDS", default: settings.staleSeconds, range: 0...604_800)
+        return settings
     }
 
     /// `sqlite:relative/path`, `sqlite:///absolute/path`, `postgresql://…` (or `postgres://…`).

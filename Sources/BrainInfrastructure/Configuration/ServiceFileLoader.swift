@@ -11,6 +11,7 @@ public struct ServiceFile: Sendable {
     public var defaults = ServiceDefaults()
     public var workflows: [WorkflowDocument] = []
     public var agents = AgentSettings()
+    public var integrations: [Integration] = []
 
     public init(services: [ServiceRoute] = [], auth: AuthSettings = AuthSettings()) {
         self.services = services
@@ -25,6 +26,7 @@ extension ServiceFile {
         configuration.serviceDefaults = defaults
         configuration.workflows = workflows
         configuration.agents = agents
+        configuration.integrations = integrations
         return configuration
     }
 }
@@ -44,7 +46,7 @@ public struct ServiceFileLoader: Sendable {
         }
         guard let root else { return ServiceFile(services: [], auth: AuthSettings()) }
         let top = try mapping(root, at: "")
-        try onlyKeys(top, ["services", "defaults", "auth", "tenants", "workflows", "agents"], at: "")
+        try onlyKeys(top, ["services", "defaults", "auth", "tenants", "workflows", "agents", "integrations"], at: "")
 
         var defaults = ServiceDefaults()
         if let node = top["defaults"] { defaults = try parseDefaults(node) }
@@ -68,6 +70,7 @@ public struct ServiceFileLoader: Sendable {
         file.defaults = defaults
         if let node = top["tenants"] { file.tenantRateLimits = try parseTenants(node, services: services) }
         let workflows = WorkflowDocumentReader()
+        if let node = top["integrations"] { file.integrations = try IntegrationCatalogueReader().entries(node, at: "integrations") }
         if let node = top["agents"] { file.agents = try workflows.agentSettings(node, at: "agents") }
         if let list = top["workflows"] {
             guard case .sequence(let sequence) = list else { throw ConfigurationError(field: "workflows", reason: "must be a list") }

@@ -82,6 +82,9 @@ public enum DomainEventEncoding {
         case .workflowRegistered(let workflow, _), .workflowUpdated(let workflow, _), .workflowRemoved(let workflow, _):
             data = ["workflow": workflow.value]
             if let tenant = event.tenant { data["tenant_id"] = tenant.value }
+        case .integrationActivated(let integration, _), .integrationDeactivated(let integration, _), .integrationNeedsReauth(let integration, _):
+            data = ["integration": integration.value]
+            if let tenant = event.tenant { data["tenant_id"] = tenant.value }
         case .workflowRunStarted(let workflow, _, let run):
             data = workflowData(workflow, event.tenant, run)
         case .workflowRunSucceeded(let workflow, _, let run, let milliseconds):

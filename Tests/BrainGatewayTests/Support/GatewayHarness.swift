@@ -17,6 +17,7 @@ final class GatewayHarness: Sendable {
 
     static func start(
         yaml: String, logger customLogger: Logger? = nil, signer: ProofOfOriginSigner = .generated(), useSecret: Bool = true,
+        sealer: SecretSealer? = nil,
         configure: (inout GatewaySettings) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let file = try ServiceFileLoader().load(yaml: yaml)
@@ -32,7 +33,7 @@ final class GatewayHarness: Sendable {
         let hs256Key = useSecret ? try await TokenVerifier.hs256Key(secret: TestTokens.secret) : nil
         let gateway = try BrainGateway(
             configuration: file.configuration(settings: settings),
-            hs256Key: hs256Key, signer: signer, logger: customLogger ?? logger, threads: 2)
+            hs256Key: hs256Key, signer: signer, secretsSealer: sealer, logger: customLogger ?? logger, threads: 2)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             do {

@@ -1,0 +1,261 @@
+import AsyncHTTPClient
+import BrainApplication
+import BrainDomain
+import CoreMetrics
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Why the outbound proxy answers a call itself instead of relaying the provider's answer.
+/// Never carries a credential value.
+public enum IntegrationProxyRefusal: Error, Sendable {
+    case unknownIntegration(String)
+    case inactive
+    case needsReauth
+    case rateLimited(SlidingWindowRateLimit.Decision)
+    case secretsUnavailable(reason: String)
+    /// The provider's breaker is open: retry after this many seconds.
+    case providerUnavailable(retryAfter: Double)
+    case unreachable(reason: String)
+    case timedOut
+    case badRequest(String)
+}
+
+/// `ANY /api/brain/integrations/{name}/proxy/{path…}`: a tenant's call to a provider with the
+/// tenant's stored credentials applied, limited per (tenant, integration), retried when safe,
+/// and kept away from a failing provider by a breaker per provider.
+public final class IntegrationProxy: Sendable {
+    public struct Settings: Sendable {
+        public var rateLimit = RateLimitPolicy(requests: 60, windowSeconds: 60)
+        public var retry = IntegrationRetryPolicy()
+        public var breaker = CircuitBreaker.Configuration(failureThreshold: 5, openSeconds: 30, maxOpenSeconds: 300)
+        public init() {}
+    }
+
+    /// The provider's answer as it is relayed (its body still streaming), with the limit's state.
+    public struct Answer: Sendable {
+        public let response: HTTPClientResponse
+        public let rateLimit: SlidingWindowRateLimit.Decision
+        public let attempts: Int
+    }
+
+    /// Calls allowed per (tenant, integration) per window (`RateLimit-Limit`).
+    public var requestsPerWindow: Int { settings.rateLimit.requests }
+
+    private let connections: IntegrationConnections
+    private let provider: ProviderClient
+    private let tokens: OAuthTokens
+    private let limits: InProcessRateLimitStore
+    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private let settings: Settings
+    private let metrics: any MetricsFactory
+    /// Wall-clock seconds (token expiry is in Unix time).
+    private let now: @Sendable () -> Double
+    /// Monotonic seconds (limits and breakers must not follow clock jumps).
+    private let monotonic: @Sendable () -> Double
+
+    /// - Parameter tokens: shared with `connections`' change hook, so new credentials drop
+    ///   the tokens of the old ones.
+    public init(
+        connections: IntegrationConnections, provider: ProviderClient, tokens: OAuthTokens, settings: Settings = .init(), metrics: GatewayMetrics,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, monotonic: @escaping @Sendable () -> Double
+    ) {
+        self.connections = connections
+        self.provider = provider
+        self.tokens = tokens
+        self.limits = InProcessRateLimitStore()
+        self.settings = settings
+        self.metrics = metrics.factory
+        self.now = now
+        self.monotonic = monotonic
+    }
+
+    /// Request header fields never sent to a provider: hop-by-hop fields, the client's own
+    /// credentials and the gateway's identity fields.
+    public static let withheldRequestFields: Set<String> = [
+        "authorization", "cookie", "x-brain-token", "x-tenant-id", "host", "connection", "keep-alive", "proxy-authorization",
+        "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
+    ]
+
+    /// Response header fields not relayed: hop-by-hop fields, and cookies a provider sets
+    /// (they would land on the gateway's origin).
+    public static let withheldResponseFields: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "set-cookie", "content-length",
+    ]
+
+    /// - Parameters:
+    ///   - pathAndQuery: what follows `/proxy` (starting with `/`, or empty), query included.
+    public func call(
+        _ name: String, tenant: TenantID, method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, body: ByteBuffer?
+    ) async throws(IntegrationProxyRefusal) -> Answer {
+        do {
+            let answer = try await attempt(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, headers: headers, body: body)
+            count(name, status: Int(answer.response.status.code))
+            return answer
+        } catch {
+            count(name, status: Self.status(of: error))
+            throw error
+        }
+    }
+
+    private func attempt(
+        _ name: String, tenant: TenantID, method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, body: ByteBuffer?
+    ) async throws(IntegrationProxyRefusal) -> Answer {
+        let integration: Integration
+        do { integration = try connections.integration(named: name) } catch { throw .unknownIntegration(name) }
+        guard Self.isSafe(pathAndQuery) else {
+            throw .badRequest("the provider path must be printable ASCII without '.' or '..' segments")
+        }
+        let decision = limits.attempt(RateLimitKey(tenant: tenant, service: integration.name), policy: settings.rateLimit, now: monotonic())
+        guard decision.allowed else { throw .rateLimited(decision) }
+        let stored: IntegrationConnection?
+        do { stored = try await connections.connection(of: name, tenant: tenant) } catch {
+            if case .secretsUnavailable(let reason) = error { throw .secretsUnavailable(reason: reason) }
+            throw .secretsUnavailable(reason: "the secret store failed")
+        }
+        guard var connection = stored else { throw .inactive }
+        guard connection.status == .active else { throw .needsReauth }
+        let breakerKey = name + " " + connection.baseURL(of: integration)
+        try admit(breakerKey)
+
+        var outbound = HTTPHeaders()
+        for field in headers where !Self.withheldRequestFields.contains(field.name.lowercased()) {
+            outbound.add(name: field.name, value: field.value)
+        }
+        let idempotencyKey = headers.contains(name: "Idempotency-Key")
+        let repeatable = IntegrationRetryPolicy.isRepeatable(HttpMethod(method.rawValue), idempotencyKey: idempotencyKey)
+        let key = OAuthTokens.Key(tenant: tenant, integration: name)
+        var rejected: String?
+        var refreshedAfter401 = false
+        var retry = 0
+        var attempts = 0
+        while true {
+            var accessToken: String?
+            if case .oauth2(let tokenURL) = integration.auth {
+                (accessToken, connection) = try await token(for: key, integration: integration, tokenURL: tokenURL, connection: connection, rejected: rejected)
+            }
+            let request: HTTPClientRequest
+            do {
+                request = try provider.request(
+                    integration, connection, accessToken: accessToken, method: method, pathAndQuery: pathAndQuery, headers: outbound, body: body)
+            } catch {
+                throw .needsReauth
+            }
+            attempts += 1
+            let outcome: IntegrationRetryPolicy.Outcome
+            var answer: HTTPClientResponse?
+            var failure: (any Error)?
+            do {
+                let response = try await provider.send(request)
+                let status = Int(response.status.code)
+                record(breakerKey, failed: status >= 500)
+                if status == 401, let accessToken, !refreshedAfter401 {
+                    // The token was revoked or expired early: one refresh, one more try.
+                    refreshedAfter401 = true
+                    rejected = accessToken
+                    continue
+                }
+                outcome = .answered(status: status, retryAfter: IntegrationRetryPolicy.retryAfterSeconds(response.headers.first(name: "Retry-After")))
+                answer = response
+            } catch {
+                record(breakerKey, failed: true)
+                failure = error
+                outcome = ProviderClient.isNotConnected(error) ? .notConnected : .broken
+            }
+            retry += 1
+            guard let delay = settings.retry.delay(after: outcome, retry: retry, repeatable: repeatable, random: Double.random(in: 0..<1)) else {
+                if let answer { return Answer(response: answer, rateLimit: decision, attempts: attempts) }
+                if let error = failure as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout { throw .timedOut }
+                throw .unreachable(reason: failure.map { UpstreamErrorText.describe($0) } ?? "no answer")
+            }
+            if let answer { _ = try? await answer.body.collect(upTo: 1 << 20) }
+            do { try await Task.sleep(for: .seconds(delay)) } catch { throw .unreachable(reason: "cancelled") }
+            try admit(breakerKey)
+        }
+    }
+
+    /// The access token to send (refreshed when expired, or when `rejected` was refused), and
+    /// the connection as it now stands.
+    private func token(
+        for key: OAuthTokens.Key, integration: Integration, tokenURL: String, connection: IntegrationConnection, rejected: String?
+    ) async throws(IntegrationProxyRefusal) -> (String, IntegrationConnection) {
+        let seed = (connection.credentials["access_token"], connection.credentials["expires_at"].flatMap(Double.init))
+        switch await tokens.ticket(key, seed: seed, now: now(), rejected: rejected) {
+        case .use(let token):
+            return (token, connection)
+        case .needsReauth:
+            throw .needsReauth
+        case .failed:
+            throw .unreachable(reason: "the provider's token endpoint could not be reached")
+        case .refresh(let generation):
+            switch await provider.refresh(connection.credentials, tokenURL: tokenURL, now: now()) {
+            case .token(let token, let expiresAt, let refreshToken):
+                let updated = connection.refreshed(token: token, expiresAt: expiresAt, refreshToken: refreshToken)
+                // Kept before anyone uses it: a rotated refresh token lost here locks the tenant out.
+                try? await connections.store(refreshed: updated, of: key.integration, tenant: key.tenant)
+                tokens.refreshed(key, token: token, expiresAt: expiresAt, generation: generation)
+                return (token, updated)
+            case .refused:
+                await connections.markNeedsReauth(key.integration, tenant: key.tenant)
+                tokens.refused(key, generation: generation)
+                throw .needsReauth
+            case .failed(let reason):
+                tokens.failed(key, generation: generation)
+                throw .unreachable(reason: reason)
+            }
+        }
+    }
+
+    private func admit(_ key: String) throws(IntegrationProxyRefusal) {
+        let now = monotonic()
+        let admission: CircuitBreaker.Admission = breakers.withLock { breakers in
+            var breaker = breakers[key] ?? CircuitBreaker(configuration: settings.breaker)
+            let (admission, _) = breaker.admit(now: now)
+            breakers[key] = breaker
+            return admission
+        }
+        if case .rejected(let retryAfter) = admission { throw .providerUnavailable(retryAfter: retryAfter) }
+    }
+
+    private func record(_ key: String, failed: Bool) {
+        let now = monotonic()
+        breakers.withLock { breakers in
+            guard var breaker = breakers[key] else { return }
+            _ = failed ? breaker.recordFailure(now: now) : breaker.recordSuccess(now: now)
+            breakers[key] = breaker
+        }
+    }
+
+    private func count(_ name: String, status: Int) {
+        CoreMetrics.Counter(
+            label: "brain_gateway_integration_requests_total", dimensions: [("integration", name), ("status", String(status))], factory: metrics
+        ).increment()
+    }
+
+    static func status(of refusal: IntegrationProxyRefusal) -> Int {
+        switch refusal {
+        case .unknownIntegration: 404
+        case .inactive: 409
+        case .needsReauth: 401
+        case .rateLimited: 429
+        case .secretsUnavailable, .providerUnavailable: 503
+        case .unreachable: 502
+        case .timedOut: 504
+        case .badRequest: 400
+        }
+    }
+
+    /// A provider path the gateway may send: printable ASCII, no fragment, and no dot
+    /// segments (plain or percent-encoded) that could climb out of the base URL's path.
+    static func isSafe(_ pathAndQuery: String) -> Bool {
+        guard pathAndQuery.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x23 && $0 != 0x5C }) else { return false }
+        let path = pathAndQuery.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            let decoded = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
+            if decoded == "." || decoded == ".." { return false }
+            if segment.lowercased().contains("%2f") || segment.lowercased().contains("%5c") { return false }
+        }
+        return true
+    }
+}
