@@ -138,28 +138,35 @@ public final class VaultSecretStore: SecretStore, Service {
     }
 
     /// Keeps a renewable token alive: renews at half its TTL; after a failure, tries again
-    /// within 5 seconds (or half the time left). A root or non-expiring token needs nothing.
+    /// within 10 seconds (or half the time left). A root or non-expiring token needs nothing,
+    /// and the service then just waits for the shutdown (a service that ends stops the group).
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var ttl: Double
+        await cancelWhenGracefulShutdown { await self.keepTokenAlive() }
+        try? await gracefulShutdown()
+    }
+
+    private func keepTokenAlive() async {
+        var ttl: Double
+        // The token's state; Vault may still be starting, so ask until it answers.
+        while true {
             do {
-                let token = try await self.lookupSelf()
+                let token = try await lookupSelf()
                 guard token.renewable, token.ttl > 0 else { return }
                 ttl = token.ttl
+                break
             } catch {
-                self.logger.warning("Vault token lookup failed; renewal not scheduled", metadata: ["reason": .string(String(describing: error))])
-                return
+                logger.warning("Vault token lookup failed; asking again in 10 s", metadata: ["reason": .string(error.description)])
+                do { try await Task.sleep(for: .seconds(10)) } catch { return }
             }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(max(0.5, ttl / 2)))
-                if Task.isCancelled { return }
-                do {
-                    ttl = try await self.renewSelf()
-                    if ttl <= 0 { return }
-                } catch {
-                    self.logger.warning("Vault token renewal failed; retrying", metadata: ["reason": .string(String(describing: error))])
-                    ttl = min(ttl / 2, 10)
-                }
+        }
+        while true {
+            do { try await Task.sleep(for: .seconds(max(0.5, ttl / 2))) } catch { return }
+            do {
+                ttl = try await renewSelf()
+                if ttl <= 0 { return }
+            } catch {
+                logger.warning("Vault token renewal failed; retrying", metadata: ["reason": .string(error.description)])
+                ttl = min(ttl / 2, 10)
             }
         }
     }
