@@ -280,4 +280,38 @@ import Testing
         await third.stop()
         await provider.shutdown()
     }
+
+    @Test func workflowIntegrationStepsGoThroughTheProxyWithTheTenantsCredentials() async throws {
+        let (provider, _) = try await Self.provider()
+        let workflow = """
+            workflows:
+              - name: fetch-item
+                expose: {method: POST, path: /api/brain/fetch-item}
+                steps:
+                  - id: item
+                    integration: {name: acme, method: POST, path: "/items/{{ input.id }}", body: "{{ input }}"}
+            """
+        let gateway = try await GatewayHarness.start(yaml: Self.yaml(provider, extra: workflow), sealer: .generated())
+        try await withTeardown {
+            // Not activated yet: the step fails, the run is 502 workflow_failed.
+            let before = try await Self.call(gateway, "POST", "/api/brain/fetch-item", body: #"{"id":"7"}"#, token: TestTokens.user)
+            #expect(before.status == 502)
+            #expect(try await Self.call(gateway, "PUT", "/api/brain/integrations/acme", body: #"{"credentials":{"api_key":"\#(Self.goodKey)"}}"#).status == 200)
+            let run = try await Self.call(gateway, "POST", "/api/brain/fetch-item", body: #"{"id":"7"}"#, token: TestTokens.user)
+            #expect(run.status == 200)
+            let sent = provider.requests.last
+            #expect(sent?.uri == "/v1/items/7" && sent?.headers.first(name: "Authorization") == "Bearer \(Self.goodKey)")
+            #expect(sent?.headers.first(name: "Idempotency-Key")?.hasSuffix(":item") == true)
+            #expect(sent?.body.contains(#""id":"7""#) == true)
+            #expect(!run.text.contains(Self.goodKey))
+            // A workflow naming an integration the catalogue lacks is refused when defined.
+            let refused = try await Self.call(
+                gateway, "POST", "/api/brain/workflows",
+                body: #"{"name":"bad","steps":[{"id":"x","integration":{"name":"nope","path":"/"}}]}"#, token: TestTokens.admin)
+            #expect(refused.status == 422 && Self.json(refused)["field"] as? String == "steps[0].integration.name")
+        } teardown: {
+            await gateway.stop()
+            await provider.shutdown()
+        }
+    }
 }

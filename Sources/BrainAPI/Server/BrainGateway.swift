@@ -140,10 +140,12 @@ public final class BrainGateway: Sendable {
 
         // Workflows: the YAML's, checked against the registry now loaded (a workflow calling a
         // service nobody registered stops the start, naming the field), then the store's.
+        let integrations = makeIntegrations(store: store)
+        integrationsBox.set(integrations.connections)
         let catalog = WorkflowCatalog()
         let workflowAdministration = WorkflowAdministration(
             repository: store.workflows, catalog: catalog, registry: registry, agents: configuration.agents, events: journal,
-            now: { Date().timeIntervalSince1970 }, logger: logger)
+            now: { Date().timeIntervalSince1970 }, logger: logger, integrations: integrations.proxy.integrationNames)
         do {
             // The admin API's checks, each entry against the ones before it (the catalogue is
             // then reloaded from the store).
@@ -164,12 +166,11 @@ public final class BrainGateway: Sendable {
         let stepCaller = GatewayStepCaller(environment: environment, group: group)
         let engine = WorkflowEngine(
             repository: store.runs, caller: stepCaller, agents: AgentRouter(settings: configuration.agents),
-            events: journal, observer: metrics, counters: counters, now: { Date().timeIntervalSince1970 }, logger: logger)
+            events: journal, observer: metrics, counters: counters, now: { Date().timeIntervalSince1970 }, logger: logger,
+            integrations: integrations.proxy)
         engineBox.set(engine)
         let runsController = WorkflowRunsController<ControlPlaneContext>(
             catalog: catalog, engine: engine, runs: store.runs, authentication: authentication)
-        let integrations = makeIntegrations(store: store)
-        integrationsBox.set(integrations.connections)
 
         let router = Router(context: ControlPlaneContext.self)
         router.add(middleware: JSONErrorMiddleware())

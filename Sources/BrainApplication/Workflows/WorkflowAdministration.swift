@@ -9,14 +9,16 @@ public final class WorkflowAdministration: Sendable {
     public let catalog: WorkflowCatalog
     private let registry: ServiceRegistry
     private let agents: AgentSettings
+    private let integrations: Set<String>
     private let events: any DomainEventSink
     private let now: @Sendable () -> Double
     private let logger: Logger
 
     public init(
         repository: any WorkflowRepository, catalog: WorkflowCatalog, registry: ServiceRegistry, agents: AgentSettings,
-        events: any DomainEventSink, now: @escaping @Sendable () -> Double, logger: Logger
+        events: any DomainEventSink, now: @escaping @Sendable () -> Double, logger: Logger, integrations: Set<String> = []
     ) {
+        self.integrations = integrations
         self.repository = repository
         self.catalog = catalog
         self.registry = registry
@@ -28,7 +30,7 @@ public final class WorkflowAdministration: Sendable {
 
     /// Why `workflow` cannot be defined now: a missing service, or an alias another workflow has.
     public func check(_ workflow: WorkflowDefinition) -> ServiceRoute.InvariantViolation? {
-        if let missing = WorkflowCatalog.missingReference(in: workflow, directory: registry.directory, agents: agents) { return missing }
+        if let missing = WorkflowCatalog.missingReference(in: workflow, directory: registry.directory, agents: agents, integrations: integrations) { return missing }
         if let other = catalog.aliasConflict(for: workflow) {
             return .invalid(field: "expose.path", reason: "workflow '\(other.name)' is already exposed at \(workflow.interface.expose?.path ?? "")")
         }

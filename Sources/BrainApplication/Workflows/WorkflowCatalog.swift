@@ -81,7 +81,7 @@ public final class WorkflowCatalog: Sendable {
     /// workflow's tenant sees the registry) and, for agent steps, the agents service. Checked
     /// when a workflow is defined so a run never finds out half-way.
     public static func missingReference(
-        in workflow: WorkflowDefinition, directory: ServiceDirectory, agents: AgentSettings
+        in workflow: WorkflowDefinition, directory: ServiceDirectory, agents: AgentSettings, integrations: Set<String> = []
     ) -> ServiceRoute.InvariantViolation? {
         func known(_ service: ServiceName) -> Bool { directory.entry(named: Substring(service.value), tenant: workflow.tenant) != nil }
         for (i, step) in workflow.steps.enumerated() {
@@ -90,8 +90,8 @@ public final class WorkflowCatalog: Sendable {
                 return .invalid(field: "steps[\(i)].call.service", reason: "no service named '\(call.service)' is registered")
             case .agent where !known(agents.service):
                 return .invalid(field: "steps[\(i)].agent", reason: "the agents service '\(agents.service)' is not registered")
-            case .integration(let name, _, _, _):
-                return .invalid(field: "steps[\(i)].integration.name", reason: "no integration named '\(name)' is configured")
+            case .integration(let name, _, _, _) where !integrations.contains(name):
+                return .invalid(field: "steps[\(i)].integration.name", reason: "no integration named '\(name)' is in the catalogue")
             default:
                 break
             }

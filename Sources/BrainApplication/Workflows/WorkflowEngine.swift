@@ -26,10 +26,14 @@ public final class WorkflowEngine: Sendable {
     private let active = Mutex<[String: Task<WorkflowRun, Never>]>([:])
     private let counters: TrafficCounters
 
+    private let integrations: (any IntegrationStepCaller)?
+
     public init(
         repository: any WorkflowRunRepository, caller: any WorkflowStepCaller, agents: AgentRouter, events: any DomainEventSink,
-        observer: any WorkflowObserver, counters: TrafficCounters, now: @escaping @Sendable () -> Double, logger: Logger
+        observer: any WorkflowObserver, counters: TrafficCounters, now: @escaping @Sendable () -> Double, logger: Logger,
+        integrations: (any IntegrationStepCaller)? = nil
     ) {
+        self.integrations = integrations
         self.counters = counters
         self.repository = repository
         self.caller = caller
@@ -244,6 +248,22 @@ public final class WorkflowEngine: Sendable {
 
     // MARK: Calls
 
+    /// A call's result as the run machine sees it.
+    static func outcome(_ result: Result<StepResponse, StepCallFailure>) -> WorkflowRunMachine.Outcome {
+        switch result {
+        case .success(let response):
+            .answered(status: response.status, body: body(response.body), retryAfterSeconds: response.retryAfterSeconds)
+        case .failure(.refused(let status, let body, let retryAfter)):
+            .answered(status: status, body: Self.body(body), retryAfterSeconds: retryAfter)
+        case .failure(.unreachable(let reason)):
+            .failed(reason: reason, retryable: true)
+        case .failure(.failed(let reason)):
+            .failed(reason: reason, retryable: false)
+        case .failure(.cancelled):
+            .failed(reason: "cancelled", retryable: false)
+        }
+    }
+
     /// Starts the call; `done` gets its outcome (at once when it cannot be made). Returns how
     /// to abandon it.
     private func begin(
@@ -271,26 +291,24 @@ public final class WorkflowEngine: Sendable {
                 service: agents.settings.service, method: .post, path: agents.settings.executePath, body: payload.json, principal: principal,
                 tenant: run.tenant, idempotencyKey: call.idempotencyKey, workflow: run.workflow, runID: run.id, traceparent: run.traceparent,
                 timeoutSeconds: call.timeoutSeconds)
-        case .integration(let name, _, _, _):
-            done(.failed(reason: "integration '\(name)' is not available: integrations are not configured", retryable: false))
-            return {}
+        case .integration(let name, let method, let path, let body):
+            guard let integrations, let tenant = run.tenant else {
+                done(.failed(reason: "integration '\(name)' needs a tenant's credentials; this run has no tenant", retryable: false))
+                return {}
+            }
+            // Not the hot path of workflows: a task per integration call.
+            let task = Task {
+                let result = await integrations.call(
+                    integration: name, method: method, path: path, body: body?.json, tenant: tenant, idempotencyKey: call.idempotencyKey,
+                    timeoutSeconds: call.timeoutSeconds)
+                done(Self.outcome(result))
+            }
+            return { task.cancel() }
         }
         let counters = self.counters
         let observer = self.observer
         return caller.start(request) { [agentPattern] result in
-            let outcome: WorkflowRunMachine.Outcome
-            switch result {
-            case .success(let response):
-                outcome = .answered(status: response.status, body: Self.body(response.body), retryAfterSeconds: response.retryAfterSeconds)
-            case .failure(.refused(let status, let body, let retryAfter)):
-                outcome = .answered(status: status, body: Self.body(body), retryAfterSeconds: retryAfter)
-            case .failure(.unreachable(let reason)):
-                outcome = .failed(reason: reason, retryable: true)
-            case .failure(.failed(let reason)):
-                outcome = .failed(reason: reason, retryable: false)
-            case .failure(.cancelled):
-                outcome = .failed(reason: "cancelled", retryable: false)
-            }
+            let outcome = Self.outcome(result)
             if let agentPattern, result != .failure(.cancelled) {
                 counters.agentExecuted()
                 if case .answered(let status, _, _) = outcome {

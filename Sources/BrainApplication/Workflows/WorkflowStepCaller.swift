@@ -39,6 +39,16 @@ public struct StepRequest: Sendable {
 }
 
 /// What came back from a step's request.
+/// Integration steps' way out: the outbound proxy, with the run's tenant's stored credentials
+/// (the same limits, retries and breaker as a client's proxied call).
+public protocol IntegrationStepCaller: Sendable {
+    /// The integrations a step may name (checked when a workflow is defined).
+    var integrationNames: Set<String> { get }
+    func call(
+        integration: String, method: HttpMethod, path: String, body: String?, tenant: TenantID, idempotencyKey: String, timeoutSeconds: Double
+    ) async -> Result<StepResponse, StepCallFailure>
+}
+
 public struct StepResponse: Sendable, Equatable {
     public var status: Int
     /// The body as received (JSON or not).

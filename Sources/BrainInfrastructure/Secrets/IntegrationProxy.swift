@@ -43,7 +43,7 @@ public final class IntegrationProxy: Sendable {
     /// Calls allowed per (tenant, integration) per window (`RateLimit-Limit`).
     public var requestsPerWindow: Int { settings.rateLimit.requests }
 
-    private let connections: IntegrationConnections
+    let connections: IntegrationConnections
     private let provider: ProviderClient
     private let tokens: OAuthTokens
     private let limits: InProcessRateLimitStore
