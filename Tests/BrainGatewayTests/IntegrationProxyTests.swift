@@ -111,6 +111,7 @@ import Testing
             #expect(sent?.headers.first(name: "Authorization") == "Bearer \(Self.goodKey)")
             #expect(sent?.headers.first(name: "Cookie") == nil && sent?.headers.first(name: "X-Custom") == "1")
             #expect(proxied.header("RateLimit-Limit") == "60" && proxied.header("RateLimit-Remaining") == "59")
+            #expect(proxied.header("Content-Length") == String(proxied.body.count) && proxied.header("Transfer-Encoding") == nil)
             #expect(try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/items", token: TestTokens.user).status == 403)
             #expect(try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/../admin", token: Self.caller).status == 400)
             #expect(try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/%2e%2e/admin", token: Self.caller).status == 400)

@@ -138,9 +138,17 @@ struct IntegrationController<Context: CallerRequestContext>: Sendable {
             if let fieldName = HTTPField.Name(field.name) { fields.append(HTTPField(name: fieldName, value: field.value)) }
         }
         Self.addRateLimit(answer.rateLimit, limit: proxy.requestsPerWindow, to: &fields)
+        // The provider's length is kept when it sent one (no chunked framing for a sized body).
+        let status = Int(answer.response.status.code)
+        let hasBody = request.method != .head && status != 204 && status != 304 && !(100...199).contains(status)
+        let length = hasBody ? answer.response.headers.first(name: "Content-Length").flatMap { Int($0) } : nil
+        let providerBody = answer.response.body
         return Response(
-            status: .init(code: Int(answer.response.status.code), reasonPhrase: answer.response.status.reasonPhrase), headers: fields,
-            body: ResponseBody(asyncSequence: answer.response.body))
+            status: .init(code: status, reasonPhrase: answer.response.status.reasonPhrase), headers: fields,
+            body: ResponseBody(contentLength: length) { writer in
+                try await writer.write(providerBody)
+                try await writer.finish(nil)
+            })
     }
 
     private static func addRateLimit(_ decision: SlidingWindowRateLimit.Decision, limit: Int, to fields: inout HTTPFields) {

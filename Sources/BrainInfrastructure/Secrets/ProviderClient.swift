@@ -26,6 +26,8 @@ public struct ProviderClient: Sendable {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.idleTimeout = .seconds(60)
+        // AsyncHTTPClient's default is 8 connections per host: calls beyond it would queue.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         configuration.decompression = .disabled
         var tls = TLSConfiguration.makeClientConfiguration()
         if let extraTrustRootsFile { tls.additionalTrustRoots = [.file(extraTrustRootsFile)] }
