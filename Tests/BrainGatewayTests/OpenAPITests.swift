@@ -56,6 +56,8 @@ import Testing
             record("events", "EventList", try await AdminAPITests.call(gateway, "GET", "/api/brain/events"))
             record("detailed health", "DetailedHealth", try await AdminAPITests.call(gateway, "GET", "/api/brain/health"))
             record("metrics", "Metrics", try await AdminAPITests.call(gateway, "GET", "/api/brain/metrics"))
+            record("integrations", "IntegrationList", try await AdminAPITests.call(gateway, "GET", "/api/brain/integrations"))
+            record("integration", "Integration", try await AdminAPITests.call(gateway, "GET", "/api/brain/integrations/stripe"))
 
             let document = try await Self.document(gateway)
             let file = NSTemporaryDirectory() + "openapi-cases-\(UUID().uuidString).json"
@@ -71,7 +73,7 @@ import Testing
             while python.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(python.terminationStatus == 0, "\(report)")
-            #expect(cases.count == 14)
+            #expect(cases.count == 16)
         }
     }
 

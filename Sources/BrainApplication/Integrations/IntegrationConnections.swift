@@ -86,12 +86,7 @@ public final class IntegrationConnections: Sendable {
     public func list(tenant: TenantID) async throws(Failure) -> [Listing] {
         var out: [Listing] = []
         for entry in catalogue.values.sorted(by: { $0.name.value < $1.name.value }) {
-            let status: String
-            if secrets == nil {
-                status = "inactive"
-            } else {
-                status = try await connection(of: entry.name.value, tenant: tenant)?.status.rawValue ?? "inactive"
-            }
+            let status = try await connection(of: entry.name.value, tenant: tenant)?.status.rawValue ?? "inactive"
             out.append(Listing(integration: entry, tier: tiers[entry.name.value], status: status))
         }
         return out
@@ -99,7 +94,8 @@ public final class IntegrationConnections: Sendable {
 
     /// The stored connection, or nil when the tenant has none.
     public func connection(of name: String, tenant: TenantID) async throws(Failure) -> IntegrationConnection? {
-        let store = try store()
+        // Without a store nothing can have been activated.
+        guard let store = secrets else { return nil }
         do {
             return try await store.read(tenant: tenant, integration: name).map(IntegrationConnection.init(stored:))
         } catch {
