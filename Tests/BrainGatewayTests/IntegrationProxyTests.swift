@@ -315,4 +315,34 @@ import Testing
             await provider.shutdown()
         }
     }
+
+    @Test func graphQLListsActivatesAndDeactivatesWithTheSameChecks() async throws {
+        let (provider, _) = try await Self.provider()
+        let gateway = try await GatewayHarness.start(yaml: Self.yaml(provider), sealer: .generated())
+        try await withTeardown {
+            let listed = try await GraphQLTests.graphQL(gateway, "{ integrations { name status credentials tier } }", token: Self.tenantAdmin)
+            let list = GraphQLTests.data(listed.body)["integrations"] as? [[String: Any]] ?? []
+            #expect(list.first { $0["name"] as? String == "acme" }?["status"] as? String == "inactive")
+            let userTry = try await GraphQLTests.graphQL(gateway, "{ integrations { name } }", token: TestTokens.user)
+            #expect(GraphQLTests.code(userTry.body) == "forbidden")
+
+            let mutation = "mutation($c: String!) { activateIntegration(name: \"acme\", credentials: $c) { name status credentials fingerprint } }"
+            let refused = try await GraphQLTests.graphQL(gateway, mutation, variables: ["c": #"{"api_key":"nope-nope"}"#], token: Self.tenantAdmin)
+            #expect(GraphQLTests.code(refused.body) == "invalid_credentials")
+            let missing = try await GraphQLTests.graphQL(gateway, mutation, variables: ["c": "{}"], token: Self.tenantAdmin)
+            #expect(GraphQLTests.code(missing.body) == "invalid_request")
+            let activated = try await GraphQLTests.graphQL(gateway, mutation, variables: ["c": #"{"api_key":"\#(Self.goodKey)"}"#], token: Self.tenantAdmin)
+            let view = GraphQLTests.data(activated.body)["activateIntegration"] as? [String: Any]
+            #expect(view?["status"] as? String == "active" && view?["credentials"] as? [String] == ["api_key"])
+            #expect(!String(describing: activated.body).contains(Self.goodKey))
+            #expect(try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/x", token: Self.caller).status == 200)
+
+            let gone = try await GraphQLTests.graphQL(gateway, "mutation { deactivateIntegration(name: \"acme\") }", token: Self.tenantAdmin)
+            #expect(GraphQLTests.data(gone.body)["deactivateIntegration"] as? Bool == true)
+            #expect(try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/x", token: Self.caller).status == 409)
+        } teardown: {
+            await gateway.stop()
+            await provider.shutdown()
+        }
+    }
 }

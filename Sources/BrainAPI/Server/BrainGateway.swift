@@ -192,7 +192,8 @@ public final class BrainGateway: Sendable {
             api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
                 administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
                 defaults: configuration.serviceDefaults,
-                workflowQueries: GraphQLWorkflows(workflows: workflowAdministration, runs: store.runs, engine: engine))),
+                workflowQueries: GraphQLWorkflows(workflows: workflowAdministration, runs: store.runs, engine: engine),
+                integrationQueries: GraphQLIntegrations(connections: integrations.connections))),
             authentication: authentication
         ).addRoutes(to: router)
         let proofKeys = proofOfOrigin.signer.jwksJSON

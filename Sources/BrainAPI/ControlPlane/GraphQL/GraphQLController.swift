@@ -161,6 +161,19 @@ struct GatewayGraphQLAPI: API {
                 Field("failed_step", at: \.failed_step)
                 Field("steps", at: \.steps)
             }
+            Type(IntegrationView.self, as: "Integration") {
+                Field("name", at: \.name)
+                Field("category", at: \.category)
+                Field("tier", at: \.tier)
+                Field("credentials", at: \.credentials)
+                Field("status", at: \.status)
+            }
+            Type(IntegrationActivationView.self, as: "IntegrationActivation") {
+                Field("name", at: \.name)
+                Field("status", at: \.status)
+                Field("credentials", at: \.credentials)
+                Field("fingerprint", at: \.fingerprint)
+            }
             Input(RateLimitInput.self) {
                 InputField("requests", at: \.requests)
                 InputField("window_seconds", at: \.window_seconds)
@@ -214,6 +227,7 @@ struct GatewayGraphQLAPI: API {
                 Field("run", at: GraphQLResolver.run) {
                     Argument("id", at: \.id)
                 }
+                Field("integrations", at: GraphQLResolver.integrations)
             }
             Mutation {
                 Field("registerService", at: GraphQLResolver.registerService) {
@@ -228,6 +242,14 @@ struct GatewayGraphQLAPI: API {
                     Argument("workflow", at: \.workflow)
                     Argument("input", at: \.input)
                     Argument("idempotency_key", at: \.idempotency_key)
+                }
+                Field("activateIntegration", at: GraphQLResolver.activateIntegration) {
+                    Argument("name", at: \.name)
+                    Argument("credentials", at: \.credentials)
+                    Argument("base_url", at: \.base_url)
+                }
+                Field("deactivateIntegration", at: GraphQLResolver.deactivateIntegration) {
+                    Argument("name", at: \.name)
                 }
             }
         }

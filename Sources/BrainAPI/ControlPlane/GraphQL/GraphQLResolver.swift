@@ -28,6 +28,7 @@ struct GraphQLResolver: Sendable {
     let counters: TrafficCounters
     let defaults: ServiceDefaults
     let workflowQueries: GraphQLWorkflows
+    let integrationQueries: GraphQLIntegrations
 
     struct ServiceArguments: Codable, Sendable {
         let name: String
@@ -118,6 +119,18 @@ struct GraphQLResolver: Sendable {
 
     func startRun(context: GraphQLCaller, arguments: GraphQLWorkflows.StartRunArguments) async throws -> RunView {
         try await workflowQueries.startRun(context: context, arguments: arguments)
+    }
+
+    func integrations(context: GraphQLCaller, arguments: NoArguments) async throws -> [IntegrationView] {
+        try await integrationQueries.integrations(context: context)
+    }
+
+    func activateIntegration(context: GraphQLCaller, arguments: GraphQLIntegrations.ActivateArguments) async throws -> IntegrationActivationView {
+        try await integrationQueries.activate(context: context, arguments: arguments)
+    }
+
+    func deactivateIntegration(context: GraphQLCaller, arguments: GraphQLIntegrations.NameArguments) async throws -> Bool {
+        try await integrationQueries.deactivate(context: context, arguments: arguments)
     }
 
     // MARK: Mutations
