@@ -337,7 +337,7 @@ public final class BrainGateway: Sendable {
         proxySettings.rateLimit = RateLimitPolicy(requests: settings.integrationRequestsPerMinute, windowSeconds: 60)
         let proxy = IntegrationProxy(
             connections: connections, provider: provider, tokens: tokens, settings: proxySettings, metrics: metrics, now: wallClock,
-            monotonic: Self.policyClock)
+            monotonic: Self.policyClock, logger: logger)
         return (connections, proxy, vault, client)
     }
 

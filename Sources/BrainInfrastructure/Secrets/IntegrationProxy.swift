@@ -3,6 +3,7 @@ import BrainApplication
 import BrainDomain
 import CoreMetrics
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -54,13 +55,16 @@ public final class IntegrationProxy: Sendable {
     private let now: @Sendable () -> Double
     /// Monotonic seconds (limits and breakers must not follow clock jumps).
     private let monotonic: @Sendable () -> Double
+    private let logger: Logger
 
     /// - Parameter tokens: shared with `connections`' change hook, so new credentials drop
     ///   the tokens of the old ones.
     public init(
         connections: IntegrationConnections, provider: ProviderClient, tokens: OAuthTokens, settings: Settings = .init(), metrics: GatewayMetrics,
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, monotonic: @escaping @Sendable () -> Double
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, monotonic: @escaping @Sendable () -> Double,
+        logger: Logger
     ) {
+        self.logger = logger
         self.connections = connections
         self.provider = provider
         self.tokens = tokens
@@ -89,12 +93,13 @@ public final class IntegrationProxy: Sendable {
     public func call(
         _ name: String, tenant: TenantID, method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, body: ByteBuffer?
     ) async throws(IntegrationProxyRefusal) -> Answer {
+        let started = monotonic()
         do {
             let answer = try await attempt(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, headers: headers, body: body)
-            count(name, status: Int(answer.response.status.code))
+            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: Int(answer.response.status.code), attempts: answer.attempts, since: started)
             return answer
         } catch {
-            count(name, status: Self.status(of: error))
+            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: Self.status(of: error), attempts: nil, since: started)
             throw error
         }
     }
@@ -225,6 +230,20 @@ public final class IntegrationProxy: Sendable {
             _ = failed ? breaker.recordFailure(now: now) : breaker.recordSuccess(now: now)
             breakers[key] = breaker
         }
+    }
+
+    /// The metric, and one log line per call: the path without its query (a query may carry
+    /// a client's data; the credentials are never in what is logged — they are added later).
+    private func record(_ name: String, tenant: TenantID, method: HTTPMethod, pathAndQuery: String, status: Int, attempts: Int?, since: Double) {
+        count(name, status: status)
+        let path = pathAndQuery.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        var metadata: Logger.Metadata = [
+            "integration": .string(name), "tenant_id": .string(tenant.value), "method": .string(method.rawValue),
+            "path": .string(String(path.prefix(256))), "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible(Int((monotonic() - since) * 1000)),
+        ]
+        if let attempts { metadata["attempts"] = .stringConvertible(attempts) }
+        logger.info("integration call", metadata: metadata)
     }
 
     private func count(_ name: String, status: Int) {
