@@ -94,6 +94,26 @@ struct DashboardTests {
         }
     }
 
+    @Test func theDashboardShowsTheTenantsConnectedIntegrationsWithoutValues() async throws {
+        let (provider, _) = try await IntegrationProxyTests.provider()
+        let gateway = try await GatewayHarness.start(yaml: IntegrationProxyTests.yaml(provider), sealer: .generated())
+        try await withTeardown {
+            let activated = try await IntegrationProxyTests.call(
+                gateway, "PUT", "/api/brain/integrations/acme", body: #"{"credentials":{"api_key":"\#(IntegrationProxyTests.goodKey)"}}"#,
+                token: TestTokens.admin)
+            #expect(activated.status == 200)
+            let dom = try await Self.render("\(gateway.base)/dashboard#token=\(TestTokens.admin)", seconds: 3)
+            let row = try #require(dom.range(of: "<tr data-integration=\"acme\">").map { String(dom[$0.lowerBound...].prefix(400)) }, "\(dom.prefix(600))")
+            #expect(row.contains(">payments<") && row.contains(">active<"))
+            #expect(dom.contains("1 of ") && dom.contains(" integrations connected"))
+            #expect(dom.contains("data-type=\"IntegrationActivated\""))
+            #expect(!dom.contains(IntegrationProxyTests.goodKey))
+        } teardown: {
+            await gateway.stop()
+            await provider.shutdown()
+        }
+    }
+
     /// The `<tr>` of the run `id`.
     static func run(_ dom: String, id: String) -> String? {
         guard let start = dom.range(of: "<tr data-run=\"\(id)\">") else { return nil }

@@ -90,6 +90,14 @@ enum DashboardPage {
     </table>
   </section>
   <section>
+    <h2>Integrations (this token's tenant)</h2>
+    <p class="muted" id="integrations-summary"></p>
+    <table>
+      <thead><tr><th>Integration</th><th>Category</th><th>Tier</th><th>Status</th></tr></thead>
+      <tbody id="integrations"></tbody>
+    </table>
+  </section>
+  <section>
     <h2>Recent events</h2>
     <ul id="events"></ul>
   </section>
@@ -190,6 +198,7 @@ async function refresh() {
     $("activations").textContent = metrics.circuit_breaker_activations;
     $("cached").textContent = metrics.cached_responses;
     await showRuns();
+    await showIntegrations();
     $("updated").textContent = "updated " + new Date().toLocaleTimeString();
     if (!state.source) followEvents();
   } catch (error) {
@@ -229,6 +238,19 @@ async function showRuns() {
     body.append(row);
   }
 }
+// The tenant's connections: status only (credential values never leave the gateway).
+async function showIntegrations() {
+  const list = await api("/api/brain/integrations");
+  const connected = list.integrations.filter((entry) => entry.status !== "inactive");
+  $("integrations-summary").textContent = connected.length + " of " + list.integrations.length + " integrations connected";
+  const body = $("integrations"); body.replaceChildren();
+  for (const entry of connected) {
+    const row = document.createElement("tr");
+    row.dataset.integration = entry.name;
+    row.append(cell(entry.name), cell(entry.category), cell(entry.tier || "–"), cell(entry.status, entry.status));
+    body.append(row);
+  }
+}
 function addEvent(event) {
   const item = document.createElement("li");
   item.dataset.type = event.type;
@@ -245,7 +267,8 @@ async function followEvents() {
   state.source = new EventSource("/api/brain/events/stream?since=" + since + "&access_token=" + encodeURIComponent(state.token));
   const handle = (message) => addEvent(JSON.parse(message.data));
   for (const type of ["ServiceRegistered", "ServiceUpdated", "ServiceRemoved", "RouteRegistered", "ServiceHealthChanged", "CircuitOpened", "CircuitClosed",
-      "WorkflowRegistered", "WorkflowUpdated", "WorkflowRemoved", "WorkflowRunStarted", "WorkflowRunSucceeded", "WorkflowRunFailed"]) {
+      "WorkflowRegistered", "WorkflowUpdated", "WorkflowRemoved", "WorkflowRunStarted", "WorkflowRunSucceeded", "WorkflowRunFailed",
+      "IntegrationActivated", "IntegrationDeactivated", "IntegrationNeedsReauth"]) {
     state.source.addEventListener(type, handle);
   }
 }
