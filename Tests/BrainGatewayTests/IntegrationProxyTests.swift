@@ -345,4 +345,38 @@ import Testing
             await provider.shutdown()
         }
     }
+
+    @Test func aTracedCallRecordsTheIntegrationButNeverTheCredential() async throws {
+        let collector = try await OTLPCollector()
+        let provider = try await ScriptedBackend { request in
+            request.uri.contains("key=\(Self.goodKey)") ? .json(#"{"ok":true}"#) : .json("{}", status: 401)
+        }
+        let yaml = """
+            services: []
+            integrations:
+              - {name: acme-q, category: analytics, auth: "query:key", credentials: [api_key], base_url: "\(provider.url)/api"}
+            """
+        let gateway = try await GatewayHarness.start(yaml: yaml, sealer: .generated()) { $0.tracing = OTLPTracingTests.exporting(to: collector) }
+        try await withTeardown {
+            #expect(try await Self.call(gateway, "PUT", "/api/brain/integrations/acme-q", body: #"{"credentials":{"api_key":"\#(Self.goodKey)"}}"#).status == 200)
+            let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            let response = try await Self.call(
+                gateway, "GET", "/api/brain/integrations/acme-q/proxy/report?day=1", headers: "traceparent: \(incoming)\r\n", token: Self.caller)
+            #expect(response.status == 200)
+            // The key went out as the query parameter, after the client's own.
+            #expect(provider.requests.last?.uri == "/api/report?day=1&key=\(Self.goodKey)")
+            #expect(provider.requests.last?.headers.first(name: "traceparent") == nil)
+            let spans = await collector.waitFor { spans in spans.contains { $0.name == "integration acme-q" } }
+            let span = try #require(spans.first { $0.name == "integration acme-q" })
+            #expect(span.kind == 3 && span.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && span.parentSpanID == "00f067aa0ba902b7")
+            #expect(span.attributes["url.path"] == "/report" && span.attributes["http.response.status_code"] == "200")
+            for recorded in spans {
+                #expect(!recorded.attributes.values.contains { $0.contains(Self.goodKey) } && !recorded.name.contains(Self.goodKey))
+            }
+        } teardown: {
+            await gateway.stop()
+            await provider.shutdown()
+            await collector.shutdown()
+        }
+    }
 }

@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Tracing
 import Synchronization
 
 /// The assembled gateway: registry, health, upstream pools, both planes on one port, and the
@@ -140,7 +141,7 @@ public final class BrainGateway: Sendable {
 
         // Workflows: the YAML's, checked against the registry now loaded (a workflow calling a
         // service nobody registered stops the start, naming the field), then the store's.
-        let integrations = makeIntegrations(store: store)
+        let integrations = makeIntegrations(store: store, tracer: tracingBackend?.tracer)
         integrationsBox.set(integrations.connections)
         let catalog = WorkflowCatalog()
         let workflowAdministration = WorkflowAdministration(
@@ -304,7 +305,7 @@ public final class BrainGateway: Sendable {
     /// Integrations: the catalogue (shipped + YAML), the secret store (Vault when configured,
     /// else the embedded encrypted one when a key is set, else none: activations answer 503),
     /// and the outbound proxy with its own HTTP client.
-    private func makeIntegrations(store: StoreConnection) -> (
+    private func makeIntegrations(store: StoreConnection, tracer: (any Tracer)?) -> (
         connections: IntegrationConnections, proxy: IntegrationProxy, vault: VaultSecretStore?, client: HTTPClient
     ) {
         let settings = configuration.settings
@@ -337,7 +338,7 @@ public final class BrainGateway: Sendable {
         proxySettings.rateLimit = RateLimitPolicy(requests: settings.integrationRequestsPerMinute, windowSeconds: 60)
         let proxy = IntegrationProxy(
             connections: connections, provider: provider, tokens: tokens, settings: proxySettings, metrics: metrics, now: wallClock,
-            monotonic: Self.policyClock, logger: logger)
+            monotonic: Self.policyClock, logger: logger, tracer: tracer)
         return (connections, proxy, vault, client)
     }
 

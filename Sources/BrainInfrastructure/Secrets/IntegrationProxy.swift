@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import Tracing
 
 /// Why the outbound proxy answers a call itself instead of relaying the provider's answer.
 /// Never carries a credential value.
@@ -56,15 +57,17 @@ public final class IntegrationProxy: Sendable {
     /// Monotonic seconds (limits and breakers must not follow clock jumps).
     private let monotonic: @Sendable () -> Double
     private let logger: Logger
+    private let tracer: (any Tracer)?
 
     /// - Parameter tokens: shared with `connections`' change hook, so new credentials drop
     ///   the tokens of the old ones.
     public init(
         connections: IntegrationConnections, provider: ProviderClient, tokens: OAuthTokens, settings: Settings = .init(), metrics: GatewayMetrics,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, monotonic: @escaping @Sendable () -> Double,
-        logger: Logger
+        logger: Logger, tracer: (any Tracer)? = nil
     ) {
         self.logger = logger
+        self.tracer = tracer
         self.connections = connections
         self.provider = provider
         self.tokens = tokens
@@ -76,10 +79,11 @@ public final class IntegrationProxy: Sendable {
     }
 
     /// Request header fields never sent to a provider: hop-by-hop fields, the client's own
-    /// credentials and the gateway's identity fields.
+    /// credentials, the gateway's identity fields, and the platform's trace context (a
+    /// provider is a third party).
     public static let withheldRequestFields: Set<String> = [
         "authorization", "cookie", "x-brain-token", "x-tenant-id", "host", "connection", "keep-alive", "proxy-authorization",
-        "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
+        "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "traceparent", "tracestate", "baggage",
     ]
 
     /// Response header fields not relayed: hop-by-hop fields, and cookies a provider sets
@@ -94,12 +98,22 @@ public final class IntegrationProxy: Sendable {
         _ name: String, tenant: TenantID, method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, body: ByteBuffer?
     ) async throws(IntegrationProxyRefusal) -> Answer {
         let started = monotonic()
+        let span = startSpan(name, method: method, pathAndQuery: pathAndQuery, headers: headers)
         do {
             let answer = try await attempt(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, headers: headers, body: body)
-            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: Int(answer.response.status.code), attempts: answer.attempts, since: started)
+            let status = Int(answer.response.status.code)
+            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: status, attempts: answer.attempts, since: started)
+            span?.attributes["http.response.status_code"] = status
+            span?.attributes["brain.attempts"] = answer.attempts
+            if status >= 500 { span?.setStatus(.init(code: .error)) }
+            span?.end()
             return answer
         } catch {
-            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: Self.status(of: error), attempts: nil, since: started)
+            let status = Self.status(of: error)
+            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: status, attempts: nil, since: started)
+            span?.attributes["http.response.status_code"] = status
+            span?.setStatus(.init(code: .error))
+            span?.end()
             throw error
         }
     }
@@ -230,6 +244,24 @@ public final class IntegrationProxy: Sendable {
             _ = failed ? breaker.recordFailure(now: now) : breaker.recordSuccess(now: now)
             breakers[key] = breaker
         }
+    }
+
+    /// A client span per call, in the caller's trace when it sent `traceparent`: the
+    /// integration, method and path without its query (credentials are added later and never
+    /// recorded). No trace context is sent to the provider: it is a third party.
+    private func startSpan(_ name: String, method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders) -> (any Span)? {
+        guard let tracer else { return nil }
+        var context = ServiceContext.topLevel
+        tracer.extract(headers, into: &context, using: FieldExtractor())
+        let span = tracer.startSpan("integration \(name)", context: context, ofKind: .client)
+        span.attributes["brain.integration"] = name
+        span.attributes["http.request.method"] = method.rawValue
+        span.attributes["url.path"] = String(pathAndQuery.prefix { $0 != "?" }.prefix(256))
+        return span
+    }
+
+    private struct FieldExtractor: Extractor {
+        func extract(key: String, from carrier: HTTPHeaders) -> String? { carrier.first(name: key) }
     }
 
     /// The metric, and one log line per call: the path without its query (a query may carry
