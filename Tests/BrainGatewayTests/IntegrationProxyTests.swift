@@ -181,7 +181,7 @@ import Testing
             let status = answers.withLockedValue { $0.isEmpty ? 200 : $0.removeFirst() }
             return .json(#"{"status":\#(status)}"#, status: status)
         }
-        let gateway = try await GatewayHarness.start(yaml: Self.yaml(provider), sealer: .generated()) { $0.integrationRequestsPerMinute = 5 }
+        let gateway = try await GatewayHarness.start(yaml: Self.yaml(provider), sealer: .generated())
         try await withTeardown {
             #expect(try await Self.call(gateway, "PUT", "/api/brain/integrations/acme", body: #"{"credentials":{"api_key":"k1"}}"#).status == 200)
             // 503 twice, then 200: one 200 for the client after three attempts.
@@ -198,8 +198,9 @@ import Testing
                 gateway, "POST", "/api/brain/integrations/acme/proxy/things", body: "{}", headers: "Idempotency-Key: k-1\r\n", token: Self.caller)
             #expect(keyed.status == 200 && provider.requests.count - before == 6)
             #expect(provider.requests.last?.headers.first(name: "Idempotency-Key") == "k-1" && provider.requests.last?.body == "{}")
-            // The limit counts client calls, not attempts: 3 so far, 2 more allowed, then 429.
-            for _ in 0..<2 {
+            // The default limit, 60 a minute, counts client calls, not attempts: 3 so far, 57
+            // more allowed, then the 61st is refused.
+            for _ in 0..<57 {
                 #expect(try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/things", token: Self.caller).status == 200)
             }
             let limited = try await Self.call(gateway, "GET", "/api/brain/integrations/acme/proxy/things", token: Self.caller)

@@ -231,8 +231,10 @@ public final class BrainGateway: Sendable {
 
         // Idle rate-limit keys leave memory even in shards no request reaches any more.
         let rateLimits = self.rateLimits
+        let integrationProxy = integrations.proxy
         let sweeper = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
             rateLimits.sweepIdle(now: Self.policyClock())
+            integrationProxy.sweepIdle(now: Self.policyClock())
         }
         defer { sweeper.cancel() }
 

@@ -6,6 +6,11 @@ import Synchronization
 /// fetch are answered from memory (a proxied call does not wait for Vault), and when the store
 /// is unavailable a cached value keeps serving for `staleSeconds` more (stale-if-error), so a
 /// Vault restart does not stop the traffic. Writes and erasures go through and update the cache.
+///
+/// Concurrent misses of one key make one read (the others wait for it), and for
+/// `failureBackoffSeconds` after the store failed, a key with a usable stale value is served
+/// from memory without asking again — an outage costs the store one request per key and
+/// back-off period, not one per call, and calls do not each wait out a connect timeout.
 public final class CachedSecretStore: SecretStore {
     private struct Key: Hashable {
         let tenant: TenantID
@@ -17,59 +22,114 @@ public final class CachedSecretStore: SecretStore {
         let fetchedAt: Double
     }
 
+    private typealias Outcome = Result<Credentials?, SecretStoreError>
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// Reads in flight: the callers waiting for each.
+        var inFlight: [Key: [CheckedContinuation<Outcome?, Never>]] = [:]
+        /// When the store last failed; nil once it answers again.
+        var failedAt: Double?
+    }
+
     private let store: any SecretStore
     private let cacheSeconds: Double
     private let staleSeconds: Double
+    private let failureBackoffSeconds: Double
     private let now: @Sendable () -> Double
-    private let entries = Mutex<[Key: Entry]>([:])
-    /// When the store last failed while a stale value was served; nil once it answers again.
-    private let degradedSince = Mutex<Double?>(nil)
+    private let state = Mutex(State())
 
-    public init(_ store: any SecretStore, cacheSeconds: Double, staleSeconds: Double, now: @escaping @Sendable () -> Double) {
+    public init(
+        _ store: any SecretStore, cacheSeconds: Double, staleSeconds: Double, failureBackoffSeconds: Double = 2,
+        now: @escaping @Sendable () -> Double
+    ) {
         self.store = store
         self.cacheSeconds = cacheSeconds
         self.staleSeconds = staleSeconds
+        self.failureBackoffSeconds = failureBackoffSeconds
         self.now = now
     }
 
-    /// Whether the last read had to fall back on a cached value.
-    public var isServingStale: Bool { degradedSince.withLock { $0 != nil } }
+    /// Whether the store's last read failed (cached values may be serving stale).
+    public var isServingStale: Bool { state.withLock { $0.failedAt != nil } }
 
     public func read(tenant: TenantID, integration: String) async throws(SecretStoreError) -> Credentials? {
         let key = Key(tenant: tenant, integration: integration)
         let now = now()
-        let cached = entries.withLock { $0[key] }
-        if let cached, now - cached.fetchedAt < cacheSeconds { return cached.value }
-        do {
-            let value = try await store.read(tenant: tenant, integration: integration)
-            remember(value, key, at: now)
-            degradedSince.withLock { $0 = nil }
+        enum Plan { case answer(Credentials?), lead, join }
+        let plan: Plan = state.withLock { state in
+            if let cached = state.entries[key] {
+                let age = now - cached.fetchedAt
+                if age < cacheSeconds { return .answer(cached.value) }
+                if let failedAt = state.failedAt, now - failedAt < failureBackoffSeconds, age < cacheSeconds + staleSeconds {
+                    return .answer(cached.value)
+                }
+            }
+            if state.inFlight[key] != nil { return .join }
+            state.inFlight[key] = []
+            return .lead
+        }
+        switch plan {
+        case .answer(let value):
             return value
+        case .join:
+            let outcome: Outcome? = await withCheckedContinuation { continuation in
+                let joined = state.withLock { state -> Bool in
+                    guard state.inFlight[key] != nil else { return false }
+                    state.inFlight[key]?.append(continuation)
+                    return true
+                }
+                // The read finished in between: look again.
+                if !joined { continuation.resume(returning: nil) }
+            }
+            guard let outcome else { return try await read(tenant: tenant, integration: integration) }
+            return try outcome.get()
+        case .lead:
+            let outcome = await fetch(key, now: now)
+            let waiters = state.withLock { $0.inFlight.removeValue(forKey: key) ?? [] }
+            for waiter in waiters { waiter.resume(returning: outcome) }
+            return try outcome.get()
+        }
+    }
+
+    /// One read of the store, with the stale fallback applied.
+    private func fetch(_ key: Key, now: Double) async -> Outcome {
+        do {
+            let value = try await store.read(tenant: key.tenant, integration: key.integration)
+            state.withLock { state in
+                // A write that landed while this read was under way is newer: it stays.
+                if (state.entries[key]?.fetchedAt ?? -.infinity) <= now { remember(value, key, at: now, in: &state) }
+                state.failedAt = nil
+            }
+            return .success(value)
         } catch {
-            guard case .unavailable = error, let cached, now - cached.fetchedAt < cacheSeconds + staleSeconds else { throw error }
-            degradedSince.withLock { $0 = $0 ?? now }
-            return cached.value
+            return state.withLock { state -> Outcome in
+                guard case .unavailable = error else { return .failure(error) }
+                state.failedAt = state.failedAt ?? now
+                if let cached = state.entries[key], now - cached.fetchedAt < cacheSeconds + staleSeconds { return .success(cached.value) }
+                return .failure(error)
+            }
         }
     }
 
     public func write(_ credentials: Credentials, tenant: TenantID, integration: String) async throws(SecretStoreError) {
         try await store.write(credentials, tenant: tenant, integration: integration)
-        remember(credentials, Key(tenant: tenant, integration: integration), at: now())
+        let now = now()
+        state.withLock { remember(credentials, Key(tenant: tenant, integration: integration), at: now, in: &$0) }
     }
 
     public func erase(tenant: TenantID, integration: String) async throws(SecretStoreError) {
         try await store.erase(tenant: tenant, integration: integration)
-        remember(nil, Key(tenant: tenant, integration: integration), at: now())
+        let now = now()
+        state.withLock { remember(nil, Key(tenant: tenant, integration: integration), at: now, in: &$0) }
     }
 
-    private func remember(_ value: Credentials?, _ key: Key, at time: Double) {
-        entries.withLock { entries in
-            // Bounded: a sweep of expired entries when it grows large.
-            if entries.count > 50_000 {
-                let horizon = time - cacheSeconds - staleSeconds
-                entries = entries.filter { $0.value.fetchedAt > horizon }
-            }
-            entries[key] = Entry(value: value, fetchedAt: time)
+    private func remember(_ value: Credentials?, _ key: Key, at time: Double, in state: inout State) {
+        // Bounded: a sweep of expired entries when it grows large.
+        if state.entries.count > 50_000 {
+            let horizon = time - cacheSeconds - staleSeconds
+            state.entries = state.entries.filter { $0.value.fetchedAt > horizon }
         }
+        state.entries[key] = Entry(value: value, fetchedAt: time)
     }
 }

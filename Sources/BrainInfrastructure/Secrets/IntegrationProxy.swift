@@ -98,7 +98,7 @@ public final class IntegrationProxy: Sendable {
         _ name: String, tenant: TenantID, method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, body: ByteBuffer?
     ) async throws(IntegrationProxyRefusal) -> Answer {
         let started = monotonic()
-        let span = startSpan(name, method: method, pathAndQuery: pathAndQuery, headers: headers)
+        let span = startSpan(connections.catalogue[name] != nil ? name : "unknown", method: method, pathAndQuery: pathAndQuery, headers: headers)
         do {
             let answer = try await attempt(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, headers: headers, body: body)
             let status = Int(answer.response.status.code)
@@ -110,7 +110,9 @@ public final class IntegrationProxy: Sendable {
             return answer
         } catch {
             let status = Self.status(of: error)
-            record(name, tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: status, attempts: nil, since: started)
+            // A name outside the catalogue is the client's text: never a metric label.
+            let known = connections.catalogue[name] != nil
+            record(known ? name : "unknown", tenant: tenant, method: method, pathAndQuery: pathAndQuery, status: status, attempts: nil, since: started)
             span?.attributes["http.response.status_code"] = status
             span?.setStatus(.init(code: .error))
             span?.end()
@@ -245,6 +247,9 @@ public final class IntegrationProxy: Sendable {
             breakers[key] = breaker
         }
     }
+
+    /// Forgets the limit's counters of (tenant, integration) pairs idle for a whole window.
+    public func sweepIdle(now: Double) { limits.sweepIdle(now: now) }
 
     /// A client span per call, in the caller's trace when it sent `traceparent`: the
     /// integration, method and path without its query (credentials are added later and never
