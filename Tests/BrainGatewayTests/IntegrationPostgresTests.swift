@@ -1,0 +1,57 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+/// The embedded secret store on PostgreSQL: two replicas with one key share tenants'
+/// credentials through the database (ciphertext only), and see a deactivation within the
+/// 5-second cache.
+@Suite(.enabled(if: PostgresTestDatabase.available, "needs the PostgreSQL cluster scripts/test starts"))
+struct IntegrationPostgresTests {
+    @Test func replicasShareSealedCredentials() async throws {
+        let database = try await PostgresTestDatabase.create()
+        let (provider, _) = try await IntegrationProxyTests.provider()
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let environment = [
+            "DATABASE_URL": database.gatewayURL, "BRAIN_GATEWAY_MIGRATION_DATABASE_URL": database.ownerURL, "BRAIN_GATEWAY_SECRETS_KEY": key,
+        ]
+        let yaml = IntegrationProxyTests.yaml(provider)
+        let a = try await GatewayProcess(yaml: yaml, environment: environment)
+        let b = try await GatewayProcess(yaml: yaml, environment: environment)
+        func call(_ gateway: GatewayProcess, _ method: String, _ path: String, body: String? = nil, token: String) async throws -> RawResponse {
+            let length = body.map { "Content-Length: \($0.utf8.count)\r\n" } ?? ""
+            return try await RawHTTP.send(
+                port: gateway.port,
+                "\(method) \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(length)Connection: close\r\n\r\n\(body ?? "")")
+        }
+        try await withTeardown {
+            let activated = try await call(
+                a, "PUT", "/api/brain/integrations/acme", body: #"{"credentials":{"api_key":"\#(IntegrationProxyTests.goodKey)"}}"#,
+                token: IntegrationProxyTests.tenantAdmin)
+            #expect(activated.status == 200)
+            // B reads the row A sealed.
+            #expect(try await call(b, "GET", "/api/brain/integrations/acme/proxy/items", token: IntegrationProxyTests.caller).status == 200)
+            // The database holds ciphertext only, in the tenant's row.
+            let rows = try await database.withClient(user: "postgres") { client in
+                var out: [(String, String)] = []
+                for try await row in try await client.query("SELECT tenant_id::text, envelope FROM integration_secrets", logger: Logger(label: "test"))
+                    .decode((String, String).self) { out.append(row) }
+                return out
+            }
+            #expect(rows.count == 1 && rows.first?.0 == TestTokens.tenantA)
+            #expect(rows.first?.1.hasPrefix("v1:") == true && rows.first?.1.contains(IntegrationProxyTests.goodKey) == false)
+            // Deactivated on A: B stops within its 5-second cache.
+            #expect(try await call(a, "DELETE", "/api/brain/integrations/acme", token: IntegrationProxyTests.tenantAdmin).status == 204)
+            var status = 0
+            for _ in 0..<40 {
+                status = try await call(b, "GET", "/api/brain/integrations/acme/proxy/items", token: IntegrationProxyTests.caller).status
+                if status == 409 { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(status == 409)
+        } teardown: {
+            await a.stop()
+            await b.stop()
+            await provider.shutdown()
+        }
+    }
+}
