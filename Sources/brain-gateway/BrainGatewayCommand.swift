@@ -42,6 +42,13 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "brain-gateway")
         logger.logLevel = level
+        let sealer: SecretSealer?
+        do {
+            sealer = try loadSecretsKey(configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         if checkConfig {
             print("configuration ok: \(configuration.services.count) services")
             return
@@ -59,13 +66,6 @@ struct BrainGatewayCommand: AsyncParsableCommand {
         let signer: ProofOfOriginSigner
         do {
             signer = try loadSigningKey(logger: logger)
-        } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        let sealer: SecretSealer?
-        do {
-            sealer = try loadSecretsKey(configuration, logger: logger)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("brain-gateway: \(error)\n".utf8))
             throw ExitCode(1)

@@ -24,6 +24,12 @@ import Testing
         (["JWT_SECRET": ""], "JWT_SECRET"),
         (["JWT_SECRET": "too-short"], "JWT_SECRET"),
         (["JWT_JWKS_URL": "ftp://idp.example/jwks.json"], "JWT_JWKS_URL"),
+        (["VAULT_ADDR": "http://127.0.0.1:8200"], "VAULT_TOKEN"),
+        (["VAULT_TOKEN": "t"], "VAULT_ADDR"),
+        (["VAULT_ADDR": "vault:8200", "VAULT_TOKEN": "t"], "VAULT_ADDR"),
+        (["BRAIN_GATEWAY_SECRETS_KEY": "c2hvcnQ="], "BRAIN_GATEWAY_SECRETS_KEY"),
+        (["BRAIN_GATEWAY_SECRETS_KEY_FILE": "/nonexistent/key"], "BRAIN_GATEWAY_SECRETS_KEY_FILE"),
+        (["BRAIN_GATEWAY_INTEGRATION_RATE_LIMIT": "0"], "BRAIN_GATEWAY_INTEGRATION_RATE_LIMIT"),
     ])
     func badEnvironmentStopsStartupWithOneLine(environment: [String: String], field: String) async throws {
         let (code, err) = try await failingStart(yaml: nil, environment: environment)
@@ -46,6 +52,9 @@ import Testing
         ("services:\n  - {name: a, url: http://127.0.0.1:1}\nworkflows:\n  - {name: w, steps: [{id: x, call: {service: nobody, path: /}}]}\n", "workflows[0].steps[0].call.service"),
         ("services:\n  - {name: a, url: http://127.0.0.1:1}\nworkflows:\n  - {name: w, steps: [{id: x, needs: [y], call: {service: a, path: /}}, {id: y, needs: [x], call: {service: a, path: /}}]}\n", "workflows[0].steps[0].needs"),
         ("services:\n  - {name: a, url: http://127.0.0.1:1}\nworkflows:\n  - {name: w, steps: [{id: x, when: 'input.a >', call: {service: a, path: /}}]}\n", "workflows[0].steps[0].when"),
+        ("services: []\nintegrations:\n  - {name: acme, category: x, auth: bearer, credentials: [api_key]}\n", "integrations[0].base_url"),
+        ("services: []\nintegrations:\n  - {name: acme, category: x, auth: 'header:Bad Name', credentials: [k], base_url: 'https://x'}\n", "integrations[0].auth"),
+        ("services: []\nworkflows:\n  - {name: w, steps: [{id: x, integration: {name: nope, path: /}}]}\n", "workflows[0].steps[0].integration.name"),
     ])
     func badYAMLStopsStartupNamingTheField(yaml: String, field: String) async throws {
         let (code, err) = try await failingStart(yaml: yaml, environment: [:])

@@ -161,6 +161,7 @@ public final class BrainGateway: Sendable {
         } catch {
             await store.close()
             try? await httpClient.shutdown()
+            try? await integrations.client.shutdown()
             throw error
         }
         workflowAdministrationBox.set(workflowAdministration)
