@@ -71,12 +71,13 @@ struct VaultSecretStoreTests {
     @Test func aShortLivedRenewableTokenIsKeptAlive() async throws {
         let (provider, _) = try await IntegrationProxyTests.provider()
         let vault = try await VaultDevServer()
-        let token = try await vault.renewableToken(ttlSeconds: 3)
+        let token = try await vault.renewableToken(ttlSeconds: 4)
         // No cache: every proxied call reads Vault with the token.
         let gateway = try await Self.gateway(provider, vault: vault, token: token, cache: 0, stale: 0)
         try await withTeardown {
             #expect(try await IntegrationProxyTests.call(gateway, "PUT", "/api/brain/integrations/acme", body: Self.activation).status == 200)
-            try await Task.sleep(for: .seconds(7))
+            // Past twice the token's first TTL: only renewals keep it valid.
+            try await Task.sleep(for: .seconds(9))
             let later = try await IntegrationProxyTests.call(gateway, "GET", "/api/brain/integrations/acme/proxy/x", token: IntegrationProxyTests.caller)
             #expect(later.status == 200)
             let lookup = try await vault.request("GET", "auth/token/lookup-self", token: token)
