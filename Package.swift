@@ -37,6 +37,22 @@ let package = Package(
     targets: [
         // Pure domain: value objects, aggregates, route trie. No NIO, no I/O.
         .target(name: "BrainDomain", swiftSettings: swiftSettings),
+        // The gateway's own HTTP/1.1 head parser: bytes in, spans out. No dependencies, so its
+        // fuzz target builds with the fuzzer's instrumentation in minutes.
+        .target(name: "BrainHTTP1", swiftSettings: swiftSettings),
+        // Differential fuzzing of BrainHTTP1 against llhttp (NIO's decoder). Built normally it
+        // replays a corpus and random mutations; with `-Xswiftc -sanitize=fuzzer -Xswiftc
+        // -DFUZZING` it is a libFuzzer target (scripts/fuzz-head-parser).
+        .executableTarget(
+            name: "head-parser-fuzz",
+            dependencies: [
+                "BrainHTTP1",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Use cases: registry snapshot, health monitor, configuration model.
         .target(
             name: "BrainApplication",
@@ -139,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "BrainGatewayTests",
             dependencies: [
-                "BrainDomain", "BrainApplication", "BrainInfrastructure", "BrainAPI",
+                "BrainDomain", "BrainApplication", "BrainInfrastructure", "BrainAPI", "BrainHTTP1",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -353,15 +353,20 @@ public enum HTTPHeadParser {
             }
             contentLength = value
         case 17 where equalsLowercase(bytes, name, "transfer-encoding"):
+            // As for Content-Length: trailing whitespace is read differently by different parsers.
+            guard !paddedAfter else { return .refused(.malformed("whitespace after the Transfer-Encoding value")) }
             codings.present = true
-            var empty = false
-            forEachListItem(bytes, field.value, includeEmpty: true) { item in
-                if item.count == 0 { empty = true; return }
+            // A trailing comma would make chunked not the last coding for some parsers (llhttp)
+            // and the last for others: refused, so the framing reads one way.
+            if field.value.count > 0, bytes[field.value.end - 1] == UInt8(ascii: ",") {
+                return .refused(.malformed("Transfer-Encoding ends with an empty coding"))
+            }
+            // Other empty list elements are ignored (RFC 9110 §5.6.1).
+            forEachListItem(bytes, field.value) { item in
                 let chunked = equalsLowercase(bytes, item, "chunked")
                 if chunked { codings.chunkedCount += 1 }
                 codings.lastIsChunked = chunked
             }
-            if empty { return .refused(.malformed("an empty Transfer-Encoding coding")) }
         default:
             break
         }
@@ -378,9 +383,7 @@ public enum HTTPHeadParser {
     }
 
     /// Comma-separated items, each without surrounding whitespace (RFC 9110 §5.6.1).
-    private static func forEachListItem(
-        _ bytes: UnsafeRawBufferPointer, _ value: HeadSpan, includeEmpty: Bool = false, _ body: (HeadSpan) -> Void
-    ) {
+    private static func forEachListItem(_ bytes: UnsafeRawBufferPointer, _ value: HeadSpan, _ body: (HeadSpan) -> Void) {
         var start = value.start
         var i = value.start
         while i <= value.end {
@@ -388,7 +391,7 @@ public enum HTTPHeadParser {
                 var s = start, e = i
                 while s < e, bytes[s] == .space || bytes[s] == .tab { s += 1 }
                 while e > s, bytes[e - 1] == .space || bytes[e - 1] == .tab { e -= 1 }
-                if e > s || (includeEmpty && value.count > 0) { body(HeadSpan(start: s, count: e - s)) }
+                if e > s { body(HeadSpan(start: s, count: e - s)) }
                 start = i + 1
             }
             i += 1

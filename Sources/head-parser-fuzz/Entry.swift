@@ -1,0 +1,58 @@
+import Foundation
+
+#if FUZZING
+/// libFuzzer's entry: a disagreement stops the run, and libFuzzer keeps the input as a crash.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func headParserFuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let problem = HeadParserDifferential.disagreement(bytes) { fatalError(problem) }
+    return 0
+}
+#else
+/// `head-parser-fuzz [--mutations N] [--seed S] FILE|DIR…`: every file (a corpus, crashes
+/// found by the fuzzer) and N random mutations of each, judged by both parsers. Exit 1 on any
+/// disagreement, listing them.
+@main
+struct HeadParserReplay {
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var mutations = 0
+        var seed: UInt64 = 1
+        var files: [String] = []
+        while !arguments.isEmpty {
+            let argument = arguments.removeFirst()
+            switch argument {
+            case "--mutations": mutations = Int(arguments.isEmpty ? "0" : arguments.removeFirst()) ?? 0
+            case "--seed": seed = UInt64(arguments.isEmpty ? "1" : arguments.removeFirst()) ?? 1
+            default: files.append(contentsOf: expand(argument))
+            }
+        }
+        var random = HeadParserDifferential.Random(state: seed)
+        var findings: [String] = []
+        var judged = 0
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            let bytes = Array(data)
+            judged += 1
+            if let problem = HeadParserDifferential.disagreement(bytes) { findings.append("\(file): \(problem)") }
+            for _ in 0..<mutations {
+                judged += 1
+                if let problem = HeadParserDifferential.disagreement(HeadParserDifferential.mutate(bytes, random: &random)) {
+                    findings.append("mutation of \(file): \(problem)")
+                }
+            }
+        }
+        print("judged \(judged) heads from \(files.count) files: \(findings.count) disagreements")
+        for finding in findings.prefix(20) { print(finding) }
+        if !findings.isEmpty || files.isEmpty { exit(1) }
+    }
+
+    static func expand(_ path: String) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
+        guard isDirectory.boolValue else { return [path] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().map { path + "/" + $0 }
+    }
+}
+#endif
