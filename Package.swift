@@ -43,10 +43,11 @@ let package = Package(
         // Differential fuzzing of BrainHTTP1 against llhttp (NIO's decoder). Built normally it
         // replays a corpus and random mutations; with `-Xswiftc -sanitize=fuzzer -Xswiftc
         // -DFUZZING` it is a libFuzzer target (scripts/fuzz-head-parser).
+        .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "head-parser-fuzz",
             dependencies: [
-                "BrainHTTP1",
+                "BrainHTTP1", "CFuzzerDriver",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

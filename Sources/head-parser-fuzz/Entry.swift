@@ -1,12 +1,23 @@
 import Foundation
 
 #if FUZZING
-/// libFuzzer's entry: a disagreement stops the run, and libFuzzer keeps the input as a crash.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func headParserFuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    if let problem = HeadParserDifferential.disagreement(bytes) { fatalError(problem) }
-    return 0
+import CFuzzerDriver
+
+/// libFuzzer's driver with the differential as its test: a disagreement stops the run, and
+/// libFuzzer keeps the input as a crash.
+@main
+struct HeadParserFuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            guard let data else { return 0 }
+            let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+            if let problem = HeadParserDifferential.disagreement(bytes) { fatalError(problem) }
+            return 0
+        }
+        exit(status)
+    }
 }
 #else
 /// `head-parser-fuzz [--mutations N] [--seed S] FILE|DIR…`: every file (a corpus, crashes

@@ -1,3 +1,4 @@
+import Foundation
 import BrainHTTP1
 import NIOCore
 import NIOEmbedded
@@ -24,7 +25,15 @@ enum HeadParserDifferential {
         defer { _ = try? channel.finish() }
         guard (try? channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))) != nil
         else { return .refused }
-        do { try channel.writeInbound(ByteBuffer(bytes: bytes)) } catch { return .refused }
+        // Only the head's bytes (through the first blank line): what follows (a body, a
+        // pipelined request) is not the head's verdict. llhttp fires the head before its
+        // after-headers checks (a request's Transfer-Encoding), so an error on these bytes
+        // refuses the head even when the head was produced.
+        var end = bytes.count
+        if let blank = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0] == 0x0D && bytes[$0 + 1] == 0x0A && bytes[$0 + 2] == 0x0D && bytes[$0 + 3] == 0x0A }) {
+            end = blank + 4
+        }
+        do { try channel.writeInbound(ByteBuffer(bytes: bytes[..<end])) } catch { return .refused }
         guard case .head(let head)? = try? channel.readInbound(as: HTTPServerRequestPart.self) else { return .incomplete }
         // The data plane's rule counts Host fields (an empty one included), not their values.
         let hosts = head.headers.filter { $0.name.lowercased() == "host" }.count
@@ -65,6 +74,13 @@ enum HeadParserDifferential {
             // Transfer-Encoding: chunked field through, the gateway refuses it.
             let text = String(decoding: bytes, as: UTF8.self).lowercased()
             if text.components(separatedBy: "chunked").count > 2 { return true }
+            // A request's Transfer-Encoding that is empty or does not end with chunked: the
+            // gateway refuses it always; llhttp lets an empty one through, and stops checking
+            // when the request asks for an upgrade.
+            for line in text.components(separatedBy: "\r\n") where line.hasPrefix("transfer-encoding:") {
+                let value = line.dropFirst("transfer-encoding:".count).trimmingCharacters(in: .whitespaces)
+                if !value.hasSuffix("chunked") { return true }
+            }
             // Whitespace after a Content-Length or Transfer-Encoding value: llhttp refuses a
             // tab there and accepts a space; the gateway refuses both (one reading only).
             for name in ["content-length:", "transfer-encoding:"] {
