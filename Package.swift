@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "head-parser-fuzz",
             dependencies: [
-                "BrainHTTP1", "CFuzzerDriver",
+                "BrainHTTP1", "BrainDomain", "CFuzzerDriver",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import BrainDomain
 import Foundation
 
 #if FUZZING
@@ -38,7 +39,7 @@ struct HeadParserReplay {
             default: files.append(contentsOf: expand(argument))
             }
         }
-        var random = HeadParserDifferential.Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var findings: [String] = []
         var judged = 0
         for file in files {

@@ -1,4 +1,5 @@
 import Foundation
+import BrainDomain
 import BrainHTTP1
 import NIOCore
 import NIOEmbedded
@@ -100,7 +101,7 @@ enum HeadParserDifferential {
 
     /// Random edits of `seed` (bytes that matter to HTTP syntax replaced, inserted, removed;
     /// field lines duplicated).
-    static func mutate(_ seed: [UInt8], random: inout Random) -> [UInt8] {
+    static func mutate(_ seed: [UInt8], random: inout SplitMix64) -> [UInt8] {
         var bytes = seed
         let interesting: [UInt8] = [0x0D, 0x0A, 0x20, 0x09, 0x3A, 0x00, 0x7F, 0x80, 0xFF, 0x2C, 0x30, 0x39, 0x2B, 0x2D, 0x61, 0x41, 0x2F, 0x3F, 0x22]
         for _ in 0..<(1 + Int(random.next() % 3)) {
@@ -116,17 +117,5 @@ enum HeadParserDifferential {
             }
         }
         return bytes
-    }
-
-    /// SplitMix64: a fixed seed gives a repeatable run.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
