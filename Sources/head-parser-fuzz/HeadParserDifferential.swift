@@ -36,7 +36,9 @@ enum HeadParserDifferential {
         }
         do { try channel.writeInbound(ByteBuffer(bytes: bytes[..<end])) } catch { return .refused }
         guard case .head(let head)? = try? channel.readInbound(as: HTTPServerRequestPart.self) else { return .incomplete }
-        // The data plane's rule counts Host fields (an empty one included), not their values.
+        // The data plane's limits and rules on top of llhttp: at most 100 fields (431), and
+        // Host counted by fields (an empty one included), not by values.
+        if head.headers.count > 100 { return .refused }
         let hosts = head.headers.filter { $0.name.lowercased() == "host" }.count
         if hosts > 1 || (hosts == 0 && head.version.minor >= 1) { return .refused }
         return .accepted
