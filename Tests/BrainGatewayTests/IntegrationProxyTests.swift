@@ -380,4 +380,31 @@ import Testing
             await collector.shutdown()
         }
     }
+
+    @Test func anUnreachableProviderIs502ThenItsBreakerOpens() async throws {
+        let refusing = RefusingPort()
+        let yaml = """
+            services: []
+            integrations:
+              - {name: gone, category: crm, auth: bearer, credentials: [token], base_url: "http://127.0.0.1:\(refusing.port)/api"}
+            """
+        let gateway = try await GatewayHarness.start(yaml: yaml, sealer: .generated())
+        try await withTeardown {
+            // No verify request: stored without calling the provider.
+            #expect(try await Self.call(gateway, "PUT", "/api/brain/integrations/gone", body: #"{"credentials":{"token":"t-1"}}"#).status == 200)
+            // Each call: the first attempt and 3 retries, all refused → 502.
+            let first = try await Self.call(gateway, "GET", "/api/brain/integrations/gone/proxy/x", token: Self.caller)
+            #expect(first.status == 502 && Self.json(first)["error"] as? String == "bad_gateway")
+            // The next call's first failure is the fifth in a row: the breaker opens, and calls
+            // are refused without trying → 503 with Retry-After.
+            _ = try await Self.call(gateway, "GET", "/api/brain/integrations/gone/proxy/x", token: Self.caller)
+            let open = try await Self.call(gateway, "GET", "/api/brain/integrations/gone/proxy/x", token: Self.caller)
+            #expect(open.status == 503 && Self.json(open)["error"] as? String == "service_unavailable")
+            #expect(Int(open.header("Retry-After") ?? "") ?? 0 >= 1)
+            let metrics = try await RawHTTP.send(port: gateway.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(metrics.text.contains("brain_gateway_integration_requests_total{integration=\"gone\",status=\"503\"}"))
+        } teardown: {
+            await gateway.stop()
+        }
+    }
 }
