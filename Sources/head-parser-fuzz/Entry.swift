@@ -4,17 +4,22 @@ import Foundation
 #if FUZZING
 import CFuzzerDriver
 
+/// `FUZZ_BODIES=1`: inputs are chunked bodies instead of heads (set once, before the driver).
+nonisolated(unsafe) private var fuzzingBodies = false
+
 /// libFuzzer's driver with the differential as its test: a disagreement stops the run, and
 /// libFuzzer keeps the input as a crash.
 @main
 struct HeadParserFuzz {
     static func main() {
+        fuzzingBodies = ProcessInfo.processInfo.environment["FUZZ_BODIES"] == "1"
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
             guard let data else { return 0 }
             let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-            if let problem = HeadParserDifferential.disagreement(bytes) { fatalError(problem) }
+            let problem = fuzzingBodies ? ChunkedBodyDifferential.disagreement(bytes) : HeadParserDifferential.disagreement(bytes)
+            if let problem { fatalError(problem) }
             return 0
         }
         exit(status)
@@ -29,12 +34,14 @@ struct HeadParserReplay {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         var mutations = 0
+        var bodyMutations = 0
         var seed: UInt64 = 1
         var files: [String] = []
         while !arguments.isEmpty {
             let argument = arguments.removeFirst()
             switch argument {
             case "--mutations": mutations = Int(arguments.isEmpty ? "0" : arguments.removeFirst()) ?? 0
+            case "--body-mutations": bodyMutations = Int(arguments.isEmpty ? "0" : arguments.removeFirst()) ?? 0
             case "--seed": seed = UInt64(arguments.isEmpty ? "1" : arguments.removeFirst()) ?? 1
             default: files.append(contentsOf: expand(argument))
             }
@@ -54,9 +61,17 @@ struct HeadParserReplay {
                 }
             }
         }
-        print("judged \(judged) heads from \(files.count) files: \(findings.count) disagreements")
+        // Chunked bodies: the built-in seeds and their mutations.
+        for body in ChunkedBodyDifferential.seeds {
+            for n in 0...bodyMutations {
+                judged += 1
+                let mutated = n == 0 ? body : HeadParserDifferential.mutate(body, random: &random)
+                if let problem = ChunkedBodyDifferential.disagreement(mutated) { findings.append("chunked body: \(problem)") }
+            }
+        }
+        print("judged \(judged) heads and bodies from \(files.count) files: \(findings.count) disagreements")
         for finding in findings.prefix(20) { print(finding) }
-        if !findings.isEmpty || files.isEmpty { exit(1) }
+        if !findings.isEmpty || (files.isEmpty && bodyMutations == 0) { exit(1) }
     }
 
     static func expand(_ path: String) -> [String] {
