@@ -125,8 +125,10 @@ public final class IntegrationProxy: Sendable {
     ) async throws(IntegrationProxyRefusal) -> Answer {
         let integration: Integration
         do { integration = try connections.integration(named: name) } catch { throw .unknownIntegration(name) }
-        guard Self.isSafe(pathAndQuery) else {
-            throw .badRequest("the provider path must be printable ASCII without '.' or '..' segments")
+        // The data plane's own path rules: no dot segments or encoded separators (also double
+        // encoded), no control bytes, valid percent-encoding and UTF-8.
+        do { _ = try RequestTarget.parse(pathAndQuery) } catch {
+            throw .badRequest("the provider path is refused: \(error.description)")
         }
         let decision = limits.attempt(RateLimitKey(tenant: tenant, service: integration.name), policy: settings.rateLimit, now: monotonic())
         guard decision.allowed else { throw .rateLimited(decision) }
@@ -300,18 +302,5 @@ public final class IntegrationProxy: Sendable {
         case .timedOut: 504
         case .badRequest: 400
         }
-    }
-
-    /// A provider path the gateway may send: printable ASCII, no fragment, and no dot
-    /// segments (plain or percent-encoded) that could climb out of the base URL's path.
-    static func isSafe(_ pathAndQuery: String) -> Bool {
-        guard pathAndQuery.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x23 && $0 != 0x5C }) else { return false }
-        let path = pathAndQuery.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            let decoded = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
-            if decoded == "." || decoded == ".." { return false }
-            if segment.lowercased().contains("%2f") || segment.lowercased().contains("%5c") { return false }
-        }
-        return true
     }
 }

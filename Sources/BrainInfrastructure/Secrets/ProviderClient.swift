@@ -81,7 +81,7 @@ public struct ProviderClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         let form = [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", clientID), ("client_secret", secret)]
-            .map { Self.formEncode($0.0) + "=" + Self.formEncode($0.1) }.joined(separator: "&")
+            .map { TokenIntrospector.formEncode($0.0) + "=" + TokenIntrospector.formEncode($0.1) }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: form))
         do {
             let response = try await send(request)
@@ -97,19 +97,6 @@ public struct ProviderClient: Sendable {
         } catch {
             return .failed(reason: "the token endpoint could not be reached")
         }
-    }
-
-    /// `application/x-www-form-urlencoded`: unreserved bytes kept, space as `+`, the rest %XX.
-    static func formEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x2A: out.unicodeScalars.append(Unicode.Scalar(byte))
-            case 0x20: out += "+"
-            default: out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 }
 
