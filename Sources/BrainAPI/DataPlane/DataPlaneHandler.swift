@@ -131,7 +131,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
-        if case .proxying(let exchange) = state, !exchange.finished {
+        if case .proxying(let exchange) = state, exchange.progress.abandon() {
             // The client went away: cancel the upstream request by closing its connection.
             abandonUpstream(exchange)
             finish(exchange, error: "client disconnected")
@@ -165,7 +165,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         switch state {
         case .idle, .controlPlane, .answered, .closing, .upgrading, .tunnel: true
         case .controlPlaneResponding, .authenticating: false
-        case .proxying(let exchange): !exchange.requestEnded
+        case .proxying(let exchange): !exchange.progress.requestEnded
         }
     }
 
@@ -223,8 +223,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             case .body(let buffer):
                 receiveBody(buffer, exchange: exchange)
             case .end:
-                exchange.requestEnded = true
-                if let connection = exchange.connection {
+                if exchange.progress.requestEnd() == .writeEnd, let connection = exchange.connection {
                     connection.writeEnd()
                     exchange.upstreamNeedsFlush = false
                 }
@@ -261,7 +260,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             switch state {
             case .idle:
                 writeError(gatewayError, requestID: requestIdentifier.generate(), keepAlive: false, version: .http1_1)
-            case .proxying(let exchange) where !exchange.responseStarted:
+            case .proxying(let exchange) where !exchange.progress.responseStarted:
                 abandonUpstream(exchange)
                 respond(with: gatewayError, to: exchange)
             default:
@@ -487,8 +486,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         serviceTraffic.retryBudget.recordRequest(now: now)
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
-            keepAlive: keepAlive, retryable: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
-            startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
+            keepAlive: keepAlive, rules: exchangeRules(head, service: resolved.entry.service), startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
         environment.metrics.inFlight.increment()
         adoptTrace(exchange, random: &loopTraffic.random)
         switch lookup {
@@ -524,11 +522,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: environment.registry.directory)
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
-            keepAlive: false, retryable: false, startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic,
-            rateLimit: verdict)
+            keepAlive: false, rules: exchangeRules(head, service: resolved.entry.service), requestEnded: true, startedAt: .now(),
+            tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
         environment.metrics.inFlight.increment()
         adoptTrace(exchange, random: &loopTraffic.random)
-        exchange.requestEnded = true
         let upgrade = WebSocketUpgrade(exchange: exchange, context: context, owner: self)
         state = .upgrading(upgrade, exchange)
         // Nothing is read from the client until the upstream has answered.
@@ -546,6 +543,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             upstream.headers.add(name: "Upgrade", value: head.headers.first(name: "upgrade") ?? "websocket")
             return upstream
         }
+    }
+
+    private func exchangeRules(_ head: HTTPRequestHead, service: ServiceRoute) -> ExchangeStateMachine.Rules {
+        .init(
+            retryPolicy: environment.retryPolicy, maxRetries: service.retry.retries,
+            retryableRequest: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
+            maxBodyBytes: bodyLimit.maxBytes)
     }
 
     /// Hands the request's spans to its exchange; without tracing, a `traceparent` of its own.
@@ -619,11 +623,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             }
             return
         }
-        exchange.attempt += 1
+        let attempt = exchange.progress.beginAttempt()
         let instance = exchange.service.instances[index]
         if let tracing = exchange.tracing {
             tracing.stage("instance_selection")
-            exchange.upstreamTraceparent = tracing.startUpstream(instance: instance.description, attempt: exchange.attempt)
+            exchange.upstreamTraceparent = tracing.startUpstream(instance: instance.description, attempt: attempt)
         }
         exchange.instance = instance
         exchange.instanceIndex = index
@@ -632,31 +636,39 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.traffic.balancer.requestStarted(index)
         switch pool.acquire(instance) {
         case .ready(let connection):
-            attach(connection, to: exchange)
+            connected(connection, attempt: attempt, exchange: exchange)
         case .connecting(let future):
-            exchange.connecting = true
             pauseClientReads()
-            let attempt = exchange.attempt
             future.assumeIsolated().whenComplete { [weak self, weak exchange] result in
-                guard let self, let exchange, !exchange.finished, exchange.attempt == attempt, exchange.connection == nil else {
-                    // The exchange ended while connecting: keep the fresh connection for others.
+                guard let self, let exchange else {
                     if case .success(let connection) = result { pool.release(connection, reusable: true) }
                     return
                 }
-                exchange.connecting = false
                 switch result {
                 case .success(let connection):
-                    self.attach(connection, to: exchange)
+                    self.connected(connection, attempt: attempt, exchange: exchange)
                 case .failure(let error):
-                    self.attemptFailed(exchange, failure: .connectFailed(error))
+                    self.attemptFailed(exchange, attempt: attempt, failure: .connectFailed(error))
                 }
             }
         }
     }
 
-    private func attach(_ connection: UpstreamConnection, to exchange: ProxyExchange) {
+    /// `attempt` has a connection: the request goes out on it, unless the attempt was
+    /// abandoned meanwhile (the fresh connection then serves someone else).
+    private func connected(_ connection: UpstreamConnection, attempt: Int, exchange: ProxyExchange) {
+        switch exchange.progress.connected(attempt: attempt) {
+        case .releaseUnused:
+            pool?.release(connection, reusable: true)
+        case .writeRequest(let replay, let end):
+            attach(connection, attempt: attempt, to: exchange, replay: replay, end: end)
+        }
+    }
+
+    private func attach(_ connection: UpstreamConnection, attempt: Int, to exchange: ProxyExchange, replay: Bool, end: Bool) {
         guard let instance = exchange.instance else { return }
         exchange.connection = connection
+        exchange.connectionAttempt = attempt
         connection.receiver = self
         var validators: [(String, String)] = []
         if let stored = exchange.revalidating, let fields = ResponseCaching.validators(of: stored, request: exchange.clientHead.headers) {
@@ -674,15 +686,16 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             traceparent: exchange.upstreamTraceparent ?? exchange.trace?.traceparent, extra: validators, into: &bytes)
         connection.writeHead(bytes, method: exchange.clientHead.method, chunked: chunked)
         exchange.requestWrittenAt = .now()
-        if exchange.attempt > 1, let replay = exchange.replay {
-            for part in replay { connection.writeBody(part) }
+        if replay {
+            for part in exchange.sent { connection.writeBody(part) }
         }
         for part in exchange.pending {
             connection.writeBody(part)
-            exchange.keepForReplay(part, limit: environment.retryPolicy.replayableBodyBytes)
+            if exchange.progress.bodyReplayable { exchange.sent.append(part) }
         }
         exchange.pending.removeAll()
-        if exchange.requestEnded {
+        if !exchange.progress.bodyReplayable { exchange.sent.removeAll() }
+        if end {
             connection.writeEnd()
         } else {
             connection.flush()
@@ -691,23 +704,26 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private func receiveBody(_ buffer: ByteBuffer, exchange: ProxyExchange) {
-        guard !exchange.finished else { return }
-        exchange.bytesIn += Int64(buffer.readableBytes)
-        guard bodyLimit.allows(received: exchange.bytesIn) else {
-            abandonUpstream(exchange)
-            if exchange.responseStarted {
-                finish(exchange, error: "request body over limit")
-                closeClient()
-            } else {
-                respond(with: .bodyTooLarge(limit: bodyLimit.maxBytes), to: exchange)
-            }
+        switch exchange.progress.requestBody(bytes: buffer.readableBytes, replayLimit: environment.retryPolicy.replayableBodyBytes) {
+        case .discard:
             return
-        }
-        if let connection = exchange.connection {
+        case .rejectTooLarge:
+            abandonUpstream(exchange)
+            respond(with: .bodyTooLarge(limit: bodyLimit.maxBytes), to: exchange)
+        case .cutShort:
+            abandonUpstream(exchange)
+            finish(exchange, error: "request body over limit")
+            closeClient()
+        case .write:
+            guard let connection = exchange.connection else { return }
             connection.writeBody(buffer)
             exchange.upstreamNeedsFlush = true
-            exchange.keepForReplay(buffer, limit: environment.retryPolicy.replayableBodyBytes)
-        } else {
+            if exchange.progress.bodyReplayable {
+                exchange.sent.append(buffer)
+            } else if !exchange.sent.isEmpty {
+                exchange.sent.removeAll()
+            }
+        case .hold:
             exchange.pending.append(buffer)
         }
     }
@@ -715,16 +731,18 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     // MARK: UpstreamResponseReceiver (upstream → client)
 
     func upstreamResponseHead(_ head: HTTPResponseHead) {
-        guard case .proxying(let exchange) = state, !exchange.finished else { return }
+        guard case .proxying(let exchange) = state else { return }
+        let action = exchange.progress.responseHead(
+            attempt: exchange.connectionAttempt, status: head.status.code, validatorsSent: exchange.validatorsSent)
+        guard action != .ignore else { return }
         upstreamDeadline = nil
-        exchange.responseStarted = true
         let status = Int(head.status.code)
         let now = NIODeadline.now()
         let waited = (now - exchange.attemptStartedAt).nanoseconds
         let latency = Double((now - exchange.requestWrittenAt).nanoseconds) / 1e9
         exchange.traffic.metrics.upstream.recordNanoseconds(waited)
         recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency)
-        if exchange.validatorsSent, status == 304, let stored = exchange.revalidating, let key = exchange.cacheKey {
+        if action == .serveStored, let stored = exchange.revalidating, let key = exchange.cacheKey {
             // The upstream confirmed the stored response: serve it, fresh again.
             let now = Self.policyNow()
             environment.caching.cache.refresh(key, request: exchange.clientHead.headers, now: now, lifetime: stored.lifetime)
@@ -771,7 +789,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {
-        guard case .proxying(let exchange) = state, !exchange.finished, !exchange.servingStored, let context else { return }
+        guard case .proxying(let exchange) = state, exchange.progress.relays(attempt: exchange.connectionAttempt), !exchange.servingStored,
+            let context
+        else { return }
         exchange.bytesOut += Int64(body.readableBytes)
         if exchange.cacheFill != nil {
             exchange.cacheFillBytes += body.readableBytes
@@ -850,16 +870,16 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     func upstreamResponseEnd() {
-        guard case .proxying(let exchange) = state, !exchange.finished, let context else { return }
-        exchange.responseEnded = true
+        guard case .proxying(let exchange) = state, let context else { return }
+        guard case .complete(let reusable, let closeClient) = exchange.progress.responseEnd(attempt: exchange.connectionAttempt) else { return }
         exchange.tracing?.upstreamFinished(status: Int(exchange.status), error: nil)
         if let connection = exchange.connection {
             exchange.connection = nil
-            pool?.release(connection, reusable: exchange.requestEnded)
+            pool?.release(connection, reusable: reusable)
         }
-        if exchange.requestEnded { storeInCache(exchange, allocator: context.channel.allocator) }
         clientNeedsFlush = false
-        if exchange.requestEnded {
+        if !closeClient {
+            storeInCache(exchange, allocator: context.channel.allocator)
             // completeExchange sets the state before it writes `.end`, and only then lets a
             // queued pipelined request start.
             completeExchange(exchange)
@@ -875,9 +895,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     func upstreamFailed(_ failure: UpstreamFailure) {
-        guard case .proxying(let exchange) = state, !exchange.finished else { return }
+        guard case .proxying(let exchange) = state else { return }
         exchange.connection = nil
-        attemptFailed(exchange, failure: failure)
+        attemptFailed(exchange, attempt: exchange.connectionAttempt, failure: failure)
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
@@ -921,7 +941,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     // MARK: Failures
 
-    private func attemptFailed(_ exchange: ProxyExchange, failure: UpstreamFailure) {
+    private func attemptFailed(_ exchange: ProxyExchange, attempt: Int, failure: UpstreamFailure) {
+        let action = exchange.progress.upstreamFailed(attempt: attempt, failure)
+        guard action != .ignore else { return }
         exchange.tracing?.upstreamFinished(status: nil, error: failure.description)
         if let instance = exchange.instance {
             environment.health.recordRequestFailure(service: exchange.service, instance: instance, error: failure.description)
@@ -932,48 +954,53 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         } else {
             recordOutcome(exchange, .failure, latencySeconds: nil)
         }
-        if exchange.responseStarted {
+        switch action {
+        case .ignore:
+            return
+        case .cutShort:
             // Part of the response is already with the client: all we can do is cut it short.
             finish(exchange, error: failure.description)
             closeClient()
-            return
-        }
-        let kind: UpstreamFailureKind = switch failure {
-        case .connectFailed: .connectFailed
-        case .connectionClosed: .connectionClosed
-        case .invalidResponse: .invalidResponse
-        case .timedOut: .timedOut
-        }
-        if environment.retryPolicy.shouldRetry(
-            failure: kind, attempt: exchange.attempt, maxRetries: exchange.service.retry.retries, retryableRequest: exchange.retryable,
-            responseStarted: exchange.responseStarted, bodyReplayable: exchange.replay != nil)
-        {
-            if exchange.traffic.retryBudget.withdrawRetry(now: Self.policyNow()), let context, let loopTraffic = traffic {
-                environment.counters.retrySent()
-                let delay = environment.retryPolicy.backoff(retry: exchange.attempt, settings: exchange.service.retry, using: &loopTraffic.random)
-                environment.logger.debug("retrying upstream request", metadata: [
-                    "request_id": .string(exchange.requestID), "error": .string(failure.description), "backoff_us": .stringConvertible(delay.nanoseconds / 1000),
-                ])
-                // Nothing more is read from the client until the retry has a connection.
-                pauseClientReads()
-                exchange.backoff = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self, weak exchange] in
-                    guard let self, let exchange, !exchange.finished else { return }
-                    exchange.backoff = nil
-                    self.attemptUpstream(exchange, retry: true)
+        case .respond(let failure):
+            respond(with: .upstream(failure), to: exchange, logError: failure.description)
+        case .retry(let attempt):
+            guard exchange.traffic.retryBudget.withdrawRetry(now: Self.policyNow()), let context, let loopTraffic = traffic else {
+                environment.counters.retryRefused()
+                environment.logger.debug("retry refused by the retry budget", metadata: ["request_id": .string(exchange.requestID)])
+                if case .respond(let failure) = exchange.progress.retryRefused(after: attempt, failure) {
+                    respond(with: .upstream(failure), to: exchange, logError: failure.description)
                 }
                 return
             }
-            environment.counters.retryRefused()
-            environment.logger.debug("retry refused by the retry budget", metadata: ["request_id": .string(exchange.requestID)])
+            environment.counters.retrySent()
+            let delay = environment.retryPolicy.backoff(retry: attempt, settings: exchange.service.retry, using: &loopTraffic.random)
+            environment.logger.debug("retrying upstream request", metadata: [
+                "request_id": .string(exchange.requestID), "error": .string(failure.description), "backoff_us": .stringConvertible(delay.nanoseconds / 1000),
+            ])
+            // Nothing more is read from the client until the retry has a connection.
+            pauseClientReads()
+            exchange.backoff = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self, weak exchange] in
+                guard let self, let exchange, exchange.progress.backoffElapsed(after: attempt) else { return }
+                exchange.backoff = nil
+                self.attemptUpstream(exchange, retry: true)
+            }
         }
-        respond(with: .upstream(failure), to: exchange, logError: failure.description)
     }
 
     private func upstreamTimedOut(_ exchange: ProxyExchange) {
-        guard case .proxying(let current) = state, current === exchange, !exchange.finished, !exchange.responseStarted else { return }
+        guard case .proxying(let current) = state, current === exchange else { return }
+        guard case .respond(let failure) = exchange.progress.deadlinePassed(timeoutMilliseconds: exchange.service.timeoutMilliseconds) else { return }
         upstreamDeadline = nil
         abandonUpstream(exchange)
-        attemptFailed(exchange, failure: .timedOut(afterMilliseconds: exchange.service.timeoutMilliseconds))
+        exchange.tracing?.upstreamFinished(status: nil, error: failure.description)
+        if !exchange.outcomeRecorded {
+            // An attempt was under way (not a backoff, whose failure was already counted).
+            if let instance = exchange.instance {
+                environment.health.recordRequestFailure(service: exchange.service, instance: instance, error: failure.description)
+            }
+            recordOutcome(exchange, .failure, latencySeconds: nil)
+        }
+        respond(with: .upstream(failure), to: exchange, logError: failure.description)
     }
 
     /// Detaches and closes the exchange's upstream connection: it is mid-request and cannot be reused.
@@ -992,9 +1019,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil, extraHeaders: [(String, String)] = []) {
         exchange.status = error.status.code
-        let keepAlive = exchange.keepAlive && exchange.requestEnded && !shuttingDown
-        exchange.responseStarted = true
-        exchange.responseEnded = true
+        let keepAlive = exchange.progress.gatewayAnswered() && exchange.keepAlive && !shuttingDown
         finish(exchange, error: logError ?? error.code)
         // State before the write: its `.end` may deliver a pipelined request synchronously.
         if keepAlive {
@@ -1051,8 +1076,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private func finish(_ exchange: ProxyExchange, error: String?) {
-        guard !exchange.finished else { return }
-        exchange.finished = true
+        guard !exchange.recorded else { return }
+        exchange.recorded = true
         upstreamDeadline = nil
         exchange.backoff?.cancel()
         exchange.backoff = nil
@@ -1069,7 +1094,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         accessLog.record(
             requestID: exchange.requestID, method: exchange.clientHead.method, path: exchange.clientHead.uri,
             service: exchange.service.name.value, status: exchange.status,
-            durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, error: error,
+            durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.progress.bytesIn, bytesOut: exchange.bytesOut, error: error,
             tenant: exchange.tenant?.value, subject: exchange.principal?.subject)
     }
 

@@ -18,7 +18,6 @@ final class ProxyExchange {
     /// Whether the client connection stays open after this exchange (cleared when the response
     /// can only be delimited by closing it).
     var keepAlive: Bool
-    let retryable: Bool
     let startedAt: NIODeadline
     /// The tenant the request acts for (nil on a public path).
     let tenant: TenantID?
@@ -37,8 +36,8 @@ final class ProxyExchange {
     /// The current attempt's `traceparent` (its client span) when tracing is on.
     var upstreamTraceparent: String?
 
-    /// Attempts made so far (1 after the first).
-    var attempt = 0
+    /// Where both sides of the exchange are, and every decision that depends on it.
+    var progress: ExchangeStateMachine
     var instance: UpstreamInstance?
     /// Index of `instance` in the service's instance list.
     var instanceIndex: Int?
@@ -70,28 +69,24 @@ final class ProxyExchange {
     /// written as bytes (nil: the response went through NIO's encoder — gateway-made ones).
     var framing: ResponseHeaders.Framing?
     var connection: UpstreamConnection?
-    /// A connection is being opened for this exchange.
-    var connecting = false
+    /// The attempt `connection` carries: its events are told to `progress` as that attempt's.
+    var connectionAttempt = 0
     /// Body parts received but not yet written upstream.
     var pending: [ByteBuffer] = []
-    /// Every body part already written upstream, kept while small so a retry can resend them;
-    /// nil once the body outgrew the replay limit.
-    var replay: [ByteBuffer]? = []
-    var replayBytes = 0
-
-    var requestEnded = false
-    var responseStarted = false
-    var responseEnded = false
-    var finished = false
+    /// Every body part already written upstream, kept while `progress` says the body can be
+    /// replayed, so a retry can send them again.
+    var sent: [ByteBuffer] = []
+    /// Request parts were written upstream since the last flush.
     var upstreamNeedsFlush = false
+    /// The access log line and metrics were recorded (once per exchange).
+    var recorded = false
 
     var status: UInt = 0
-    var bytesIn: Int64 = 0
     var bytesOut: Int64 = 0
 
     init(
         clientHead: HTTPRequestHead, requestID: String, entry: ServiceDirectory.Entry, upstreamURI: String, keepAlive: Bool,
-        retryable: Bool, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?, traffic: ServiceTraffic,
+        rules: ExchangeStateMachine.Rules, requestEnded: Bool = false, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?, traffic: ServiceTraffic,
         rateLimit: RateLimiting.Verdict
     ) {
         self.traffic = traffic
@@ -103,7 +98,7 @@ final class ProxyExchange {
         self.entry = entry
         self.upstreamURI = upstreamURI
         self.keepAlive = keepAlive
-        self.retryable = retryable
+        self.progress = ExchangeStateMachine(rules: rules, requestEnded: requestEnded)
         self.startedAt = startedAt
     }
 
@@ -112,16 +107,5 @@ final class ProxyExchange {
         guard !outcomeRecorded, let index = instanceIndex else { return }
         outcomeRecorded = true
         traffic.record(outcome, instance: index, latencySeconds: latencySeconds, now: now)
-    }
-
-    /// Remembers a body part for a possible retry, or gives up replay when it gets too big.
-    func keepForReplay(_ buffer: ByteBuffer, limit: Int) {
-        guard replay != nil else { return }
-        replayBytes += buffer.readableBytes
-        if replayBytes > limit {
-            replay = nil
-        } else {
-            replay?.append(buffer)
-        }
     }
 }

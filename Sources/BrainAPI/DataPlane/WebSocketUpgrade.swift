@@ -48,7 +48,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
             return
         }
         let instance = exchange.service.instances[index]
-        exchange.attempt = 1
+        let attempt = exchange.progress.beginAttempt()
         exchange.instance = instance
         exchange.instanceIndex = index
         exchange.outcomeRecorded = false
@@ -64,7 +64,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
             }
             switch result {
             case .success(let connection):
-                guard !self.done else {
+                guard !self.done, case .writeRequest = self.exchange.progress.connected(attempt: attempt) else {
                     connection.close()
                     return
                 }
@@ -100,7 +100,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         done = true
         self.timeout?.cancel()
         self.timeout = nil
-        exchange.responseStarted = true
+        _ = exchange.progress.responseHead(attempt: exchange.progress.attempt, status: head.status.code, validatorsSent: false)
         exchange.status = head.status.code
         let waited = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
         exchange.recordOutcome(.success, latencySeconds: waited, now: DataPlaneHandler.policyNow())
@@ -139,7 +139,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         guard !done else { return }
         self.timeout?.cancel()
         self.timeout = nil
-        exchange.responseStarted = true
+        _ = exchange.progress.responseHead(attempt: exchange.progress.attempt, status: head.status.code, validatorsSent: false)
         exchange.status = head.status.code
         let waited = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
         let outcome: ServiceBreakers.Outcome = exchange.service.circuitBreaker.isFailure(status: Int(head.status.code)) ? .failure : .success
@@ -177,7 +177,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
     private func attemptFailed(_ failure: UpstreamFailure) {
         guard !done else { return }
         exchange.recordOutcome(.failure, latencySeconds: nil, now: DataPlaneHandler.policyNow())
-        if exchange.responseStarted {
+        if exchange.progress.responseStarted {
             // A refusal was being relayed and got cut: nothing more can be said.
             done = true
             connection?.close()
