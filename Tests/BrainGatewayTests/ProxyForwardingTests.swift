@@ -154,6 +154,27 @@ import Testing
         }
     }
 
+    @Test func theConnectionCapQueuesRequestsInsteadOfOpeningMore() async throws {
+        try await withGateway(services: { oneService($0) }, configure: { $0.upstreamMaxConnections = 1 }) { gateway, backend in
+            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        let response = try await HTTPClient.shared.execute(
+                            authorized(HTTPClientRequest(url: gateway.base + "/svc/slow/40")), timeout: .seconds(10))
+                        _ = try await response.body.collect(upTo: 1024)
+                        return response.status.code
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 200, count: 12))
+            // One connection per event loop at most (two loops), each carrying its queued requests
+            // in turn, plus the health monitor's first probe; without the cap, about twelve.
+            #expect(backend.connectionCount <= 3)
+            #expect(backend.requests.count == 12)
+        }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         try await withGateway(services: { oneService($0) }) { gateway, _ in
             let request = "GET /svc/slow/100 HTTP/1.1\r\nHost: x\r\n\r\nGET /svc/one HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"

@@ -68,7 +68,8 @@ public final class BrainGateway: Sendable {
         self.health = HealthBoard(events: journal, now: now)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let connector = try UpstreamConnector(extraTrustRootsFile: configuration.settings.upstreamCAFile)
-        self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections)
+        self.pools = UpstreamPools(group: group, connector: connector, maxIdlePerInstance: configuration.settings.upstreamMaxIdleConnections,
+            maxOpenPerInstance: configuration.settings.upstreamMaxConnections)
         let counters = TrafficCounters()
         self.counters = counters
         self.breakers = BreakerBoard(

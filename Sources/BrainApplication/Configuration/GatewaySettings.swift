@@ -74,6 +74,9 @@ public struct GatewaySettings: Sendable {
     public var eventLoopThreads: Int = 0
     /// Idle keep-alive connections kept per instance and event loop.
     public var upstreamMaxIdleConnections: Int = 64
+    /// Open connections (connecting, busy or idle) per instance and event loop; requests past
+    /// it wait for one to come back.
+    public var upstreamMaxConnections: Int = 1024
     /// Where finished spans go (OTLP/HTTP); nil leaves tracing off — only `traceparent` is
     /// propagated then.
     public var tracing: TracingSettings?

@@ -44,6 +44,7 @@ public struct EnvironmentSettingsReader: Sendable {
         s.limits.headerTimeoutSeconds = try integer("BRAIN_GATEWAY_HEADER_TIMEOUT", default: s.limits.headerTimeoutSeconds, range: 1...3_600)
         s.shutdownDrainSeconds = try integer("BRAIN_GATEWAY_SHUTDOWN_DRAIN", default: s.shutdownDrainSeconds, range: 0...3_600)
         s.upstreamMaxIdleConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_IDLE", default: s.upstreamMaxIdleConnections, range: 0...100_000)
+        s.upstreamMaxConnections = try integer("BRAIN_GATEWAY_UPSTREAM_MAX_CONNECTIONS", default: s.upstreamMaxConnections, range: 1...1_000_000)
         s.upstreamCAFile = value("BRAIN_GATEWAY_UPSTREAM_CA_FILE")
         s.eventRetentionDays = try integer("BRAIN_GATEWAY_EVENT_RETENTION_DAYS", default: s.eventRetentionDays, range: 1...36_500)
         s.runRetentionDays = try integer("BRAIN_GATEWAY_RUN_RETENTION_DAYS", default: s.runRetentionDays, range: 1...36_500)

@@ -16,7 +16,8 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
     case timedOut(afterMilliseconds: Int)
 
     public static func connectFailed(_ error: any Error) -> Self {
-        .connectFailed(UpstreamErrorText.describe(error))
+        if let failure = error as? UpstreamFailure { return failure }
+        return .connectFailed(UpstreamErrorText.describe(error))
     }
 
     public var description: String {
@@ -46,7 +47,7 @@ public protocol UpstreamResponseReceiver: AnyObject {
 /// It relays response parts to its current receiver, holds back socket reads while the receiver
 /// cannot take more (backpressure), and tells the pool when it closes while idle. Everything
 /// runs on one event loop, so no state here is shared across threads.
-public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
+public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecked Sendable {
     public typealias InboundIn = HTTPClientResponsePart
     public typealias OutboundIn = HTTPClientRequestPart
     public typealias OutboundOut = HTTPClientRequestPart
@@ -74,6 +75,10 @@ public final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable
     init(instance: UpstreamInstance) {
         self.instance = instance
     }
+
+    /// By identity: the pool tells connections apart, not their contents.
+    public static func == (lhs: UpstreamConnection, rhs: UpstreamConnection) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
