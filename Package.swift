@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "BrainAPI",
             dependencies: [
-                "BrainDomain", "BrainApplication", "BrainInfrastructure",
+                "BrainDomain", "BrainApplication", "BrainInfrastructure", "BrainHTTP1",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -150,6 +150,8 @@ public enum HTTPHeadParser {
         case .some(.incomplete): return cursor.incomplete()
         case .none: break
         }
+        // A head that arrived whole in one read is held to the limit too.
+        if cursor.index > limits.maxHeadBytes { return .refused(.tooLarge("the head is larger than \(limits.maxHeadBytes) bytes")) }
         if semantics.hostCount > 1 { return .refused(.malformed("the request has more than one Host field")) }
         if minor == 1, semantics.hostCount == 0 { return .refused(.malformed("an HTTP/1.1 request has no Host field")) }
         if minor == 0, !semantics.close, !keepAliveRequested(fields, bytes) { semantics.close = true }
@@ -237,6 +239,8 @@ public enum HTTPHeadParser {
         case .some(.incomplete): return cursor.incomplete()
         case .none: break
         }
+        // A head that arrived whole in one read is held to the limit too.
+        if cursor.index > limits.maxHeadBytes { return .refused(.tooLarge("the head is larger than \(limits.maxHeadBytes) bytes")) }
         // RFC 9112 §6.3: these have no body whatever they declare.
         if requestMethodWasHead || (100...199).contains(status) || status == 204 || status == 304 {
             semantics.framing = .none

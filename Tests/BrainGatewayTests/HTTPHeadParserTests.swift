@@ -10,8 +10,8 @@ import Testing
         Array(text.utf8).withUnsafeBytes { HTTPHeadParser.parseRequest($0, limits: limits) }
     }
 
-    static func response(_ text: String, head: Bool = false) -> HTTPHeadParser.Outcome<ParsedResponseHead> {
-        Array(text.utf8).withUnsafeBytes { HTTPHeadParser.parseResponse($0, requestMethodWasHead: head) }
+    static func response(_ text: String, head: Bool = false, limits: HTTPHeadParser.Limits = .init()) -> HTTPHeadParser.Outcome<ParsedResponseHead> {
+        Array(text.utf8).withUnsafeBytes { HTTPHeadParser.parseResponse($0, requestMethodWasHead: head, limits: limits) }
     }
 
     static func text(_ source: String, _ span: HeadSpan) -> String {
@@ -92,6 +92,11 @@ import Testing
         guard case .refused(.tooLarge) = Self.request(long, limits: limits) else { Issue.record("a long head is not refused"); return }
         let many = "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"
         guard case .refused(.tooLarge) = Self.request(many, limits: limits) else { Issue.record("too many fields are not refused"); return }
+        // Whole in one read, the head is held to the limit just the same.
+        let whole = "GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + String(repeating: "a", count: 60) + "\r\n\r\n"
+        guard case .refused(.tooLarge) = Self.request(whole, limits: limits) else { Issue.record("a long complete head is not refused"); return }
+        guard case .refused(.tooLarge) = Self.response("HTTP/1.1 200 OK\r\nX-Long: " + String(repeating: "a", count: 60) + "\r\n\r\n", limits: limits)
+        else { Issue.record("a long complete response head is not refused"); return }
     }
 
     @Test func responseHeads() {

@@ -141,11 +141,11 @@ import Testing
 
     @Test func retryPolicyFollowsTheContract() {
         let policy = RetryPolicy()
-        #expect(policy.isRetryable(method: .GET, headers: [:]))
-        #expect(policy.isRetryable(method: .PUT, headers: [:]))
-        #expect(!policy.isRetryable(method: .POST, headers: [:]))
-        #expect(!policy.isRetryable(method: .PATCH, headers: [:]))
-        #expect(policy.isRetryable(method: .POST, headers: ["Idempotency-Key": "k"]))
+        #expect(policy.isRetryable(method: .GET, headers: HTTPHeaders()))
+        #expect(policy.isRetryable(method: .PUT, headers: HTTPHeaders()))
+        #expect(!policy.isRetryable(method: .POST, headers: HTTPHeaders()))
+        #expect(!policy.isRetryable(method: .PATCH, headers: HTTPHeaders()))
+        #expect(policy.isRetryable(method: .POST, headers: HTTPHeaders([("Idempotency-Key", "k")])))
         #expect(policy.shouldRetry(failure: .connectFailed, attempt: 1, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
         #expect(!policy.shouldRetry(failure: .connectFailed, attempt: 2, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
         #expect(!policy.shouldRetry(failure: .timedOut, attempt: 1, maxRetries: 1, retryableRequest: true, responseStarted: false, bodyReplayable: true))
@@ -155,15 +155,15 @@ import Testing
 
     @Test func bodyLimitChecksDeclaredAndStreamedSizes() {
         let limit = BodyLimit(maxBytes: 10)
-        #expect(limit.check(["Content-Length": "10"]) == nil)
-        #expect(limit.check(["Content-Length": "11"])?.status == .payloadTooLarge)
+        #expect(limit.check(HTTPHeaders([("Content-Length", "10")])) == nil)
+        #expect(limit.check(HTTPHeaders([("Content-Length", "11")]))?.status == .payloadTooLarge)
         #expect(limit.allows(received: 10) && !limit.allows(received: 11))
     }
 
     @Test func requestIdentifierKeepsPlainTokensOnly() {
         var identifier = RequestIdentifier()
-        #expect(identifier.identify(["X-Request-ID": "abc-123.x:y_z"]) == "abc-123.x:y_z")
-        let generated = identifier.identify(["X-Request-ID": "has space"])
+        #expect(identifier.identify(HTTPHeaders([("X-Request-ID", "abc-123.x:y_z")])) == "abc-123.x:y_z")
+        let generated = identifier.identify(HTTPHeaders([("X-Request-ID", "has space")]))
         #expect(generated.count == 32 && generated.allSatisfy { $0.isHexDigit })
         #expect(identifier.generate() != identifier.generate())
     }

@@ -1,5 +1,6 @@
 import BrainApplication
 import BrainDomain
+import BrainHTTP1
 import BrainInfrastructure
 import Foundation
 import Logging
@@ -17,7 +18,7 @@ import NIOHTTP1
 /// no Swift task per request. Backpressure: the client socket is read only while the upstream
 /// can take writes, and the upstream socket only while the client can.
 final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver, WebSocketUpgradeOwner {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -69,8 +70,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var clientNeedsFlush = false
     /// Parts were handed to the control plane since the last read-complete.
     private var controlPlaneReadPending = false
-    /// Pipelined request parts waiting for the current response to finish.
-    private var pipelineQueue = CircularBuffer<HTTPServerRequestPart>()
+    /// The connection's bytes as requests; what it holds beyond the current request waits
+    /// there (pipelining) until the current response is out.
+    private var reader: RequestReader
 
     /// The control-plane request in progress asked for a protocol upgrade.
     private var controlPlaneAskedForUpgrade = false
@@ -100,6 +102,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     init(environment: DataPlaneEnvironment) {
         self.environment = environment
         self.bodyLimit = BodyLimit(maxBytes: environment.limits.maxBodyBytes)
+        self.reader = RequestReader(limits: .init(maxHeadBytes: environment.limits.maxHeaderBytes, maxFields: environment.limits.maxHeaderCount))
     }
 
     // MARK: Connection lifecycle
@@ -147,17 +150,20 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     // MARK: Inbound (client → gateway)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        // HTTP pipelining: a request that arrives while the previous response is still going out
-        // waits here, and the socket is not read meanwhile. (NIO's HTTPServerPipelineHandler
-        // would do this too, but it stops reading after every request, costing two epoll_ctl
-        // calls per request even when nothing is pipelined.)
-        if !pipelineQueue.isEmpty || !acceptsParts {
-            pipelineQueue.append(part)
-            pauseClientReads()
-            return
+        reader.read(unwrapInboundIn(data))
+        readRequests(context: context)
+    }
+
+    /// Hands the reader's events on while the connection can take them. HTTP pipelining: a
+    /// request that arrives while the previous response is still going out stays in the reader,
+    /// and the socket is not read meanwhile. (NIO's HTTPServerPipelineHandler would do this
+    /// too, but it stops reading after every request, costing two epoll_ctl calls per request
+    /// even when nothing is pipelined.)
+    private func readRequests(context: ChannelHandlerContext) {
+        while acceptsParts, let event = reader.next() {
+            handle(event, context: context)
         }
-        handle(part, context: context)
+        if !acceptsParts, reader.hasBufferedBytes { pauseClientReads() }
     }
 
     /// Whether the next inbound part can be handled now (rather than queued behind a response).
@@ -169,15 +175,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
-    /// Hands queued pipelined parts on once the connection is free again. Runs as its own
+    /// Reads what the reader holds once the connection is free again. Runs as its own
     /// event-loop task so a new request never starts inside the previous response's write.
     private func schedulePipelineDrain() {
-        guard !pipelineQueue.isEmpty, let context else { return }
+        guard let context else { return }
         context.eventLoop.assumeIsolated().execute { [weak self] in
             guard let self, let context = self.context else { return }
-            while !self.pipelineQueue.isEmpty, self.acceptsParts {
-                self.handle(self.pipelineQueue.removeFirst(), context: context)
-            }
+            self.readRequests(context: context)
             // Close the synthetic read burst: Hummingbird's async channel hands parts on at
             // read-complete, and upstream writes are flushed there.
             self.channelReadComplete(context: context)
@@ -185,10 +189,14 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ event: RequestReader.Event, context: ChannelHandlerContext) {
+        if case .refused(let refusal) = event {
+            refuse(refusal)
+            return
+        }
         switch state {
         case .idle:
-            guard case .head(let head) = part else { return }
+            guard case .head(let head) = event else { return }
             idleSince = nil
             headStartedAt = nil
             if PlaneSelector.plane(forURI: head.uri) == .control {
@@ -197,14 +205,18 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 controlPlaneIsHead = head.method == .HEAD
                 controlResponsesPending += 1
                 controlPlaneReadPending = true
-                context.fireChannelRead(wrapInboundOut(part))
+                context.fireChannelRead(wrapInboundOut(.head(head.nioHead())))
             } else {
                 startProxying(head, context: context)
             }
         case .controlPlane:
             controlPlaneReadPending = true
-            context.fireChannelRead(wrapInboundOut(part))
-            if case .end = part {
+            switch event {
+            case .head(let head): context.fireChannelRead(wrapInboundOut(.head(head.nioHead())))
+            case .body(let buffer): context.fireChannelRead(wrapInboundOut(.body(buffer)))
+            case .end, .refused: context.fireChannelRead(wrapInboundOut(.end(nil)))
+            }
+            if case .end = event {
                 if controlResponsesPending == 0 {
                     // Hummingbird answered before reading the whole request.
                     controlPlaneFinished()
@@ -213,12 +225,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 }
             }
         case .controlPlaneResponding, .authenticating:
-            // Not reached: parts are queued while a control-plane response is pending.
-            pipelineQueue.append(part)
+            // Not reached: events wait in the reader while a response is pending.
+            break
         case .proxying(let exchange):
-            switch part {
-            case .head:
-                // A head before the request's `.end` cannot happen with a well-behaved decoder.
+            switch event {
+            case .head, .refused:
+                // A head before the request's end cannot come from the reader.
                 closeClient()
             case .body(let buffer):
                 receiveBody(buffer, exchange: exchange)
@@ -229,7 +241,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 }
             }
         case .answered:
-            if case .end = part {
+            if case .end = event {
                 state = .idle
                 becameIdle()
                 schedulePipelineDrain()
@@ -254,26 +266,32 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let parserError = error as? HTTPParserError {
-            // Malformed request (or oversized head): answer when nothing else is being written.
-            let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed HTTP request")
-            switch state {
-            case .idle:
-                writeError(gatewayError, requestID: requestIdentifier.generate(), keepAlive: false, version: .http1_1)
-            case .proxying(let exchange) where !exchange.progress.responseStarted:
-                abandonUpstream(exchange)
-                respond(with: gatewayError, to: exchange)
-            default:
-                closeClient()
-            }
-            state = .closing
-            return
-        }
         if case .controlPlane = state {
             context.fireErrorCaught(error)
             return
         }
         closeClient()
+    }
+
+    /// Malformed request (or oversized head): answered when nothing else is being written, and
+    /// the connection closes — nothing after it can be trusted to be where it seems.
+    private func refuse(_ refusal: HeadRefusal) {
+        let error: GatewayError = switch refusal {
+        case .tooLarge: .headersTooLarge
+        case .malformed: .badRequest("malformed HTTP request")
+        case .unsupportedVersion:
+            GatewayError(status: .httpVersionNotSupported, code: "http_version_not_supported", detail: "only HTTP/1.0 and HTTP/1.1 are served here")
+        }
+        switch state {
+        case .idle:
+            writeError(error, requestID: requestIdentifier.generate(), keepAlive: false, version: .http1_1)
+        case .proxying(let exchange) where !exchange.progress.responseStarted:
+            abandonUpstream(exchange)
+            respond(with: error, to: exchange)
+        default:
+            closeClient()
+        }
+        state = .closing
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -333,7 +351,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         // Graceful shutdown reaches here after ConnectionLifecycleObserver saw it; it is not
         // passed on (the control plane needs no separate notice: this handler closes for it).
         if event is ChannelShouldQuiesceEvent {
-            if case .idle = state, pipelineQueue.isEmpty, controlResponsesPending == 0 { closeClient() }
+            if case .idle = state, !reader.hasBufferedBytes, controlResponsesPending == 0 { closeClient() }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -353,7 +371,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func pauseClientReads() { clientReadsPaused = true }
 
     private func resumeClientReads() {
-        guard clientReadsPaused, pipelineQueue.isEmpty else { return }
+        guard clientReadsPaused, acceptsParts || !reader.hasBufferedBytes else { return }
         clientReadsPaused = false
         if clientReadPending, let context {
             clientReadPending = false
@@ -363,7 +381,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     // MARK: Pipeline
 
-    private func startProxying(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func startProxying(_ head: RequestHead, context: ChannelHandlerContext) {
         let requestID = requestIdentifier.identify(head.headers)
         let asksForUpgrade = UpgradeRequest.asksForUpgrade(head)
         let keepAlive = head.isKeepAlive && !shuttingDown && !asksForUpgrade
@@ -398,7 +416,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     /// The stages after authentication.
     private func proxy(
-        _ head: HTTPRequestHead, requestID: String, keepAlive: Bool, asksForUpgrade: Bool, authenticated outcome: Authentication.Outcome,
+        _ head: RequestHead, requestID: String, keepAlive: Bool, asksForUpgrade: Bool, authenticated outcome: Authentication.Outcome,
         context: ChannelHandlerContext
     ) {
         let trace = pendingTrace
@@ -499,7 +517,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             break
         }
         state = .proxying(exchange)
-        if let expect = head.headers.first(name: "expect"), expect.equalsIgnoringASCIICase("100-continue") {
+        if head.expectsContinue {
             // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
@@ -512,7 +530,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// WebSocket handshake: past the rate limit, the upgrade goes to one instance on a connection of
     /// its own; the cache is not consulted and nothing is retried.
     private func startWebSocket(
-        _ head: HTTPRequestHead, requestID: String, resolved: RouteResolution.Resolved, tenant: TenantID?, principal: Principal?,
+        _ head: RequestHead, requestID: String, resolved: RouteResolution.Resolved, tenant: TenantID?, principal: Principal?,
         verdict: RateLimiting.Verdict, context: ChannelHandlerContext
     ) {
         guard let pool, let loopTraffic = traffic else {
@@ -545,7 +563,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
     }
 
-    private func exchangeRules(_ head: HTTPRequestHead, service: ServiceRoute) -> ExchangeStateMachine.Rules {
+    private func exchangeRules(_ head: RequestHead, service: ServiceRoute) -> ExchangeStateMachine.Rules {
         .init(
             retryPolicy: environment.retryPolicy, maxRetries: service.retry.retries,
             retryableRequest: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
@@ -568,13 +586,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     /// Answers a GET/HEAD from the cache, like a refusal: nothing goes upstream.
     private func serveStored(
-        _ stored: ResponseCache.StoredResponse, head: HTTPRequestHead, requestID: String, keepAlive: Bool,
+        _ stored: ResponseCache.StoredResponse, head: RequestHead, requestID: String, keepAlive: Bool,
         verdict: RateLimiting.Verdict, now: Double, service: ServiceRoute, tenant: TenantID?
     ) {
         guard let context else { return }
-        let contentLength = head.headers.first(name: "content-length")
-        let hasBody = (contentLength != nil && contentLength != "0") || head.headers.contains(name: "transfer-encoding")
-        let keep = keepAlive && !hasBody
+        let keep = keepAlive && !head.hasBody
         let responseHead = ResponseCaching.hitHead(
             stored, version: head.version, requestID: requestID, keepAlive: keep, now: now, isHead: head.method == .HEAD,
             extra: verdict.headers)
@@ -599,13 +615,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Answers a request refused by a stage before any of its body was read. Its body (if any)
     /// is not worth reading: the connection closes after the answer in that case.
     private func rejectBeforeBody(
-        _ head: HTTPRequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = [],
+        _ head: RequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = [],
         service: String = "unknown"
     ) {
-        let contentLength = head.headers.first(name: "content-length")
-        let hasBody = (contentLength != nil && contentLength != "0") || head.headers.contains(name: "transfer-encoding")
-        state = hasBody || !keepAlive ? .closing : .answered
-        writeError(error, requestID: requestID, keepAlive: keepAlive && !hasBody, version: head.version, extraHeaders: extraHeaders)
+        state = head.hasBody || !keepAlive ? .closing : .answered
+        writeError(error, requestID: requestID, keepAlive: keepAlive && !head.hasBody, version: head.version, extraHeaders: extraHeaders)
         logRejected(head, requestID: requestID, error: error, service: service)
     }
 
@@ -1117,7 +1131,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         environment.caching.cache.store(key, stored, request: requestHeaders)
     }
 
-    private func logRejected(_ head: HTTPRequestHead, requestID: String, error: GatewayError, service: String = "unknown") {
+    private func logRejected(_ head: RequestHead, requestID: String, error: GatewayError, service: String = "unknown") {
         pendingTrace?.finish(status: error.status.code, error: error.code)
         pendingTrace = nil
         traffic?.metrics.requestFinished(service: service, method: head.method.rawValue, status: Int(error.status.code), nanoseconds: 0)
@@ -1147,7 +1161,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     func gracefulShutdownStarted() {
         shuttingDown = true
         guard let context else { return }
-        if case .idle = state, pipelineQueue.isEmpty, controlResponsesPending == 0 {
+        if case .idle = state, !reader.hasBufferedBytes, controlResponsesPending == 0 {
             closeClient()
             return
         }

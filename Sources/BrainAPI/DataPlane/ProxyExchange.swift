@@ -8,7 +8,7 @@ import NIOHTTP1
 /// the pipeline stages and the progress of both sides. Owned by one `DataPlaneHandler` and
 /// touched only on its event loop.
 final class ProxyExchange {
-    let clientHead: HTTPRequestHead
+    let clientHead: RequestHead
     let requestID: String
     /// The service's directory entry; its route is read through it rather than stored here
     /// (a stored copy would retain every field of the route, per request).
@@ -85,7 +85,7 @@ final class ProxyExchange {
     var bytesOut: Int64 = 0
 
     init(
-        clientHead: HTTPRequestHead, requestID: String, entry: ServiceDirectory.Entry, upstreamURI: String, keepAlive: Bool,
+        clientHead: RequestHead, requestID: String, entry: ServiceDirectory.Entry, upstreamURI: String, keepAlive: Bool,
         rules: ExchangeStateMachine.Rules, requestEnded: Bool = false, startedAt: NIODeadline, tenant: TenantID?, principal: Principal?, traffic: ServiceTraffic,
         rateLimit: RateLimiting.Verdict
     ) {

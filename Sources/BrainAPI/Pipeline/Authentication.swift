@@ -49,12 +49,12 @@ public struct Authentication: Sendable {
     static let challenge = #"Bearer realm="brain-gateway""#
     static let malformedChallenge = #"Bearer realm="brain-gateway", error="invalid_request""#
 
-    public func authenticate(_ head: HTTPRequestHead, now: Double) -> Outcome {
+    public func authenticate(_ head: some RequestHeadReading, now: Double) -> Outcome {
         var remembered: RememberedToken?
         return authenticate(head, now: now, remembered: &remembered)
     }
 
-    public func authenticate(_ head: HTTPRequestHead, now: Double, remembered: inout RememberedToken?) -> Outcome {
+    public func authenticate(_ head: some RequestHeadReading, now: Double, remembered: inout RememberedToken?) -> Outcome {
         let authorization = head.headers.first(name: "authorization")
         if authorization == nil, isPublic(head.uri) { return .publicPath }
         return authenticate(authorization: authorization, now: now, remembered: &remembered)

@@ -10,7 +10,7 @@ public struct BodyLimit: Sendable {
     }
 
     /// Checks the head; nil when the request may proceed.
-    public func check(_ headers: HTTPHeaders) -> GatewayError? {
+    public func check(_ headers: some HeaderFieldReading) -> GatewayError? {
         if let declared = headers.first(name: "content-length"), let length = Int64(declared), length > maxBytes {
             return .bodyTooLarge(limit: maxBytes)
         }

@@ -56,7 +56,7 @@ enum HeaderRole: Equatable {
 enum HopByHopHeaders {
     /// Lowercased names listed in the message's `Connection` fields (`close` and `keep-alive`
     /// excluded: they name no field). Empty, without allocating, in the usual case.
-    static func connectionListed(_ headers: HTTPHeaders) -> [String] {
+    static func connectionListed(_ headers: some HeaderFieldReading) -> [String] {
         var names: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
             // The usual values (`keep-alive`, `close`) are recognised without splitting or
@@ -86,7 +86,7 @@ enum HopByHopHeaders {
     /// known where it stands, so when one turns up `restart` takes back what was copied and the
     /// visit runs again with the names known.
     static func forEachField(
-        of headers: HTTPHeaders, restart: () -> Void, _ visit: (_ name: String, _ value: String, _ role: HeaderRole, _ listed: Bool) -> Void
+        of headers: some HeaderFieldReading, restart: () -> Void, _ visit: (_ name: String, _ value: String, _ role: HeaderRole, _ listed: Bool) -> Void
     ) {
         func pass(listed: [String]?) -> Bool {
             for (name, value) in headers {

@@ -6,7 +6,7 @@ import NIOHTTP1
 public struct RequestHeadValidation: Sendable {
     public init() {}
 
-    public func check(_ head: HTTPRequestHead) -> GatewayError? {
+    public func check(_ head: some RequestHeadReading) -> GatewayError? {
         var hosts = 0
         for (name, _) in head.headers where name.utf8.count == 4 && name.equalsIgnoringASCIICase("host") {
             hosts += 1

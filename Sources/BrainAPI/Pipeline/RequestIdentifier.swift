@@ -16,7 +16,7 @@ public struct RequestIdentifier: Sendable {
 
     public init() {}
 
-    public mutating func identify(_ headers: HTTPHeaders) -> String {
+    public mutating func identify(_ headers: some HeaderFieldReading) -> String {
         if let supplied = headers.first(name: "x-request-id"), Self.isAcceptable(supplied) {
             return supplied
         }

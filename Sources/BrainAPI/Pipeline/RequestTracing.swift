@@ -19,10 +19,10 @@ public struct RequestTracing: Sendable {
 
     public static let off = RequestTracing(tracer: nil)
 
-    func start(_ head: HTTPRequestHead) -> RequestTrace? {
+    func start(_ head: some RequestHeadReading) -> RequestTrace? {
         guard let tracer else { return nil }
         var context = InstrumentationContext.topLevel
-        tracer.extract(head.headers, into: &context, using: HeaderExtractor())
+        tracer.extract(head.headers, into: &context, using: HeaderExtractor(fields: head.headers))
         let now = DefaultTracerClock.now
         let span = tracer.startSpan(head.method.rawValue, context: context, ofKind: .server, at: now)
         span.attributes["http.request.method"] = head.method.rawValue
@@ -31,8 +31,10 @@ public struct RequestTracing: Sendable {
         return RequestTrace(tracer: tracer, span: span, startedAt: now)
     }
 
-    struct HeaderExtractor: Extractor {
-        func extract(key: String, from carrier: HTTPHeaders) -> String? { carrier.first(name: key) }
+    struct HeaderExtractor<Fields: HeaderFieldReading>: Extractor {
+        /// Names the carrier type; the carrier itself comes with each call.
+        init(fields: Fields) {}
+        func extract(key: String, from carrier: Fields) -> String? { carrier.first(name: key) }
     }
 
     struct HeaderInjector: Injector {

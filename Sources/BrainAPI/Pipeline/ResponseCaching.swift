@@ -21,7 +21,7 @@ struct ResponseCaching: Sendable {
         case revalidate(ResponseCache.Key, ResponseCache.StoredResponse)
     }
 
-    func lookup(_ head: HTTPRequestHead, service: ServiceRoute, tenant: TenantID?, now: Double) -> Lookup {
+    func lookup(_ head: some RequestHeadReading, service: ServiceRoute, tenant: TenantID?, now: Double) -> Lookup {
         guard cache.isEnabled, service.cache.enabled, head.method == .GET || head.method == .HEAD else { return .bypass }
         let mode = CacheRules.requestMode(
             CacheDirectives(values: head.headers["cache-control"]),
@@ -37,7 +37,7 @@ struct ResponseCaching: Sendable {
     /// The conditional fields that revalidate `stored` upstream, or nil when the client sent
     /// its own conditionals (they go upstream as they are, and the 304 is the client's, not
     /// the cache's).
-    static func validators(of stored: ResponseCache.StoredResponse, request headers: HTTPHeaders) -> [(String, String)]? {
+    static func validators(of stored: ResponseCache.StoredResponse, request headers: some HeaderFieldReading) -> [(String, String)]? {
         guard !headers.contains(name: "if-none-match"), !headers.contains(name: "if-modified-since") else { return nil }
         var fields: [(String, String)] = []
         if let etag = stored.etag { fields.append(("If-None-Match", etag)) }

@@ -25,7 +25,7 @@ public struct RetryPolicy: Sendable {
         return .microseconds(Int64(random.next(upperBound: UInt64(ceiling) * 1000)))
     }
 
-    public func isRetryable(method: HTTPMethod, headers: HTTPHeaders) -> Bool {
+    public func isRetryable(method: HTTPMethod, headers: some HeaderFieldReading) -> Bool {
         HttpMethod(method.rawValue).isRetryable || headers.contains(name: "idempotency-key")
     }
 

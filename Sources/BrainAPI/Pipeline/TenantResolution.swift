@@ -6,7 +6,7 @@ import NIOHTTP1
 public struct TenantResolution: Sendable {
     public init() {}
 
-    public func resolve(_ principal: Principal, headers: HTTPHeaders) -> Result<TenantID, GatewayError> {
+    public func resolve(_ principal: Principal, headers: some HeaderFieldReading) -> Result<TenantID, GatewayError> {
         let requested = headers[canonicalForm: "x-tenant-id"]
         // Several values that disagree are refused: no component should pick a different one.
         if requested.count > 1, Set(requested.map { $0.lowercased() }).count > 1 {

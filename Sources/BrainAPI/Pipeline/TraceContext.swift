@@ -15,7 +15,7 @@ public struct TraceContext: Sendable, Equatable {
     public var spanID: Substring { traceparent.dropFirst(36).prefix(16) }
     public var flags: Substring { traceparent.suffix(2) }
 
-    public static func start<R: RandomNumberGenerator>(from headers: HTTPHeaders, using random: inout R) -> TraceContext {
+    public static func start<R: RandomNumberGenerator>(from headers: some HeaderFieldReading, using random: inout R) -> TraceContext {
         let span = random.next()
         if let incoming = headers.first(name: "traceparent"), let parsed = parse(incoming) {
             return TraceContext(traceparent: "00-" + parsed.traceID + "-" + hex(span, digits: 16) + "-" + parsed.flags)

@@ -8,12 +8,12 @@ import NIOHTTP1
 /// answered as a plain request and the connection closed.
 enum UpgradeRequest {
     /// Whether the request asks for some protocol upgrade.
-    static func asksForUpgrade(_ head: HTTPRequestHead) -> Bool {
+    static func asksForUpgrade(_ head: some RequestHeadReading) -> Bool {
         head.headers.contains(name: "upgrade") && connectionListsUpgrade(head.headers)
     }
 
     /// Whether the request is a WebSocket opening handshake.
-    static func isWebSocket(_ head: HTTPRequestHead) -> Bool {
+    static func isWebSocket(_ head: some RequestHeadReading) -> Bool {
         guard head.method == .GET, connectionListsUpgrade(head.headers) else { return false }
         for value in head.headers[canonicalForm: "upgrade"] where value.utf8.count == 9 && String(value).equalsIgnoringASCIICase("websocket") {
             return true
@@ -21,7 +21,7 @@ enum UpgradeRequest {
         return false
     }
 
-    private static func connectionListsUpgrade(_ headers: HTTPHeaders) -> Bool {
+    private static func connectionListsUpgrade(_ headers: some HeaderFieldReading) -> Bool {
         for token in headers[canonicalForm: "connection"] where token.utf8.count == 7 && String(token).equalsIgnoringASCIICase("upgrade") {
             return true
         }

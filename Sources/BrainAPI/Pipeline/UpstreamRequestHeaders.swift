@@ -17,11 +17,11 @@ public struct UpstreamRequestHeaders: Sendable {
     }
 
     public func build(
-        from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
+        from client: some RequestHeadReading, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
         tenant: TenantID? = nil, proofToken: String? = nil, traceparent: String? = nil
     ) -> HTTPRequestHead {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(client.headers.count + 6)
+        headers.reserveCapacity(16)
         _ = rewriteFields(
             of: client, instance: instance, requestID: requestID, clientAddress: clientAddress, tenant: tenant, proofToken: proofToken,
             traceparent: traceparent, extra: [], into: &headers)
@@ -32,7 +32,7 @@ public struct UpstreamRequestHeaders: Sendable {
     /// head (no `HTTPHeaders` copy, no trip through NIO's request encoder). `extra` fields
     /// (cache validators) go last. Returns whether the body must be sent chunked.
     public func write(
-        from client: HTTPRequestHead, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
+        from client: some RequestHeadReading, uri: String, instance: UpstreamInstance, requestID: String, clientAddress: String?,
         tenant: TenantID? = nil, proofToken: String? = nil, traceparent: String? = nil, extra: [(String, String)] = [],
         into buffer: inout ByteBuffer
     ) -> Bool {
@@ -50,7 +50,7 @@ public struct UpstreamRequestHeaders: Sendable {
     /// The rewrite both outputs share. Returns whether the body is chunked (the decoder only
     /// accepts a final `chunked` coding; the body stays framed that way).
     private func rewriteFields<Sink: HeaderFieldSink>(
-        of client: HTTPRequestHead, instance: UpstreamInstance, requestID: String, clientAddress: String?, tenant: TenantID?,
+        of client: some RequestHeadReading, instance: UpstreamInstance, requestID: String, clientAddress: String?, tenant: TenantID?,
         proofToken: String?, traceparent: String?, extra: [(String, String)], into sink: inout Sink
     ) -> Bool {
         var forwardedFor: String?

@@ -8,9 +8,10 @@ import NIOHTTPTypesHTTP1
 /// The child channel of the gateway's one listening port: both planes on one connection.
 ///
 /// Pipeline, front to back — the path a request takes:
-/// `ConnectionLifecycleObserver` (raw bytes, shutdown) → HTTP/1.1 codec (with the decoder's
-/// header limits) → `DataPlaneHandler` (proxies `/{service}/…` on the event loop; one response at a time,
-/// pipelined requests queued; graceful-shutdown quiescing) → HTTP-types codec →
+/// `ConnectionLifecycleObserver` (raw bytes, shutdown) → NIO's HTTP/1.1 response encoder →
+/// `DataPlaneHandler` (parses requests with `RequestReader`; proxies `/{service}/…` on the
+/// event loop; one response at a time, pipelined requests kept in the reader; graceful-shutdown
+/// quiescing; hands control-plane requests on as NIO parts) → HTTP-types codec →
 /// Hummingbird's async channel (the control plane). Data-plane requests never reach the last
 /// two, so they cost no Swift task and no type conversion.
 public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
@@ -26,23 +27,16 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderListSize = environment.limits.maxHeaderBytes
-            limits.maxHeaderFieldSize = environment.limits.maxHeaderBytes
-            limits.maxHeaderFieldCount = environment.limits.maxHeaderCount
             let dataPlane = DataPlaneHandler(environment: environment)
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(ConnectionLifecycleObserver(dataPlane: dataPlane))
-            // NIO's HTTP/1.1 codec, assembled by hand rather than by `configureHTTPServerPipeline`:
-            // that one pairs the decoder with the encoder so the encoder learns each request's
-            // method, but relayed responses are written past the encoder as bytes, and the pairing
-            // would queue a method per proxied request that no response ever takes. No outbound
-            // header validation: upstream fields were parsed by llhttp (which refuses CR, LF and
-            // NUL in them), the gateway's own are fixed or validated when taken from a client
-            // (`X-Request-ID`), and Hummingbird's `HTTPFields` check theirs when built.
+            // Requests are read by the data plane's own parser (`RequestReader`); NIO's response
+            // encoder writes the control plane's responses and the gateway's own answers.
+            // Relayed responses are written past it as bytes. No outbound header validation:
+            // upstream fields were parsed by llhttp (which refuses CR, LF and NUL in them), the
+            // gateway's own are fixed or validated when taken from a client (`X-Request-ID`),
+            // and Hummingbird's `HTTPFields` check theirs when built.
             try sync.addHandler(HTTPResponseEncoder(configuration: .init()))
-            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
-                leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
             try sync.addHandler(dataPlane)
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(

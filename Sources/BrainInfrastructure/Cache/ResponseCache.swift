@@ -52,12 +52,12 @@ public final class ResponseCache: Sendable {
         public func isFresh(now: Double) -> Bool { now - storedAt < lifetime }
 
         /// Whether this variant was stored for a request with these header values.
-        func matches(_ request: HTTPHeaders) -> Bool {
+        func matches(_ request: some RequestFieldValues) -> Bool {
             for (i, name) in varyNames.enumerated() where Self.joined(request, name) != varyValues[i] { return false }
             return true
         }
 
-        public static func joined(_ headers: HTTPHeaders, _ name: String) -> String? {
+        public static func joined(_ headers: some RequestFieldValues, _ name: String) -> String? {
             let values = headers[name]
             return values.isEmpty ? nil : values.joined(separator: ",")
         }
@@ -101,7 +101,7 @@ public final class ResponseCache: Sendable {
     public var bytesUsed: Int { store.withLock { $0.bytes } }
 
     /// The stored variant for this request, fresh or not (the caller decides to serve or revalidate).
-    public func lookup(_ key: Key, request: HTTPHeaders) -> StoredResponse? {
+    public func lookup(_ key: Key, request: some RequestFieldValues) -> StoredResponse? {
         guard entryCount.load(ordering: .relaxed) > 0 else { return nil }
         return store.withLock { store in
             guard let node = store.variants[key]?.first(where: { $0.response.matches(request) }) else { return nil }
@@ -113,7 +113,7 @@ public final class ResponseCache: Sendable {
     /// Stores a complete response, replacing the variant it matches; evicts the least recently
     /// used entries to stay within `capacityBytes`. A response larger than an eighth of the
     /// capacity is not stored (it would flush everything else).
-    public func store(_ key: Key, _ response: StoredResponse, request: HTTPHeaders) {
+    public func store(_ key: Key, _ response: StoredResponse, request: some RequestFieldValues) {
         let cost = response.cost
         guard isEnabled, cost <= capacityBytes / 8 else { return }
         let added: Int = store.withLock { store in
@@ -140,7 +140,7 @@ public final class ResponseCache: Sendable {
     }
 
     /// A revalidation (304) confirmed the stored variant: it is fresh again from `now`.
-    public func refresh(_ key: Key, request: HTTPHeaders, now: Double, lifetime: Double) {
+    public func refresh(_ key: Key, request: some RequestFieldValues, now: Double, lifetime: Double) {
         store.withLock { store in
             guard let node = store.variants[key]?.first(where: { $0.response.matches(request) }) else { return }
             node.response.storedAt = now
