@@ -55,6 +55,12 @@ public struct Authentication: Sendable {
     }
 
     public func authenticate(_ head: some RequestHeadReading, now: Double, remembered: inout RememberedToken?) -> Outcome {
+        // The connection's last token again (the usual case): compared where it lies.
+        if let last = remembered, last.keyGeneration == verifier.keyGeneration, now < last.validUntil,
+            head.headers.first(name: "authorization", is: last.authorization)
+        {
+            return .authenticated(last.principal)
+        }
         let authorization = head.headers.first(name: "authorization")
         if authorization == nil, isPublic(head.uri) { return .publicPath }
         return authenticate(authorization: authorization, now: now, remembered: &remembered)

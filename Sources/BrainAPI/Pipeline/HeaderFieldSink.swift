@@ -6,6 +6,8 @@ import NIOHTTP1
 /// rewrite, two outputs, and the generic code is specialised for each.
 protocol HeaderFieldSink {
     mutating func addField(_ name: String, _ value: String)
+    /// A field copied as it was read (name and value bytes).
+    mutating func addField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
     mutating func addField(_ name: String, decimal value: Int)
     /// A position to come back to: the fields added after it can be taken back.
     var fieldMark: Int { get }
@@ -14,6 +16,9 @@ protocol HeaderFieldSink {
 
 extension HTTPHeaders: HeaderFieldSink {
     mutating func addField(_ name: String, _ value: String) { add(name: name, value: value) }
+    mutating func addField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    }
     mutating func addField(_ name: String, decimal value: Int) { add(name: name, value: String(value)) }
     var fieldMark: Int { count }
     mutating func rewind(to mark: Int) { self = HTTPHeaders(Array(prefix(mark))) }
@@ -24,6 +29,13 @@ extension ByteBuffer: HeaderFieldSink {
         writeString(name)
         writeStaticString(": ")
         writeString(value)
+        writeStaticString("\r\n")
+    }
+
+    mutating func addField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        writeBytes(name)
+        writeStaticString(": ")
+        writeBytes(value)
         writeStaticString("\r\n")
     }
 

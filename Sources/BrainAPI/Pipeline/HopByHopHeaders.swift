@@ -18,16 +18,12 @@ enum HeaderRole: Equatable {
 
     static func of(_ name: String) -> HeaderRole {
         var name = name
-        return name.withUTF8 { bytes in
-            func equals(_ lower: StaticString) -> Bool {
-                guard lower.utf8CodeUnitCount == bytes.count else { return false }
-                let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
-                for i in 0..<bytes.count {
-                    let b = bytes[i]
-                    if ((b >= 65 && b <= 90) ? b | 0x20 : b) != expected[i] { return false }
-                }
-                return true
-            }
+        return name.withUTF8 { of(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    static func of(bytes: UnsafeRawBufferPointer) -> HeaderRole {
+        do {
+            func equals(_ lower: StaticString) -> Bool { HeaderBytes.equal(bytes, lower) }
             switch bytes.count {
             case 2: return equals("te") ? .hopByHop : .ordinary
             case 4: return equals("host") ? .gatewayOwned : .ordinary
@@ -49,6 +45,33 @@ enum HeaderRole: Equatable {
             default: return .ordinary
             }
         }
+    }
+}
+
+/// Field names and values compared as bytes, ASCII case ignored.
+enum HeaderBytes {
+    /// Whether `bytes` spell `lower` (a lowercase ASCII literal) in any case.
+    static func equal(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard lower.utf8CodeUnitCount == bytes.count else { return false }
+        let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            if ((b >= 65 && b <= 90) ? b | 0x20 : b) != expected[i] { return false }
+        }
+        return true
+    }
+
+    /// Whether `bytes` spell `lowercased` (a lowercase string) in any case.
+    static func equal(_ bytes: UnsafeRawBufferPointer, _ lowercased: String) -> Bool {
+        let other = lowercased.utf8
+        guard other.count == bytes.count else { return false }
+        var i = 0
+        for y in other {
+            let b = bytes[i]
+            if ((b >= 65 && b <= 90) ? b | 0x20 : b) != y { return false }
+            i += 1
+        }
+        return true
     }
 }
 
@@ -77,8 +100,8 @@ enum HopByHopHeaders {
     }
 
     /// True for a `Connection` field naming other fields (see `forEachField`).
-    private static func requiresRedo(name: String, value: String) -> Bool {
-        name.utf8.count == 10 && namesFields(value) && name.equalsIgnoringASCIICase("connection")
+    private static func requiresRedo(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        HeaderBytes.equal(name, "connection") && !(HeaderBytes.equal(value, "keep-alive") || HeaderBytes.equal(value, "close"))
     }
 
     /// Visits every field of `headers` in order, with its role and whether a `Connection`
@@ -86,15 +109,21 @@ enum HopByHopHeaders {
     /// known where it stands, so when one turns up `restart` takes back what was copied and the
     /// visit runs again with the names known.
     static func forEachField(
-        of headers: some HeaderFieldReading, restart: () -> Void, _ visit: (_ name: String, _ value: String, _ role: HeaderRole, _ listed: Bool) -> Void
+        of headers: some HeaderFieldReading, restart: () -> Void,
+        _ visit: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ role: HeaderRole, _ listed: Bool) -> Void
     ) {
         func pass(listed: [String]?) -> Bool {
-            for (name, value) in headers {
-                let role = HeaderRole.of(name)
-                if listed == nil, role == .hopByHop, requiresRedo(name: name, value: value) { return false }
+            var complete = true
+            headers.forEachField { name, value in
+                let role = HeaderRole.of(bytes: name)
+                if listed == nil, role == .hopByHop, requiresRedo(name: name, value: value) {
+                    complete = false
+                    return false
+                }
                 visit(name, value, role, listed.map { !$0.isEmpty && isListed(name, in: $0) } ?? false)
+                return true
             }
-            return true
+            return complete
         }
         if !pass(listed: nil) {
             restart()
@@ -104,6 +133,11 @@ enum HopByHopHeaders {
 
     static func isListed(_ name: String, in listed: [String]) -> Bool {
         for candidate in listed where name.equalsIgnoringASCIICase(candidate) { return true }
+        return false
+    }
+
+    static func isListed(_ name: UnsafeRawBufferPointer, in listed: [String]) -> Bool {
+        for candidate in listed where HeaderBytes.equal(name, candidate) { return true }
         return false
     }
 }

@@ -7,10 +7,7 @@ public struct RequestHeadValidation: Sendable {
     public init() {}
 
     public func check(_ head: some RequestHeadReading) -> GatewayError? {
-        var hosts = 0
-        for (name, _) in head.headers where name.utf8.count == 4 && name.equalsIgnoringASCIICase("host") {
-            hosts += 1
-        }
+        let hosts = head.headers.count(named: "host")
         if hosts > 1 { return .badRequest("the request has more than one Host header") }
         if hosts == 0 && head.version >= .http1_1 { return .badRequest("the request has no Host header") }
         return nil

@@ -34,11 +34,11 @@ public struct ResponseHeaders: Sendable {
                 return
             case .ordinary, .gatewayOwned, .forwardedFor:
                 if listed { return }
-                if name.utf8.count == 14 && name.equalsIgnoringASCIICase("content-length") {
+                if HeaderBytes.equal(name, "content-length") {
                     if dropLength { return }
                     hasLength = true
                 }
-                sink.addField(name, value)
+                sink.addField(name: name, value: value)
             }
         }
         sink.addField("X-Request-ID", requestID)

@@ -62,13 +62,14 @@ public struct UpstreamRequestHeaders: Sendable {
         ) { name, value, role, listed in
             switch role {
             case .ordinary:
-                if !listed { sink.addField(name, value) }
+                if !listed { sink.addField(name: name, value: value) }
             case .transferEncoding:
                 isChunked = true
             case .forwardedFor:
+                let value = String(decoding: value, as: UTF8.self)
                 forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
             case .gatewayOwned:
-                if host == nil, name.utf8.count == 4 { host = value }
+                if host == nil, name.count == 4 { host = String(decoding: value, as: UTF8.self) }
             case .hopByHop, .requestID:
                 return
             }

@@ -38,7 +38,11 @@ public struct UpstreamPoolStateMachine<Key: Hashable & Sendable, Connection: Has
         var lastFailure = ""
     }
 
-    private var instances: [Key: InstanceState] = [:]
+    /// Each instance's slot in `states`. Instances are looked up here and their state changed
+    /// through an array index: a dictionary's in-place mutation through an optional subscript
+    /// cost several allocations per request where an array's costs none.
+    private var slots: [Key: Int] = [:]
+    private var states: [InstanceState] = []
     private let limits: Limits
 
     public init(limits: Limits) {
@@ -60,29 +64,40 @@ public struct UpstreamPoolStateMachine<Key: Hashable & Sendable, Connection: Has
     }
 
     public mutating func acquire(_ key: Key, waiter: Waiter, now: NIODeadline) -> AcquireAction {
+        let slot = slot(for: key)
         // In place: copying the state out and back would copy the idle list per request.
-        if let connection = instances[key]?.idle.popLast() { return .use(connection) }
-        return instances[key, default: InstanceState()].admit(waiter, now: now, maxOpen: limits.maxOpen)
+        if let connection = states[slot].idle.popLast() { return .use(connection) }
+        return states[slot].admit(waiter, now: now, maxOpen: limits.maxOpen)
+    }
+
+    /// The slot of `key`'s state, made on first use. Slots are never removed: an instance that
+    /// left the registry keeps a few bytes here.
+    private mutating func slot(for key: Key) -> Int {
+        if let slot = slots[key] { return slot }
+        states.append(InstanceState())
+        slots[key] = states.count - 1
+        return states.count - 1
     }
 
     /// A connect for `key` succeeded: its backoff is over.
     public mutating func connectSucceeded(_ key: Key) {
-        instances[key]?.consecutiveFailures = 0
+        guard let slot = slots[key] else { return }
+        states[slot].consecutiveFailures = 0
     }
 
     /// A connect for `key` failed (`reason` in plain words). Returns the waiters to fail with
     /// it: the instance now backs off, so none of them gets a connection soon.
     public mutating func connectFailed(_ key: Key, reason: String, now: NIODeadline) -> [Waiter] {
-        guard var state = instances.removeValue(forKey: key) else { return [] }
-        state.open -= 1
-        state.consecutiveFailures += 1
-        state.lastFailure = reason
-        let exponent = min(20, state.consecutiveFailures - 1)
+        guard let slot = slots[key] else { return [] }
+        states[slot].open -= 1
+        states[slot].consecutiveFailures += 1
+        states[slot].lastFailure = reason
+        let exponent = min(20, states[slot].consecutiveFailures - 1)
         let delay = min(limits.backoffCap.nanoseconds, limits.backoffBase.nanoseconds << Int64(exponent))
-        state.backoffUntil = now + .nanoseconds(delay)
-        let failed = Array(state.waiters)
-        state.waiters.removeAll()
-        instances[key] = state
+        states[slot].backoffUntil = now + .nanoseconds(delay)
+        guard !states[slot].waiters.isEmpty else { return [] }
+        let failed = Array(states[slot].waiters)
+        states[slot].waiters.removeAll(keepingCapacity: true)
         return failed
     }
 
@@ -99,10 +114,10 @@ public struct UpstreamPoolStateMachine<Key: Hashable & Sendable, Connection: Has
 
     /// A leased connection comes back after an exchange; `reusable` when it can carry another.
     public mutating func release(_ key: Key, _ connection: Connection, reusable: Bool) -> ReleaseAction {
-        guard reusable, instances[key] != nil else { return .close }
-        if let waiter = instances[key]?.waiters.popFirst() { return .handOver(connection, to: waiter) }
-        guard let idle = instances[key]?.idle.count, idle < limits.maxIdle else { return .close }
-        instances[key]?.idle.append(connection)
+        guard reusable, let slot = slots[key] else { return .close }
+        if let waiter = states[slot].waiters.popFirst() { return .handOver(connection, to: waiter) }
+        guard states[slot].idle.count < limits.maxIdle else { return .close }
+        states[slot].idle.append(connection)
         return .keepIdle
     }
 
@@ -116,19 +131,18 @@ public struct UpstreamPoolStateMachine<Key: Hashable & Sendable, Connection: Has
     /// that `connect` opened reports this exactly once, which keeps the count right however the
     /// connection ended.
     public mutating func closed(_ key: Key, _ connection: Connection, now: NIODeadline) -> ClosedAction {
-        guard var state = instances.removeValue(forKey: key) else { return .none }
-        defer { instances[key] = state }
-        state.open -= 1
-        if let index = state.idle.firstIndex(of: connection) { state.idle.remove(at: index) }
-        guard !state.waiters.isEmpty, now >= state.backoffUntil, let waiter = state.waiters.popFirst() else { return .none }
-        state.open += 1
+        guard let slot = slots[key] else { return .none }
+        states[slot].open -= 1
+        if let index = states[slot].idle.firstIndex(of: connection) { states[slot].idle.remove(at: index) }
+        guard now >= states[slot].backoffUntil, let waiter = states[slot].waiters.popFirst() else { return .none }
+        states[slot].open += 1
         return .connect(for: waiter)
     }
 
     /// A queued requester gave up (its deadline passed). False when it was not queued.
     public mutating func cancel(_ key: Key, waiter: Waiter) -> Bool {
-        guard let index = instances[key]?.waiters.firstIndex(of: waiter) else { return false }
-        instances[key]?.waiters.remove(at: index)
+        guard let slot = slots[key], let index = states[slot].waiters.firstIndex(of: waiter) else { return false }
+        states[slot].waiters.remove(at: index)
         return true
     }
 
@@ -136,23 +150,23 @@ public struct UpstreamPoolStateMachine<Key: Hashable & Sendable, Connection: Has
     public mutating func drain() -> (idle: [Connection], waiters: [Waiter]) {
         var idle: [Connection] = []
         var waiters: [Waiter] = []
-        for key in instances.keys {
-            idle += instances[key]?.idle ?? []
-            waiters += instances[key]?.waiters ?? []
-            instances[key]?.idle.removeAll()
-            instances[key]?.waiters.removeAll()
+        for slot in states.indices {
+            idle += states[slot].idle
+            waiters += states[slot].waiters
+            states[slot].idle.removeAll()
+            states[slot].waiters.removeAll()
         }
         return (idle, waiters)
     }
 
     // MARK: Reading
 
-    public var idleCount: Int { instances.values.reduce(0) { $0 + $1.idle.count } }
+    public var idleCount: Int { states.reduce(0) { $0 + $1.idle.count } }
 
     /// Connecting, leased and idle connections to `key`.
-    public func openCount(_ key: Key) -> Int { instances[key]?.open ?? 0 }
+    public func openCount(_ key: Key) -> Int { slots[key].map { states[$0].open } ?? 0 }
 
-    public func waiterCount(_ key: Key) -> Int { instances[key]?.waiters.count ?? 0 }
+    public func waiterCount(_ key: Key) -> Int { slots[key].map { states[$0].waiters.count } ?? 0 }
 }
 
 extension UpstreamPoolStateMachine.InstanceState {

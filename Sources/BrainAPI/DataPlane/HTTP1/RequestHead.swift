@@ -74,6 +74,32 @@ struct RequestFields: HeaderFieldReading {
 
     func contains(name: String) -> Bool { firstIndex(name) != nil }
 
+    func count(named name: String) -> Int {
+        var count = 0
+        forEachIndex(named: name) { _ in count += 1 }
+        return count
+    }
+
+    func first(name: String, is value: String) -> Bool {
+        guard let index = firstIndex(name) else { return false }
+        let span = fields[index].value
+        var value = value
+        return value.withUTF8 { wanted in
+            wanted.count == span.count
+                && bytes.withUnsafeReadableBytes { UnsafeRawBufferPointer(rebasing: $0[span.start..<span.end]).elementsEqual(wanted) }
+        }
+    }
+
+    func forEachField(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool) {
+        bytes.withUnsafeReadableBytes { head in
+            for field in fields {
+                let name = UnsafeRawBufferPointer(rebasing: head[field.name.start..<field.name.end])
+                let value = UnsafeRawBufferPointer(rebasing: head[field.value.start..<field.value.end])
+                if !body(name, value) { return }
+            }
+        }
+    }
+
     subscript(name: String) -> [String] {
         var values: [String] = []
         forEachIndex(named: name) { values.append(value(at: $0)) }
