@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "BrainInfrastructure",
             dependencies: [
-                "BrainDomain", "BrainApplication",
+                "BrainDomain", "BrainApplication", "BrainHTTP1",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -744,7 +744,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     // MARK: UpstreamResponseReceiver (upstream → client)
 
-    func upstreamResponseHead(_ head: HTTPResponseHead) {
+    func upstreamResponseHead(_ head: UpstreamResponseHead) {
         guard case .proxying(let exchange) = state else { return }
         let action = exchange.progress.responseHead(
             attempt: exchange.connectionAttempt, status: head.status.code, validatorsSent: exchange.validatorsSent)

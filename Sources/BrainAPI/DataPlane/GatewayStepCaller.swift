@@ -162,7 +162,7 @@ final class StepExchange: UpstreamResponseReceiver {
 
     // MARK: UpstreamResponseReceiver
 
-    func upstreamResponseHead(_ head: HTTPResponseHead) {
+    func upstreamResponseHead(_ head: UpstreamResponseHead) {
         guard complete != nil else { return }
         status = Int(head.status.code)
         retryAfter = head.headers.first(name: "retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }

@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOHTTP1
 
 /// Body-size stage: refuses a declared `Content-Length` over the limit before any byte is

@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOHTTP1
 
 /// What a request or response header field means to the proxy, decided in one pass: only the

@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOHTTP1
 
 /// Head checks the HTTP/1.1 parser leaves to the server (RFC 9112 §3.2): an HTTP/1.1 request

@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import BrainDomain
 import NIOHTTP1
 

@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOHTTP1
 import Tracing
 

@@ -46,7 +46,7 @@ struct ResponseCaching: Sendable {
     }
 
     /// Seconds the upstream's response may be served from the cache, or nil when it may not be stored.
-    func lifetime(of head: HTTPResponseHead, policy: CachePolicy) -> Double? {
+    func lifetime(of head: some ResponseHeadReading, policy: CachePolicy) -> Double? {
         CacheRules.freshnessLifetime(
             status: Int(head.status.code), directives: CacheDirectives(values: head.headers["cache-control"]),
             varyAll: head.headers["vary"].contains { $0.contains("*") }, setsCookie: head.headers.contains(name: "set-cookie"),

@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
 
@@ -8,11 +9,11 @@ public struct ResponseHeaders: Sendable {
     public init() {}
 
     public func build(
-        from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
+        from upstream: some ResponseHeadReading, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
         rateLimit: RateLimiting.Verdict? = nil, cacheStatus: String? = nil
     ) -> HTTPResponseHead {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(upstream.headers.count + 2)
+        headers.reserveCapacity(16)
         _ = rewriteFields(of: upstream, dropLength: false, requestID: requestID, rateLimit: rateLimit, cacheStatus: cacheStatus, into: &headers)
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
@@ -23,7 +24,7 @@ public struct ResponseHeaders: Sendable {
     /// The rewrite both outputs share: the relayed fields, then the gateway's. Returns whether
     /// a `Content-Length` was relayed (`dropLength` leaves it out, for body-less answers).
     private func rewriteFields<Sink: HeaderFieldSink>(
-        of upstream: HTTPResponseHead, dropLength: Bool, requestID: String, rateLimit: RateLimiting.Verdict?, cacheStatus: String?,
+        of upstream: some ResponseHeadReading, dropLength: Bool, requestID: String, rateLimit: RateLimiting.Verdict?, cacheStatus: String?,
         into sink: inout Sink
     ) -> Bool {
         var hasLength = false
@@ -66,7 +67,7 @@ public struct ResponseHeaders: Sendable {
     /// are the encoder's: a body-less status drops the length fields, a known length is kept,
     /// anything else is chunked for HTTP/1.1 or delimited by close for HTTP/1.0.
     public func write(
-        from upstream: HTTPResponseHead, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
+        from upstream: some ResponseHeadReading, clientVersion: HTTPVersion, requestID: String, keepAlive: Bool,
         isHeadRequest: Bool, rateLimit: RateLimiting.Verdict? = nil, cacheStatus: String? = nil, into buffer: inout ByteBuffer
     ) -> Framing {
         let code = upstream.status.code

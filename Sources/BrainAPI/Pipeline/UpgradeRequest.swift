@@ -1,3 +1,4 @@
+import BrainInfrastructure
 import NIOHTTP1
 
 /// Protocol-upgrade recognition (RFC 9110 §7.8, RFC 6455 §4.1).

@@ -33,7 +33,7 @@ public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible
 /// What an upstream connection reports to the exchange currently using it. All calls happen on
 /// the connection's event loop, which is also the client connection's loop.
 public protocol UpstreamResponseReceiver: AnyObject {
-    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseHead(_ head: UpstreamResponseHead)
     func upstreamResponseBody(_ body: ByteBuffer)
     func upstreamResponseEnd()
     func upstreamFailed(_ failure: UpstreamFailure)
@@ -44,19 +44,19 @@ public protocol UpstreamResponseReceiver: AnyObject {
 
 /// One keep-alive HTTP/1.1 connection to an instance, and the last handler of its pipeline.
 ///
-/// It relays response parts to its current receiver, holds back socket reads while the receiver
-/// cannot take more (backpressure), and tells the pool when it closes while idle. Everything
-/// runs on one event loop, so no state here is shared across threads.
+/// Requests go out as bytes the gateway composed; responses are read by `ResponseReader`
+/// (heads and body pieces as slices of the reads) and relayed to the current receiver. Socket
+/// reads are held back while the receiver cannot take more (backpressure), and the pool hears
+/// of the close. Everything runs on one event loop, so no state here is shared across threads.
 public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecked Sendable {
-    public typealias InboundIn = HTTPClientResponsePart
-    public typealias OutboundIn = HTTPClientRequestPart
-    public typealias OutboundOut = HTTPClientRequestPart
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
     public let instance: UpstreamInstance
     public private(set) var channel: (any Channel)?
     private var context: ChannelHandlerContext?
-    /// `UpstreamWire`'s context: request bytes are written there (set and cleared by it).
-    var wire: ChannelHandlerContext?
+    private var reader = ResponseReader()
     /// The request being sent has a chunked body: each part is framed here.
     private var requestChunked = false
 
@@ -67,7 +67,6 @@ public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecke
 
     private var readsPaused = false
     private var readPending = false
-    private var responseInProgress = false
     /// Whether the current response allows reusing the connection afterwards.
     public private(set) var responseKeepAlive = true
     public private(set) var isClosed = false
@@ -91,43 +90,37 @@ public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecke
 
     // MARK: Outbound
 
-    /// Markers telling the response decoder what was asked (see `UpstreamWire`); only HEAD
-    /// changes how a response is read. Made once: a request costs no head allocation here.
-    private static let headMarker = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/"))
-    private static let otherMarker = HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
-
     /// Writes a request head composed as bytes; `chunked` when its body is sent in chunks.
     public func writeHead(_ bytes: ByteBuffer, method: HTTPMethod, chunked: Bool) {
-        guard let context, let wire else { return }
-        responseInProgress = true
+        guard let context else { return }
+        reader.expectResponse(toHead: method == .HEAD)
         requestChunked = chunked
-        context.write(self.wrapOutboundOut(method == .HEAD ? Self.headMarker : Self.otherMarker), promise: nil)
-        wire.write(NIOAny(bytes), promise: nil)
+        context.write(wrapOutboundOut(bytes), promise: nil)
     }
 
     /// Writes a part of the request body (not flushed).
     public func writeBody(_ part: ByteBuffer) {
-        guard let wire else { return }
+        guard let context else { return }
         if requestChunked {
-            ChunkedFraming.write(part, at: wire)
+            ChunkedFraming.write(part, at: context)
         } else {
-            wire.write(NIOAny(part), promise: nil)
+            context.write(wrapOutboundOut(part), promise: nil)
         }
     }
 
     /// Ends the request body and flushes.
     public func writeEnd() {
-        guard let wire else { return }
+        guard let context else { return }
         if requestChunked {
             requestChunked = false
-            wire.writeAndFlush(NIOAny(ChunkedFraming.lastChunk), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(ChunkedFraming.lastChunk), promise: nil)
         } else {
-            wire.flush()
+            context.flush()
         }
     }
 
     public func flush() {
-        wire?.flush()
+        context?.flush()
     }
 
     public var isWritable: Bool { context?.channel.isWritable ?? false }
@@ -161,20 +154,28 @@ public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecke
     // MARK: Inbound
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        switch part {
-        case .head(let head):
-            // Informational responses (100 Continue, 103) are not relayed: the gateway answers
-            // `Expect` itself and forwards only the final response.
-            if head.status.code >= 100 && head.status.code < 200 && head.status.code != 101 { return }
-            responseKeepAlive = head.isKeepAlive
-            receiver?.upstreamResponseHead(head)
-        case .body(let buffer):
-            receiver?.upstreamResponseBody(buffer)
-        case .end:
-            responseInProgress = false
-            let r = receiver
-            r?.upstreamResponseEnd()
+        reader.read(unwrapInboundIn(data))
+        while let event = reader.next() {
+            switch event {
+            case .head(let head):
+                responseKeepAlive = head.isKeepAlive
+                receiver?.upstreamResponseHead(head)
+            case .body(let buffer):
+                receiver?.upstreamResponseBody(buffer)
+            case .end:
+                // Bytes beyond the response: the upstream is out of step, never reuse it.
+                if reader.hasBufferedBytes { responseKeepAlive = false }
+                receiver?.upstreamResponseEnd()
+            case .refused(let why):
+                fail(.invalidResponse(why))
+                close()
+                return
+            }
+        }
+        if !reader.isReadingResponse, reader.hasBufferedBytes {
+            // Bytes nobody asked for.
+            responseKeepAlive = false
+            if receiver == nil { close() }
         }
     }
 
@@ -187,13 +188,17 @@ public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecke
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let failure: UpstreamFailure = error is HTTPParserError ? .invalidResponse("\(error)") : .connectionClosed
-        fail(failure)
+        fail(.connectionClosed)
         close()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
         isClosed = true
+        if case .end = reader.connectionClosed() {
+            // A body delimited by the close: complete.
+            responseKeepAlive = false
+            receiver?.upstreamResponseEnd()
+        }
         fail(.connectionClosed)
         let hook = onClose
         onClose = nil

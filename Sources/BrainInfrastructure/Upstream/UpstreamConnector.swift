@@ -24,11 +24,9 @@ public struct UpstreamConnector: Sendable {
     public func connect(to instance: UpstreamInstance, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
         let connection = UpstreamConnection(instance: instance)
         return open(instance, on: eventLoop) { pipeline in
-            // Requests go out as bytes the gateway composed (`UpstreamWire`): no request encoder
-            // and no re-validation of fields the client's llhttp parse (which refuses CR, LF
-            // and NUL) or the gateway itself produced. Responses are parsed by NIO's decoder.
-            try pipeline.addHandler(UpstreamWire(connection: connection))
-            try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+            // Requests go out as bytes the gateway composed: no request encoder and no
+            // re-validation of fields the gateway's parser (which refuses CR, LF and NUL) or the
+            // gateway itself produced. Responses are read by the connection's `ResponseReader`.
             try pipeline.addHandler(connection)
         }.map { connection }
     }

@@ -1,4 +1,5 @@
 import BrainHTTP1
+import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
 
@@ -22,7 +23,7 @@ struct RequestHead: RequestHeadReading {
 
     var version: HTTPVersion { parsed.minorVersion == 0 ? .http1_0 : .http1_1 }
     var isKeepAlive: Bool { !parsed.semantics.close }
-    var headers: RequestFields { RequestFields(bytes: bytes, fields: parsed.fields) }
+    var headers: HeadFields { HeadFields(bytes: bytes, fields: parsed.fields) }
     /// The request asked for `100 Continue` before sending its body.
     var expectsContinue: Bool { parsed.semantics.expectContinue }
     var hasBody: Bool {
@@ -57,116 +58,5 @@ struct RequestHead: RequestHeadReading {
         default: break
         }
         return HTTPMethod(rawValue: String(decoding: m, as: UTF8.self))
-    }
-}
-
-/// A request head's fields, read from its bytes.
-struct RequestFields: HeaderFieldReading {
-    let bytes: ByteBuffer
-    let fields: [HeadField]
-
-    var count: Int { fields.count }
-
-    func first(name: String) -> String? {
-        guard let index = firstIndex(name) else { return nil }
-        return value(at: index)
-    }
-
-    func contains(name: String) -> Bool { firstIndex(name) != nil }
-
-    func count(named name: String) -> Int {
-        var count = 0
-        forEachIndex(named: name) { _ in count += 1 }
-        return count
-    }
-
-    func first(name: String, is value: String) -> Bool {
-        guard let index = firstIndex(name) else { return false }
-        let span = fields[index].value
-        var value = value
-        return value.withUTF8 { wanted in
-            wanted.count == span.count
-                && bytes.withUnsafeReadableBytes { UnsafeRawBufferPointer(rebasing: $0[span.start..<span.end]).elementsEqual(wanted) }
-        }
-    }
-
-    func forEachField(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool) {
-        bytes.withUnsafeReadableBytes { head in
-            for field in fields {
-                let name = UnsafeRawBufferPointer(rebasing: head[field.name.start..<field.name.end])
-                let value = UnsafeRawBufferPointer(rebasing: head[field.value.start..<field.value.end])
-                if !body(name, value) { return }
-            }
-        }
-    }
-
-    subscript(name: String) -> [String] {
-        var values: [String] = []
-        forEachIndex(named: name) { values.append(value(at: $0)) }
-        return values
-    }
-
-    subscript(canonicalForm name: String) -> [Substring] {
-        var items: [Substring] = []
-        forEachIndex(named: name) { index in
-            for item in value(at: index).split(separator: ",") {
-                let trimmed = item.drop { $0 == " " || $0 == "\t" }
-                let end = trimmed.lastIndex { $0 != " " && $0 != "\t" }
-                if let end { items.append(trimmed[...end]) }
-            }
-        }
-        return items
-    }
-
-    /// The name of field `index` as it was sent.
-    func name(at index: Int) -> String {
-        let span = fields[index].name
-        return bytes.getString(at: bytes.readerIndex + span.start, length: span.count) ?? ""
-    }
-
-    func value(at index: Int) -> String {
-        let span = fields[index].value
-        return bytes.getString(at: bytes.readerIndex + span.start, length: span.count) ?? ""
-    }
-
-    /// Whether field `index` is named `name`, ASCII case ignored on both sides.
-    func field(_ index: Int, isNamed name: String) -> Bool {
-        let span = fields[index].name
-        var name = name
-        return name.withUTF8 { wanted in
-            guard wanted.count == span.count else { return false }
-            return bytes.withUnsafeReadableBytes { head in
-                for offset in 0..<span.count {
-                    let byte = head[span.start + offset]
-                    let other = wanted[offset]
-                    if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != (other >= 0x41 && other <= 0x5A ? other | 0x20 : other) {
-                        return false
-                    }
-                }
-                return true
-            }
-        }
-    }
-
-    private func firstIndex(_ name: String) -> Int? {
-        for index in fields.indices where field(index, isNamed: name) { return index }
-        return nil
-    }
-
-    private func forEachIndex(named name: String, _ body: (Int) -> Void) {
-        for index in fields.indices where field(index, isNamed: name) { body(index) }
-    }
-
-    func makeIterator() -> Iterator { Iterator(fields: self, index: 0) }
-
-    struct Iterator: IteratorProtocol {
-        let fields: RequestFields
-        var index: Int
-
-        mutating func next() -> (name: String, value: String)? {
-            guard index < fields.fields.count else { return nil }
-            defer { index += 1 }
-            return (fields.name(at: index), fields.value(at: index))
-        }
     }
 }
