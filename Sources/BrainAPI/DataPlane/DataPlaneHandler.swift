@@ -78,14 +78,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var controlPlaneAskedForUpgrade = false
     /// Control-plane responses written by Hummingbird but not yet ended.
     private var controlResponsesPending = 0
-    /// When the connection became idle (nil while a request is in progress).
-    private var idleSince: NIODeadline?
-    /// When the first byte of a request head arrived (nil once the head is complete).
-    private var headStartedAt: NIODeadline?
+    /// Idle keep-alive, request-head and upstream deadlines, watched by `timer`.
+    private var deadlines: ConnectionDeadlines
     private var timer: Scheduled<Void>?
-    /// When the exchange in progress times out unless the upstream's response head came.
-    private var upstreamDeadline: NIODeadline?
-    private var timerDeadline: NIODeadline?
     private var shuttingDown = false
     /// The front-of-pipeline observer, which can answer before any request was decoded.
     weak var rawResponder: ConnectionLifecycleObserver?
@@ -102,6 +97,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     init(environment: DataPlaneEnvironment) {
         self.environment = environment
         self.bodyLimit = BodyLimit(maxBytes: environment.limits.maxBodyBytes)
+        self.deadlines = ConnectionDeadlines(
+            idleTimeout: .seconds(Int64(environment.limits.idleTimeoutSeconds)),
+            headTimeout: .seconds(Int64(environment.limits.headerTimeoutSeconds)))
         self.reader = RequestReader(limits: .init(maxHeadBytes: environment.limits.maxHeaderBytes, maxFields: environment.limits.maxHeaderCount))
     }
 
@@ -197,8 +195,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         switch state {
         case .idle:
             guard case .head(let head) = event else { return }
-            idleSince = nil
-            headStartedAt = nil
+            deadlines.requestStarted()
             if PlaneSelector.plane(forURI: head.uri) == .control {
                 state = .controlPlane
                 controlPlaneAskedForUpgrade = UpgradeRequest.asksForUpgrade(head)
@@ -522,8 +519,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         // The connection's one timer watches the deadline: no task scheduled per request.
-        upstreamDeadline = exchange.startedAt + .milliseconds(Int64(resolved.entry.service.timeoutMilliseconds))
-        armTimer()
+        apply(deadlines.awaitUpstream(until: exchange.startedAt + .milliseconds(Int64(resolved.entry.service.timeoutMilliseconds))))
         attemptUpstream(exchange, retry: false)
     }
 
@@ -749,7 +745,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let action = exchange.progress.responseHead(
             attempt: exchange.connectionAttempt, status: head.status.code, validatorsSent: exchange.validatorsSent)
         guard action != .ignore else { return }
-        upstreamDeadline = nil
+        deadlines.upstreamSettled()
         let status = Int(head.status.code)
         let now = NIODeadline.now()
         let waited = (now - exchange.attemptStartedAt).nanoseconds
@@ -933,9 +929,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         finish(exchange, error: nil)
         if tunnel {
             state = .tunnel
-            timer?.cancel()
+            if deadlines.stopAll() { timer?.cancel() }
             timer = nil
-            idleSince = nil
             clientReadsPaused = false
             if clientReadPending, let context {
                 clientReadPending = false
@@ -1004,7 +999,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func upstreamTimedOut(_ exchange: ProxyExchange) {
         guard case .proxying(let current) = state, current === exchange else { return }
         guard case .respond(let failure) = exchange.progress.deadlinePassed(timeoutMilliseconds: exchange.service.timeoutMilliseconds) else { return }
-        upstreamDeadline = nil
+        deadlines.upstreamSettled()
         abandonUpstream(exchange)
         exchange.tracing?.upstreamFinished(status: nil, error: failure.description)
         if !exchange.outcomeRecorded {
@@ -1019,7 +1014,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     /// Detaches and closes the exchange's upstream connection: it is mid-request and cannot be reused.
     private func abandonUpstream(_ exchange: ProxyExchange) {
-        upstreamDeadline = nil
+        deadlines.upstreamSettled()
         exchange.backoff?.cancel()
         exchange.backoff = nil
         if let connection = exchange.connection {
@@ -1092,7 +1087,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func finish(_ exchange: ProxyExchange, error: String?) {
         guard !exchange.recorded else { return }
         exchange.recorded = true
-        upstreamDeadline = nil
+        deadlines.upstreamSettled()
         exchange.backoff?.cancel()
         exchange.backoff = nil
         if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
@@ -1150,10 +1145,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     /// Called by `ConnectionLifecycleObserver` for every read of raw bytes.
     func clientBytesArrived() {
-        if idleSince != nil, headStartedAt == nil {
-            headStartedAt = .now()
-            armTimer()
-        }
+        apply(deadlines.bytesArrived(now: .now()))
     }
 
     /// Graceful shutdown: idle connections close at once; busy ones get the drain time to
@@ -1171,63 +1163,40 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private func becameIdle() {
-        idleSince = .now()
-        headStartedAt = nil
-        armTimer()
+        apply(deadlines.becameIdle(now: .now()))
     }
 
-    /// Makes sure a timer fires at (or before) the next deadline. A later timer is replaced;
-    /// an earlier one is kept and re-arms itself when it fires.
-    private func armTimer() {
-        guard let context, let deadline = nextDeadline() else { return }
-        if timer != nil, let armed = timerDeadline, armed <= deadline { return }
+    /// Arms the connection's one timer where the deadlines say.
+    private func apply(_ action: ConnectionDeadlines.TimerAction) {
+        guard case .arm(let deadline) = action, let context else { return }
         timer?.cancel()
-        timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             self?.timerFired()
         }
     }
 
-    /// The earliest of the connection's deadlines. A timer armed earlier than this is kept:
-    /// it re-arms when it fires, so a keep-alive connection schedules about one timer per
-    /// upstream timeout period instead of one per request.
-    private func nextDeadline() -> NIODeadline? {
-        guard let idle = idleDeadline() else { return upstreamDeadline }
-        guard let upstreamDeadline else { return idle }
-        return min(idle, upstreamDeadline)
-    }
-
-    /// Idle keep-alive and request-head deadlines (only while waiting for a request).
-    private func idleDeadline() -> NIODeadline? {
-        guard let idleSince else { return nil }
-        let idleDeadline = idleSince + .seconds(Int64(environment.limits.idleTimeoutSeconds))
-        if let headStartedAt {
-            return min(idleDeadline, headStartedAt + .seconds(Int64(environment.limits.headerTimeoutSeconds)))
-        }
-        return idleDeadline
-    }
-
     private func timerFired() {
         timer = nil
-        timerDeadline = nil
-        let now = NIODeadline.now()
-        if let deadline = upstreamDeadline, deadline <= now {
-            upstreamDeadline = nil
-            if case .proxying(let exchange) = state { upstreamTimedOut(exchange) }
-        }
-        if let deadline = idleDeadline(), deadline <= now {
-            guard case .idle = state else { return }
-            if headStartedAt != nil, let rawResponder, let context {
+        let idle = if case .idle = state { true } else { false }
+        let (expired, next) = deadlines.timerFired(now: .now(), idle: idle)
+        apply(next)
+        for deadline in expired {
+            switch deadline {
+            case .upstream:
+                if case .proxying(let exchange) = state { upstreamTimedOut(exchange) }
+            case .head:
                 // A request head started arriving and did not finish in time (slowloris).
-                let error = GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time")
-                rawResponder.writeRawAndClose(status: "408 Request Timeout", body: error.body(requestID: requestIdentifier.generate(), allocator: context.channel.allocator))
-            } else {
+                if let rawResponder, let context {
+                    let error = GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time")
+                    rawResponder.writeRawAndClose(
+                        status: "408 Request Timeout", body: error.body(requestID: requestIdentifier.generate(), allocator: context.channel.allocator))
+                } else {
+                    closeClient()
+                }
+                state = .closing
+            case .idle:
                 closeClient()
             }
-            state = .closing
-        } else {
-            armTimer()
         }
     }
 }
-
