@@ -23,26 +23,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum State {
-        /// Waiting for the next request head.
-        case idle
-        /// A control-plane request is being passed to Hummingbird.
-        case controlPlane
-        /// A control-plane request was passed on whole; Hummingbird's response is still going out.
-        case controlPlaneResponding
-        /// A request is being proxied.
-        case proxying(ProxyExchange)
-        /// A WebSocket handshake is with the upstream.
-        case upgrading(WebSocketUpgrade, ProxyExchange)
-        /// The connection is a byte tunnel (`ByteRelay` at the front of the pipeline).
-        case tunnel
-        /// The auth service is being asked about the request's token.
-        case authenticating
-        /// The gateway already answered a body-less request; its `.end` is still to come.
-        case answered
-        /// The connection is being closed; inbound parts are ignored.
-        case closing
-    }
+    /// Where the connection is: which plane has it, whether the next request can be read,
+    /// when it closes.
+    private var connection = ServerConnectionStateMachine<ProxyExchange, WebSocketUpgrade>()
+    private var state: ServerConnectionStateMachine<ProxyExchange, WebSocketUpgrade>.State { connection.state }
 
     private let environment: DataPlaneEnvironment
     private var requestIdentifier = RequestIdentifier()
@@ -54,7 +38,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private let upstreamHeaders = UpstreamRequestHeaders()
     private let responseHeaders = ResponseHeaders()
 
-    private var state: State = .idle
     private var context: ChannelHandlerContext?
     private var pool: UpstreamConnectionPool?
     private var proofOfOrigin: ProofOfOrigin?
@@ -74,22 +57,14 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// there (pipelining) until the current response is out.
     private var reader: RequestReader
 
-    /// The control-plane request in progress asked for a protocol upgrade.
-    private var controlPlaneAskedForUpgrade = false
-    /// Control-plane responses written by Hummingbird but not yet ended.
-    private var controlResponsesPending = 0
     /// Idle keep-alive, request-head and upstream deadlines, watched by `timer`.
     private var deadlines: ConnectionDeadlines
     private var timer: Scheduled<Void>?
-    private var shuttingDown = false
     /// The front-of-pipeline observer, which can answer before any request was decoded.
     weak var rawResponder: ConnectionLifecycleObserver?
     /// That observer's context: relayed responses are written there as bytes, so they skip
     /// NIO's response encoder (set and cleared by the observer).
     var frontContext: ChannelHandlerContext?
-    /// The control-plane request in progress is a HEAD: its response must carry no body
-    /// (the encoder is not paired with the decoder, so it cannot know).
-    private var controlPlaneIsHead = false
     /// A relayed response head not written yet: the first body part, when small, joins it in
     /// one buffer (one write, one iovec), otherwise it goes out at the end of the read burst.
     private var pendingHead: ByteBuffer?
@@ -141,7 +116,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             upgrade.cancel()
             finish(exchange, error: "client disconnected")
         }
-        state = .closing
+        connection.closing()
         context.fireChannelInactive()
     }
 
@@ -165,13 +140,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     /// Whether the next inbound part can be handled now (rather than queued behind a response).
-    private var acceptsParts: Bool {
-        switch state {
-        case .idle, .controlPlane, .answered, .closing, .upgrading, .tunnel: true
-        case .controlPlaneResponding, .authenticating: false
-        case .proxying(let exchange): !exchange.progress.requestEnded
-        }
-    }
+    private var acceptsParts: Bool { connection.acceptsParts }
 
     /// Reads what the reader holds once the connection is free again. Runs as its own
     /// event-loop task so a new request never starts inside the previous response's write.
@@ -196,15 +165,15 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .idle:
             guard case .head(let head) = event else { return }
             deadlines.requestStarted()
-            if PlaneSelector.plane(forURI: head.uri) == .control {
-                state = .controlPlane
-                controlPlaneAskedForUpgrade = UpgradeRequest.asksForUpgrade(head)
-                controlPlaneIsHead = head.method == .HEAD
-                controlResponsesPending += 1
+            let plane = PlaneSelector.plane(forURI: head.uri)
+            switch connection.requestHead(plane: plane, asksForUpgrade: UpgradeRequest.asksForUpgrade(head), isHead: head.method == .HEAD) {
+            case .passToControlPlane:
                 controlPlaneReadPending = true
                 context.fireChannelRead(wrapInboundOut(.head(head.nioHead())))
-            } else {
+            case .runStages:
                 startProxying(head, context: context)
+            case .close:
+                closeClient()
             }
         case .controlPlane:
             controlPlaneReadPending = true
@@ -214,12 +183,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             case .end, .refused: context.fireChannelRead(wrapInboundOut(.end(nil)))
             }
             if case .end = event {
-                if controlResponsesPending == 0 {
-                    // Hummingbird answered before reading the whole request.
-                    controlPlaneFinished()
-                } else {
-                    state = .controlPlaneResponding
-                }
+                // Hummingbird may have answered before reading the whole request.
+                perform(connection.requestEnded())
             }
         case .controlPlaneResponding, .authenticating:
             // Not reached: events wait in the reader while a response is pending.
@@ -238,11 +203,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 }
             }
         case .answered:
-            if case .end = event {
-                state = .idle
-                becameIdle()
-                schedulePipelineDrain()
-            }
+            if case .end = event { perform(connection.requestEnded()) }
         case .closing, .upgrading, .tunnel:
             // An upgrade request's `.end` (and nothing after it: the decoder stops at an upgrade).
             break
@@ -288,7 +249,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         default:
             closeClient()
         }
-        state = .closing
+        connection.closing()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -302,11 +263,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let part = unwrapOutboundIn(data)
-        if case .body = part, controlPlaneIsHead {
+        if case .body = part, connection.controlPlaneIsHead {
             promise?.succeed(())
             return
         }
-        if case .head(let head) = part, head.status == .switchingProtocols, controlPlaneAskedForUpgrade {
+        if case .head(let head) = part, head.status == .switchingProtocols, connection.controlPlaneAskedForUpgrade {
             // `/ws/events` accepted the handshake: what the client sends from now on are frames.
             do {
                 for handler in EventSocketFrames.handlers().reversed() {
@@ -316,39 +277,39 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 closeClient()
             }
         }
-        if case .end = part, controlResponsesPending > 0 {
-            controlResponsesPending -= 1
-            if shuttingDown || controlPlaneAskedForUpgrade {
-                // Draining, or an upgrade request (nothing is parsed after it): this was the
-                // connection's last response.
+        if case .end = part {
+            let next = connection.controlPlaneResponseEnded()
+            if next == .closeAfterResponse {
                 let written = promise ?? context.eventLoop.makePromise()
                 context.write(data, promise: written)
                 written.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
                 return
             }
             context.write(data, promise: promise)
-            if case .controlPlaneResponding = state, controlResponsesPending == 0 { controlPlaneFinished() }
+            perform(next)
             return
         }
         context.write(data, promise: promise)
     }
 
-    private func controlPlaneFinished() {
-        if controlPlaneAskedForUpgrade {
-            // The decoder parses nothing after an upgrade request: this connection is done.
+    /// What the connection decided once a request or a response ended.
+    private func perform(_ next: ServerConnectionStateMachine<ProxyExchange, WebSocketUpgrade>.NextRequestAction) {
+        switch next {
+        case .none:
+            break
+        case .readNext:
+            becameIdle()
+            schedulePipelineDrain()
+        case .closeAfterResponse:
             closeClient()
-            return
         }
-        state = .idle
-        becameIdle()
-        schedulePipelineDrain()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Graceful shutdown reaches here after ConnectionLifecycleObserver saw it; it is not
         // passed on (the control plane needs no separate notice: this handler closes for it).
         if event is ChannelShouldQuiesceEvent {
-            if case .idle = state, !reader.hasBufferedBytes, controlResponsesPending == 0 { closeClient() }
+            if connection.isIdle, !reader.hasBufferedBytes, connection.controlResponsesPending == 0 { closeClient() }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -381,10 +342,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func startProxying(_ head: RequestHead, context: ChannelHandlerContext) {
         let requestID = requestIdentifier.identify(head.headers)
         let asksForUpgrade = UpgradeRequest.asksForUpgrade(head)
-        let keepAlive = head.isKeepAlive && !shuttingDown && !asksForUpgrade
+        let keepAlive = head.isKeepAlive && connection.mayKeepAlive && !asksForUpgrade
         pendingTrace = environment.tracing.start(head)
         if let error = headValidation.check(head) ?? bodyLimit.check(head.headers) {
-            state = .closing
+            connection.closing()
             writeError(error, requestID: requestID, keepAlive: false, version: head.version)
             logRejected(head, requestID: requestID, error: error)
             return
@@ -394,13 +355,12 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if case .needsIntrospection(let token) = outcome {
             // An opaque token not seen lately: the auth service is asked without blocking this
             // loop; what the client sends meanwhile waits in the pipelining queue.
-            state = .authenticating
+            connection.authenticationStarted()
             pauseClientReads()
             environment.authentication.introspect(
                 token, authorization: head.headers.first(name: "authorization") ?? "", now: Date().timeIntervalSince1970, on: context.eventLoop
             ) { [weak self] outcome, remembered in
-                guard let self, case .authenticating = self.state, let context = self.context else { return }
-                self.state = .idle
+                guard let self, let context = self.context, self.connection.authenticationFinished() else { return }
                 if let remembered { self.rememberedToken = remembered }
                 self.proxy(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, authenticated: outcome, context: context)
                 self.schedulePipelineDrain()
@@ -513,7 +473,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .hit, .bypass:
             break
         }
-        state = .proxying(exchange)
+        connection.exchangeStarted(exchange)
         if head.expectsContinue {
             // The gateway answers `Expect` itself (it is stripped upstream) so the client sends its body.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -541,7 +501,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         environment.metrics.inFlight.increment()
         adoptTrace(exchange, random: &loopTraffic.random)
         let upgrade = WebSocketUpgrade(exchange: exchange, context: context, owner: self)
-        state = .upgrading(upgrade, exchange)
+        connection.upgradeStarted(upgrade, exchange)
         // Nothing is read from the client until the upstream has answered.
         pauseClientReads()
         let headers = upstreamHeaders
@@ -590,7 +550,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let responseHead = ResponseCaching.hitHead(
             stored, version: head.version, requestID: requestID, keepAlive: keep, now: now, isHead: head.method == .HEAD,
             extra: verdict.headers)
-        state = keep ? .answered : .closing
+        connection.answeredBeforeBody(keepAlive: keep)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(stored.body))), promise: nil) }
         let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
@@ -614,7 +574,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         _ head: RequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = [],
         service: String = "unknown"
     ) {
-        state = head.hasBody || !keepAlive ? .closing : .answered
+        connection.answeredBeforeBody(keepAlive: keepAlive && !head.hasBody)
         writeError(error, requestID: requestID, keepAlive: keepAlive && !head.hasBody, version: head.version, extraHeaders: extraHeaders)
         logRejected(head, requestID: requestID, error: error, service: service)
     }
@@ -897,7 +857,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             // The upstream answered before the whole request body arrived: the rest of the body
             // is not worth reading; close once the response is out.
             finish(exchange, error: nil)
-            state = .closing
+            connection.closing()
             let promise = context.eventLoop.makePromise(of: Void.self)
             writeEnd(exchange, context: context, promise: promise)
             promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
@@ -928,7 +888,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         guard case .upgrading(_, let current) = state, current === exchange else { return }
         finish(exchange, error: nil)
         if tunnel {
-            state = .tunnel
+            connection.becameTunnel()
             if deadlines.stopAll() { timer?.cancel() }
             timer = nil
             clientReadsPaused = false
@@ -937,7 +897,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 context.read()
             }
         } else {
-            state = .closing
+            connection.closing()
         }
     }
 
@@ -1028,17 +988,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func respond(with error: GatewayError, to exchange: ProxyExchange, logError: String? = nil, extraHeaders: [(String, String)] = []) {
         exchange.status = error.status.code
-        let keepAlive = exchange.progress.gatewayAnswered() && exchange.keepAlive && !shuttingDown
+        let keepAlive = exchange.progress.gatewayAnswered() && exchange.keepAlive && connection.mayKeepAlive
         finish(exchange, error: logError ?? error.code)
         // State before the write: its `.end` may deliver a pipelined request synchronously.
-        if keepAlive {
-            state = .idle
-            becameIdle()
-        } else {
-            state = .closing
-        }
+        let next = connection.exchangeFinished(keepAlive: keepAlive)
+        if next == .readNext { becameIdle() }
         writeError(error, requestID: exchange.requestID, keepAlive: keepAlive, version: exchange.clientHead.version, extraHeaders: extraHeaders)
-        if keepAlive { schedulePipelineDrain() }
+        if next == .readNext { schedulePipelineDrain() }
     }
 
     /// Writes a JSON error response; closes the connection afterwards unless `keepAlive`.
@@ -1071,13 +1027,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func completeExchange(_ exchange: ProxyExchange) {
         finish(exchange, error: nil)
         guard let context else { return }
-        if exchange.keepAlive && !shuttingDown {
-            state = .idle
+        if connection.exchangeFinished(keepAlive: exchange.keepAlive) == .readNext {
             becameIdle()
             writeEnd(exchange, context: context, promise: nil)
             schedulePipelineDrain()
         } else {
-            state = .closing
             let promise = context.eventLoop.makePromise(of: Void.self)
             writeEnd(exchange, context: context, promise: promise)
             promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
@@ -1136,7 +1090,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     private func closeClient() {
-        state = .closing
+        connection.closing()
         pendingHead = nil
         context?.close(promise: nil)
     }
@@ -1151,9 +1105,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Graceful shutdown: idle connections close at once; busy ones get the drain time to
     /// finish, then are cut.
     func gracefulShutdownStarted() {
-        shuttingDown = true
+        let action = connection.quiesce(pendingBytes: reader.hasBufferedBytes)
         guard let context else { return }
-        if case .idle = state, !reader.hasBufferedBytes, controlResponsesPending == 0 {
+        if action == .closeNow {
             closeClient()
             return
         }
@@ -1177,8 +1131,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     private func timerFired() {
         timer = nil
-        let idle = if case .idle = state { true } else { false }
-        let (expired, next) = deadlines.timerFired(now: .now(), idle: idle)
+        let (expired, next) = deadlines.timerFired(now: .now(), idle: connection.isIdle)
         apply(next)
         for deadline in expired {
             switch deadline {
@@ -1193,7 +1146,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 } else {
                     closeClient()
                 }
-                state = .closing
+                connection.closing()
             case .idle:
                 closeClient()
             }

@@ -7,7 +7,7 @@ import NIOHTTP1
 /// One proxied request from its head to the last byte of its response: the facts decided by
 /// the pipeline stages and the progress of both sides. Owned by one `DataPlaneHandler` and
 /// touched only on its event loop.
-final class ProxyExchange {
+final class ProxyExchange: ConnectionExchange {
     let clientHead: RequestHead
     let requestID: String
     /// The service's directory entry; its route is read through it rather than stored here
@@ -38,6 +38,7 @@ final class ProxyExchange {
 
     /// Where both sides of the exchange are, and every decision that depends on it.
     var progress: ExchangeStateMachine
+    var requestEnded: Bool { progress.requestEnded }
     var instance: UpstreamInstance?
     /// Index of `instance` in the service's instance list.
     var instanceIndex: Int?
