@@ -69,14 +69,18 @@ import Testing
         #expect(control.controlPlaneResponseEnded() == .closeAfterResponse)
     }
 
-    @Test func nothingIsReadWhileTheAuthServiceIsAsked() {
+    @Test func nothingIsReadWhileAStageWaits() {
         var connection = Connection()
         _ = connection.requestHead(plane: .data, asksForUpgrade: false, isHead: false)
-        connection.authenticationStarted()
+        connection.stageSuspended()
         #expect(!connection.acceptsParts)
-        #expect(Bool(connection.authenticationFinished()))
-        #expect(!Bool(connection.authenticationFinished()))
+        #expect(Bool(connection.stageResumed()))
+        #expect(!Bool(connection.stageResumed()))
         #expect(connection.acceptsParts)
+        // Closed while waiting: the late answer is not acted on.
+        connection.stageSuspended()
+        connection.closing()
+        #expect(!Bool(connection.stageResumed()))
     }
 
     @Test func anAnsweredRequestFreesTheConnectionAtItsEnd() {

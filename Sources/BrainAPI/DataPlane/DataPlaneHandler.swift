@@ -186,7 +186,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 // Hummingbird may have answered before reading the whole request.
                 perform(connection.requestEnded())
             }
-        case .controlPlaneResponding, .authenticating:
+        case .controlPlaneResponding, .awaitingStage:
             // Not reached: events wait in the reader while a response is pending.
             break
         case .proxying(let exchange):
@@ -353,22 +353,38 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         // Authentication → tenant context.
         let outcome = environment.authentication.authenticate(head, now: Date().timeIntervalSince1970, remembered: &rememberedToken)
         if case .needsIntrospection(let token) = outcome {
-            // An opaque token not seen lately: the auth service is asked without blocking this
-            // loop; what the client sends meanwhile waits in the pipelining queue.
-            connection.authenticationStarted()
-            pauseClientReads()
-            environment.authentication.introspect(
-                token, authorization: head.headers.first(name: "authorization") ?? "", now: Date().timeIntervalSince1970, on: context.eventLoop
-            ) { [weak self] outcome, remembered in
-                guard let self, let context = self.context, self.connection.authenticationFinished() else { return }
-                if let remembered { self.rememberedToken = remembered }
-                self.proxy(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, authenticated: outcome, context: context)
-                self.schedulePipelineDrain()
-                self.resumeClientReads()
+            // An opaque token not seen lately: the auth service is asked without blocking this loop.
+            let authentication = environment.authentication
+            let authorization = head.headers.first(name: "authorization") ?? ""
+            awaitStage({ done in
+                authentication.introspect(token, authorization: authorization, now: Date().timeIntervalSince1970, on: context.eventLoop) {
+                    done(($0, $1))
+                }
+            }) { handler, answer, context in
+                if let remembered = answer.1 { handler.rememberedToken = remembered }
+                handler.proxy(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, authenticated: answer.0, context: context)
             }
             return
         }
         proxy(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, authenticated: outcome, context: context)
+    }
+
+    /// Parks the request while a stage waits for an answer from off the loop (the auth
+    /// service; a shared store): nothing more is read from the client — what it sends waits
+    /// in the reader — until `start` calls back on this event loop; then `resume` runs the
+    /// rest of the stages, unless the connection closed meanwhile.
+    private func awaitStage<Answer>(
+        _ start: (_ done: @escaping (Answer) -> Void) -> Void,
+        then resume: @escaping (DataPlaneHandler, Answer, ChannelHandlerContext) -> Void
+    ) {
+        connection.stageSuspended()
+        pauseClientReads()
+        start { [weak self] answer in
+            guard let self, let context = self.context, self.connection.stageResumed() else { return }
+            resume(self, answer, context)
+            self.schedulePipelineDrain()
+            self.resumeClientReads()
+        }
     }
 
     /// The stages after authentication.

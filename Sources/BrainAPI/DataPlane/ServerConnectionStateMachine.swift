@@ -19,8 +19,9 @@ struct ServerConnectionStateMachine<Exchange: ConnectionExchange, Upgrade: AnyOb
         case controlPlane
         /// A control-plane request was handed on whole; its response is still going out.
         case controlPlaneResponding
-        /// The stages wait for the auth service; nothing more is read meanwhile.
-        case authenticating
+        /// A stage waits for something off the loop (the auth service; a shared store):
+        /// nothing more is read meanwhile.
+        case awaitingStage
         case proxying(Exchange)
         /// A WebSocket handshake is with the upstream.
         case upgrading(Upgrade, Exchange)
@@ -53,7 +54,7 @@ struct ServerConnectionStateMachine<Exchange: ConnectionExchange, Upgrade: AnyOb
     var acceptsParts: Bool {
         switch state {
         case .idle, .controlPlane, .answered, .closing, .upgrading, .tunnel: true
-        case .controlPlaneResponding, .authenticating: false
+        case .controlPlaneResponding, .awaitingStage: false
         case .proxying(let exchange): !exchange.requestEnded
         }
     }
@@ -84,11 +85,13 @@ struct ServerConnectionStateMachine<Exchange: ConnectionExchange, Upgrade: AnyOb
     /// is concerned (the request and response have their own say).
     var mayKeepAlive: Bool { !shuttingDown }
 
-    mutating func authenticationStarted() { state = .authenticating }
+    /// A stage must wait for an answer from off the loop.
+    mutating func stageSuspended() { state = .awaitingStage }
 
-    /// The auth service answered: the stages go on from where they stopped.
-    mutating func authenticationFinished() -> Bool {
-        guard case .authenticating = state else { return false }
+    /// The answer came: the stages go on from where they stopped. False when the connection
+    /// moved on meanwhile (it closed).
+    mutating func stageResumed() -> Bool {
+        guard case .awaitingStage = state else { return false }
         state = .idle
         return true
     }
