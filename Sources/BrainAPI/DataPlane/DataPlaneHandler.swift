@@ -469,11 +469,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             serveStored(stored, head: head, requestID: requestID, keepAlive: keepAlive, verdict: verdict, now: now, service: entry.service, tenant: tenant)
             return
         }
-        if head.method != .GET && head.method != .HEAD && head.method != .OPTIONS && environment.caching.cache.count > 0 {
-            // An unsafe method changes the resource: what was stored for it is stale now.
-            environment.caching.cache.invalidate(.init(tenant: tenant, service: entry.service.name, method: "GET", target: head.uri))
-            environment.caching.cache.invalidate(.init(tenant: tenant, service: entry.service.name, method: "HEAD", target: head.uri))
-        }
+        environment.caching.invalidate(after: head.method, target: head.uri, service: entry.service.name, tenant: tenant)
         serviceTraffic.retryBudget.recordRequest(now: now)
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
@@ -731,7 +727,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if action == .serveStored, let stored = exchange.revalidating, let key = exchange.cacheKey {
             // The upstream confirmed the stored response: serve it, fresh again.
             let now = Self.policyNow()
-            environment.caching.cache.refresh(key, request: exchange.clientHead.headers, now: now, lifetime: stored.lifetime)
+            environment.caching.confirmed(stored, key: key, request: exchange.clientHead.headers, now: now)
             environment.counters.cacheHit()
             exchange.servingStored = true
             exchange.status = stored.status.code
@@ -748,19 +744,14 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         }
         exchange.status = head.status.code
         var cacheStatus: String?
-        if exchange.cacheKey != nil {
+        if let key = exchange.cacheKey {
             cacheStatus = "MISS"
-            if let lifetime = environment.caching.lifetime(of: head, policy: exchange.service.cache) {
-                exchange.cacheFill = []
-                exchange.cacheLifetime = lifetime
+            let responseHeaders = self.responseHeaders
+            exchange.cacheFill = environment.caching.startFill(key: key, upstream: head, policy: exchange.service.cache) {
+                responseHeaders.build(
+                    from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
+                    rateLimit: exchange.rateLimit, cacheStatus: cacheStatus)
             }
-        }
-        if exchange.cacheFill != nil {
-            let clientHead = responseHeaders.build(
-                from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: exchange.keepAlive,
-                rateLimit: exchange.rateLimit, cacheStatus: cacheStatus)
-            exchange.cacheHead = HTTPResponseHead(
-                version: .http1_1, status: head.status, headers: ResponseCaching.storableHeaders(clientHead))
         }
         guard let front = frontContext else { return }
         // Room for a usual head and a small body joining it (see `writeBody`).
@@ -779,14 +770,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             let context
         else { return }
         exchange.bytesOut += Int64(body.readableBytes)
-        if exchange.cacheFill != nil {
-            exchange.cacheFillBytes += body.readableBytes
-            if exchange.cacheFillBytes > exchange.service.cache.maxBodyBytes {
-                exchange.cacheFill = nil
-            } else {
-                exchange.cacheFill?.append(body)
-            }
-        }
+        if exchange.cacheFill?.append(body) == false { exchange.cacheFill = nil }
         writeBody(body, exchange: exchange, context: context)
         clientNeedsFlush = true
         if !context.channel.isWritable {
@@ -1082,18 +1066,11 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.recordOutcome(outcome, latencySeconds: latencySeconds, now: Self.policyNow())
     }
 
-    /// Cache-store stage: the complete response goes into the cache in one contiguous buffer.
+    /// Cache-store stage, once both sides completed.
     private func storeInCache(_ exchange: ProxyExchange, allocator: ByteBufferAllocator) {
-        guard let key = exchange.cacheKey, let parts = exchange.cacheFill, let head = exchange.cacheHead else { return }
+        guard let fill = exchange.cacheFill else { return }
         exchange.cacheFill = nil
-        var body = allocator.buffer(capacity: exchange.cacheFillBytes)
-        for var part in parts { body.writeBuffer(&part) }
-        let varyNames = ResponseCaching.varyNames(head)
-        let requestHeaders = exchange.clientHead.headers
-        let stored = ResponseCache.StoredResponse(
-            status: head.status, headers: head.headers, body: body, storedAt: Self.policyNow(), lifetime: exchange.cacheLifetime,
-            varyNames: varyNames, varyValues: varyNames.map { ResponseCache.StoredResponse.joined(requestHeaders, $0) })
-        environment.caching.cache.store(key, stored, request: requestHeaders)
+        environment.caching.store(fill, request: exchange.clientHead.headers, now: Self.policyNow(), allocator: allocator)
     }
 
     private func logRejected(_ head: RequestHead, requestID: String, error: GatewayError, service: String = "unknown") {

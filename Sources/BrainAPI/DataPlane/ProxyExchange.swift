@@ -62,10 +62,7 @@ final class ProxyExchange: ConnectionExchange {
     /// own (empty) body is ignored.
     var servingStored = false
     /// The response being stored while it streams to the client (nil: not stored).
-    var cacheFill: [ByteBuffer]?
-    var cacheFillBytes = 0
-    var cacheLifetime = 0.0
-    var cacheHead: HTTPResponseHead?
+    var cacheFill: ResponseCaching.Fill?
     /// How the relayed response body is framed on the client connection, once its head was
     /// written as bytes (nil: the response went through NIO's encoder — gateway-made ones).
     var framing: ResponseHeaders.Framing?

@@ -3,11 +3,64 @@ import BrainInfrastructure
 import NIOCore
 import NIOHTTP1
 
-/// Cache-lookup and cache-store stages: GET and HEAD responses kept per
-/// (tenant, service, method, target, `Vary` values). The rules themselves (`CacheRules`) are
-/// pure domain code; this stage reads and writes the HTTP fields around them.
+/// The response cache's whole part in an exchange — lookup, revalidation, fill, store and
+/// invalidation: GET and HEAD responses kept per (tenant, service, method, target, `Vary`
+/// values). The rules themselves (`CacheRules`) are pure domain code; this stage reads and
+/// writes the HTTP fields around them.
 struct ResponseCaching: Sendable {
     let cache: ResponseCache
+
+    /// A storable response being copied as it streams to the client.
+    struct Fill {
+        let key: ResponseCache.Key
+        /// The client-facing head, minus the per-request fields.
+        let head: HTTPResponseHead
+        let lifetime: Double
+        let maxBytes: Int
+        private(set) var parts: [ByteBuffer] = []
+        private(set) var bytes = 0
+
+        /// Keeps a body part; false when the body outgrew what may be stored (drop the fill).
+        mutating func append(_ part: ByteBuffer) -> Bool {
+            bytes += part.readableBytes
+            guard bytes <= maxBytes else { return false }
+            parts.append(part)
+            return true
+        }
+    }
+
+    /// Cache-fill stage: a fill when the upstream's response may be stored. `clientHead` (the
+    /// relayed head as `HTTPHeaders`) is built only then.
+    func startFill(
+        key: ResponseCache.Key, upstream head: some ResponseHeadReading, policy: CachePolicy, clientHead: () -> HTTPResponseHead
+    ) -> Fill? {
+        guard let lifetime = lifetime(of: head, policy: policy) else { return nil }
+        let stored = HTTPResponseHead(version: .http1_1, status: head.status, headers: Self.storableHeaders(clientHead()))
+        return Fill(key: key, head: stored, lifetime: lifetime, maxBytes: policy.maxBodyBytes)
+    }
+
+    /// Cache-store stage: the complete response goes into the cache in one contiguous buffer.
+    func store(_ fill: Fill, request: some HeaderFieldReading, now: Double, allocator: ByteBufferAllocator) {
+        var body = allocator.buffer(capacity: fill.bytes)
+        for var part in fill.parts { body.writeBuffer(&part) }
+        let varyNames = Self.varyNames(fill.head)
+        let stored = ResponseCache.StoredResponse(
+            status: fill.head.status, headers: fill.head.headers, body: body, storedAt: now, lifetime: fill.lifetime,
+            varyNames: varyNames, varyValues: varyNames.map { ResponseCache.StoredResponse.joined(request, $0) })
+        cache.store(fill.key, stored, request: request)
+    }
+
+    /// Revalidation: the upstream's 304 confirmed `stored`, which is fresh again.
+    func confirmed(_ stored: ResponseCache.StoredResponse, key: ResponseCache.Key, request: some HeaderFieldReading, now: Double) {
+        cache.refresh(key, request: request, now: now, lifetime: stored.lifetime)
+    }
+
+    /// Invalidation: an unsafe method changes the resource, so what was stored for it is stale.
+    func invalidate(after method: HTTPMethod, target: String, service: ServiceName, tenant: TenantID?) {
+        guard method != .GET, method != .HEAD, method != .OPTIONS, cache.count > 0 else { return }
+        cache.invalidate(.init(tenant: tenant, service: service, method: "GET", target: target))
+        cache.invalidate(.init(tenant: tenant, service: service, method: "HEAD", target: target))
+    }
 
     enum Lookup {
         /// Not a cacheable request (method, policy, `no-store`): straight upstream, nothing stored.
