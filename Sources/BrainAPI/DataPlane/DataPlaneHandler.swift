@@ -42,6 +42,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private var pool: UpstreamConnectionPool?
     private var proofOfOrigin: ProofOfOrigin?
     private var traffic: LoopTraffic?
+    /// Accounting for every answered request (metrics, tally, spans, access log).
+    private var recorder: ExchangeRecorder
     /// This connection's last verified token (see `Authentication.RememberedToken`).
     private var rememberedToken: Authentication.RememberedToken?
     private var clientAddress: String?
@@ -72,6 +74,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     init(environment: DataPlaneEnvironment) {
         self.environment = environment
         self.bodyLimit = BodyLimit(maxBytes: environment.limits.maxBodyBytes)
+        self.recorder = ExchangeRecorder(metrics: environment.metrics, accessLog: environment.accessLog, traffic: nil)
         self.deadlines = ConnectionDeadlines(
             idleTimeout: .seconds(Int64(environment.limits.idleTimeoutSeconds)),
             headTimeout: .seconds(Int64(environment.limits.headerTimeoutSeconds)))
@@ -85,6 +88,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         self.pool = environment.pools.pool(for: context.eventLoop)
         self.proofOfOrigin = environment.proofOfOrigin.cache(for: context.eventLoop)
         self.traffic = environment.traffic.traffic(for: context.eventLoop)
+        self.recorder = ExchangeRecorder(metrics: environment.metrics, accessLog: environment.accessLog, traffic: traffic)
         if context.channel.isActive { connectionBecameActive(context: context) }
     }
 
@@ -474,7 +478,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let exchange = ProxyExchange(
             clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
             keepAlive: keepAlive, rules: exchangeRules(head, service: resolved.entry.service), startedAt: .now(), tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
-        environment.metrics.inFlight.increment()
+        recorder.exchangeStarted()
         adoptTrace(exchange, random: &loopTraffic.random)
         switch lookup {
         case .miss(let key):
@@ -510,7 +514,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             clientHead: head, requestID: requestID, entry: resolved.entry, upstreamURI: resolved.upstreamURI,
             keepAlive: false, rules: exchangeRules(head, service: resolved.entry.service), requestEnded: true, startedAt: .now(),
             tenant: tenant, principal: principal, traffic: serviceTraffic, rateLimit: verdict)
-        environment.metrics.inFlight.increment()
+        recorder.exchangeStarted()
         adoptTrace(exchange, random: &loopTraffic.random)
         let upgrade = WebSocketUpgrade(exchange: exchange, context: context, owner: self)
         connection.upgradeStarted(upgrade, exchange)
@@ -568,23 +572,15 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
-        if let traffic {
-            let handles = traffic.metrics.handles(for: service.name.value)
-            traffic.tally.record(handles, tenant: tenant, milliseconds: 0)
-            handles.requestFinished(method: head.method.rawValue, status: Int(stored.status.code), nanoseconds: 0)
-        }
-        pendingTrace?.finish(status: stored.status.code, error: nil)
+        recorder.servedFromCache(head, requestID: requestID, stored: stored, service: service.name.value, tenant: tenant, trace: pendingTrace)
         pendingTrace = nil
-        environment.accessLog.record(
-            requestID: requestID, method: head.method, path: head.uri, service: service.name.value, status: stored.status.code,
-            durationSeconds: 0, bytesIn: 0, bytesOut: Int64(stored.body.readableBytes), error: nil)
     }
 
     /// Answers a request refused by a stage before any of its body was read. Its body (if any)
     /// is not worth reading: the connection closes after the answer in that case.
     private func rejectBeforeBody(
         _ head: RequestHead, requestID: String, keepAlive: Bool, error: GatewayError, extraHeaders: [(String, String)] = [],
-        service: String = "unknown"
+        service: String? = nil
     ) {
         connection.answeredBeforeBody(keepAlive: keepAlive && !head.hasBody)
         writeError(error, requestID: requestID, keepAlive: keepAlive && !head.hasBody, version: head.version, extraHeaders: extraHeaders)
@@ -1046,19 +1042,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         exchange.backoff = nil
         if !exchange.outcomeRecorded { recordOutcome(exchange, .abandoned, latencySeconds: nil) }
         resumeClientReads()
-        let elapsed = NIODeadline.now() - exchange.startedAt
-        exchange.tracing?.finish(status: exchange.status, error: error)
-        environment.metrics.inFlight.decrement()
-        traffic?.tally.record(exchange.traffic.metrics, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
-        exchange.traffic.metrics.requestFinished(
-            method: exchange.clientHead.method.rawValue, status: Int(exchange.status), nanoseconds: elapsed.nanoseconds)
-        let accessLog = environment.accessLog
-        guard accessLog.isEnabled else { return }
-        accessLog.record(
-            requestID: exchange.requestID, method: exchange.clientHead.method, path: exchange.clientHead.uri,
-            service: exchange.service.name.value, status: exchange.status,
-            durationSeconds: Double(elapsed.nanoseconds) / 1e9, bytesIn: exchange.progress.bytesIn, bytesOut: exchange.bytesOut, error: error,
-            tenant: exchange.tenant?.value, subject: exchange.principal?.subject)
+        recorder.exchangeFinished(exchange, error: error)
     }
 
     /// Tells the breaker and the balancer how the current attempt ended (once per attempt).
@@ -1073,13 +1057,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         environment.caching.store(fill, request: exchange.clientHead.headers, now: Self.policyNow(), allocator: allocator)
     }
 
-    private func logRejected(_ head: RequestHead, requestID: String, error: GatewayError, service: String = "unknown") {
-        pendingTrace?.finish(status: error.status.code, error: error.code)
+    private func logRejected(_ head: RequestHead, requestID: String, error: GatewayError, service: String? = nil) {
+        recorder.refused(head, requestID: requestID, error: error, service: service, trace: pendingTrace)
         pendingTrace = nil
-        traffic?.metrics.requestFinished(service: service, method: head.method.rawValue, status: Int(error.status.code), nanoseconds: 0)
-        environment.accessLog.record(
-            requestID: requestID, method: head.method, path: head.uri, service: service == "unknown" ? "-" : service, status: error.status.code,
-            durationSeconds: 0, bytesIn: 0, bytesOut: 0, error: error.code)
     }
 
     private func closeClient() {
