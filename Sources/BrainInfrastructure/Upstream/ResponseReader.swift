@@ -55,14 +55,14 @@ public struct ResponseReader {
     }
 
     private var state: State = .idle
-    private var buffered: ByteBuffer?
+    private var bytes = MessageBytes()
     private let limits: HTTPHeadParser.Limits
 
     public init(limits: HTTPHeadParser.Limits = .init(maxHeadBytes: 64 * 1024, maxFields: 200)) {
         self.limits = limits
     }
 
-    public var hasBufferedBytes: Bool { (buffered?.readableBytes ?? 0) > 0 }
+    public var hasBufferedBytes: Bool { !bytes.isEmpty }
 
     /// A request went out: its response is next. False when the connection cannot take one
     /// (a response is still being read, or it was refused).
@@ -75,14 +75,7 @@ public struct ResponseReader {
 
     public mutating func read(_ bytes: ByteBuffer) {
         if case .stopped = state { return }
-        guard var pending = buffered, pending.readableBytes > 0 else {
-            buffered = bytes
-            return
-        }
-        buffered = nil
-        var bytes = bytes
-        pending.writeBuffer(&bytes)
-        buffered = pending
+        self.bytes.append(bytes)
     }
 
     public mutating func next() -> Event? {
@@ -95,42 +88,27 @@ public struct ResponseReader {
         case .head(let requestWasHead):
             return nextHead(requestWasHead: requestWasHead)
         case .fixed(let remaining):
-            guard var bytes = buffered, bytes.readableBytes > 0 else { return nil }
-            buffered = nil
-            let count = Int(min(Int64(bytes.readableBytes), remaining))
-            guard let piece = bytes.readSlice(length: count) else { return nil }
-            buffered = bytes
-            state = remaining == Int64(count) ? .ending : .fixed(remaining: remaining - Int64(count))
+            guard let piece = bytes.take(upTo: remaining) else { return nil }
+            let left = remaining - Int64(piece.readableBytes)
+            state = left == 0 ? .ending : .fixed(remaining: left)
             return .body(piece)
         case .untilClose:
-            guard let bytes = buffered, bytes.readableBytes > 0 else { return nil }
-            buffered = nil
-            return .body(bytes)
+            return bytes.takeAll().map { .body($0) }
         case .chunked(var decoder):
-            guard var bytes = buffered, bytes.readableBytes > 0 else { return nil }
-            buffered = nil
-            while true {
-                var index = 0
-                let step = bytes.withUnsafeReadableBytes { decoder.next($0, index: &index) }
-                switch step {
-                case .data(let span):
-                    let piece = bytes.getSlice(at: bytes.readerIndex + span.start, length: span.count)
-                    bytes.moveReaderIndex(forwardBy: index)
-                    buffered = bytes
-                    state = .chunked(decoder)
-                    if let piece { return .body(piece) }
-                case .needMore:
-                    state = .chunked(decoder)
-                    return nil
-                case .end:
-                    bytes.moveReaderIndex(forwardBy: index)
-                    buffered = bytes
-                    state = .idle
-                    return .end
-                case .refused(let why):
-                    state = .stopped
-                    return .refused(why)
-                }
+            switch bytes.takeChunk(&decoder) {
+            case .data(let piece):
+                state = .chunked(decoder)
+                return .body(piece)
+            case .needMore:
+                state = .chunked(decoder)
+                return nil
+            case .end:
+                state = .idle
+                return .end
+            case .refused(let why):
+                state = .stopped
+                bytes.discard()
+                return .refused(why)
             }
         }
     }
@@ -152,21 +130,15 @@ public struct ResponseReader {
     }
 
     private mutating func nextHead(requestWasHead: Bool) -> Event? {
-        guard var bytes = buffered, bytes.readableBytes > 0 else { return nil }
-        let outcome = bytes.withUnsafeReadableBytes {
-            HTTPHeadParser.parseResponse($0, requestMethodWasHead: requestWasHead, limits: limits)
-        }
-        switch outcome {
+        let limits = self.limits
+        let step = bytes.takeHead({ HTTPHeadParser.parseResponse($0, requestMethodWasHead: requestWasHead, limits: limits) }, length: \.length)
+        switch step {
         case .incomplete:
             return nil
         case .refused(let refusal):
             state = .stopped
-            buffered = nil
             return .refused(Self.describe(refusal))
-        case .complete(let parsed):
-            buffered = nil
-            guard let headBytes = bytes.readSlice(length: parsed.length) else { return nil }
-            buffered = bytes
+        case .complete(let parsed, let headBytes):
             if parsed.status == 101 {
                 state = .stopped
                 return .refused("switched protocols on a request that asked for no upgrade")

@@ -1,4 +1,5 @@
 import BrainHTTP1
+import BrainInfrastructure
 import NIOCore
 
 /// Turns a client connection's bytes into requests: a value that is given each read and asked
@@ -29,7 +30,7 @@ struct RequestReader {
     }
 
     private var state: State = .head
-    private var buffered: ByteBuffer?
+    private var bytes = MessageBytes()
     private let limits: HTTPHeadParser.Limits
     /// Set by the head of a request asking for an upgrade: nothing after it is HTTP.
     private var upgradeRequested = false
@@ -39,7 +40,7 @@ struct RequestReader {
     }
 
     /// Bytes are waiting that no event has taken yet.
-    var hasBufferedBytes: Bool { (buffered?.readableBytes ?? 0) > 0 }
+    var hasBufferedBytes: Bool { !bytes.isEmpty }
 
     /// A request head has started arriving and is not complete.
     var isInsideHead: Bool {
@@ -57,15 +58,7 @@ struct RequestReader {
 
     mutating func read(_ bytes: ByteBuffer) {
         if case .stopped = state { return }
-        guard var pending = buffered, pending.readableBytes > 0 else {
-            buffered = bytes
-            return
-        }
-        // Released first, so appending writes in place rather than copying the storage.
-        buffered = nil
-        var bytes = bytes
-        pending.writeBuffer(&bytes)
-        buffered = pending
+        self.bytes.append(bytes)
     }
 
     /// The next event from the bytes read so far; nil when it needs more.
@@ -75,37 +68,43 @@ struct RequestReader {
             return nil
         case .ending(let thenStop):
             state = thenStop ? .stopped : .head
-            if thenStop { buffered = nil }
+            if thenStop { bytes.discard() }
             return .end
         case .head:
             return nextHead()
         case .fixed(let remaining):
-            guard var bytes = buffered, bytes.readableBytes > 0 else { return nil }
-            buffered = nil
-            let count = Int(min(Int64(bytes.readableBytes), remaining))
-            guard let piece = bytes.readSlice(length: count) else { return nil }
-            buffered = bytes
-            state = remaining == Int64(count) ? .ending(thenStop: upgradeRequested) : .fixed(remaining: remaining - Int64(count))
+            guard let piece = bytes.take(upTo: remaining) else { return nil }
+            let left = remaining - Int64(piece.readableBytes)
+            state = left == 0 ? .ending(thenStop: upgradeRequested) : .fixed(remaining: left)
             return .body(piece)
         case .chunked(var decoder):
-            return nextChunk(&decoder)
+            switch bytes.takeChunk(&decoder) {
+            case .data(let piece):
+                state = .chunked(decoder)
+                return .body(piece)
+            case .needMore:
+                state = .chunked(decoder)
+                return nil
+            case .end:
+                state = .ending(thenStop: upgradeRequested)
+                return next()
+            case .refused(let why):
+                state = .stopped
+                bytes.discard()
+                return .refused(.malformed(why))
+            }
         }
     }
 
     private mutating func nextHead() -> Event? {
-        guard var bytes = buffered, bytes.readableBytes > 0 else { return nil }
-        let outcome = bytes.withUnsafeReadableBytes { HTTPHeadParser.parseRequest($0, limits: limits) }
-        switch outcome {
+        let limits = self.limits
+        switch bytes.takeHead({ HTTPHeadParser.parseRequest($0, limits: limits) }, length: \.length) {
         case .incomplete:
             return nil
         case .refused(let refusal):
             state = .stopped
-            buffered = nil
             return .refused(refusal)
-        case .complete(let parsed):
-            buffered = nil
-            guard let headBytes = bytes.readSlice(length: parsed.length) else { return nil }
-            buffered = bytes
+        case .complete(let parsed, let headBytes):
             upgradeRequested = parsed.semantics.upgrade
             switch parsed.semantics.framing {
             case .none, .length(0), .untilClose:
@@ -116,34 +115,6 @@ struct RequestReader {
                 state = .chunked(ChunkedBodyDecoder())
             }
             return .head(RequestHead(bytes: headBytes, parsed: parsed))
-        }
-    }
-
-    private mutating func nextChunk(_ decoder: inout ChunkedBodyDecoder) -> Event? {
-        guard var bytes = buffered, bytes.readableBytes > 0 else { return nil }
-        buffered = nil
-        while true {
-            var index = 0
-            let step = bytes.withUnsafeReadableBytes { decoder.next($0, index: &index) }
-            switch step {
-            case .data(let span):
-                let piece = bytes.getSlice(at: bytes.readerIndex + span.start, length: span.count)
-                bytes.moveReaderIndex(forwardBy: index)
-                buffered = bytes
-                state = .chunked(decoder)
-                if let piece { return .body(piece) }
-            case .needMore:
-                state = .chunked(decoder)
-                return nil
-            case .end:
-                bytes.moveReaderIndex(forwardBy: index)
-                buffered = bytes
-                state = .ending(thenStop: upgradeRequested)
-                return next()
-            case .refused(let why):
-                state = .stopped
-                return .refused(.malformed(why))
-            }
         }
     }
 }
