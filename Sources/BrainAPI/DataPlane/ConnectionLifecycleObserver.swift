@@ -1,10 +1,10 @@
 import NIOCore
 
-/// Sits at the very front of a client connection's pipeline and tells the data-plane handler
-/// two things it cannot see from behind the HTTP decoder: that bytes of a new request started
-/// arriving (so a request head that trickles in can be timed out — slowloris), and that the
-/// server began a graceful shutdown (which `DataPlaneHandler` acts on and consumes). Its context is
-/// also where the data plane writes relayed responses as bytes, past NIO's response encoder.
+/// Sits at the very front of a client connection's pipeline: its context is where the data
+/// plane writes relayed responses as bytes, past NIO's response encoder, and a raw `408` when a
+/// head never finished. It also tells the data-plane handler that bytes arrived (the request-head
+/// deadline starts with the first byte of a head — slowloris) and that the server began a
+/// graceful shutdown (which `DataPlaneHandler` acts on and consumes).
 final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

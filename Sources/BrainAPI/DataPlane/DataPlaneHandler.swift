@@ -9,8 +9,11 @@ import NIOHTTP1
 
 /// The data plane of one client connection.
 ///
-/// Sees every request head first. Control-plane requests (reserved first segments) pass on,
-/// untouched, to Hummingbird further down the pipeline. Every `/{service}/…` request runs the
+/// Reads the socket's bytes itself (`RequestReader`: the gateway's own HTTP/1.1 parser) and
+/// sees every request head first. Its decisions are pure values it drives —
+/// `ServerConnectionStateMachine` (the connection), `ExchangeStateMachine` (each exchange),
+/// `ConnectionDeadlines` (its timer) — and it performs their actions. Control-plane requests
+/// (reserved first segments) pass on, as NIO parts, to Hummingbird further down the pipeline. Every `/{service}/…` request runs the
 /// pipeline stages (request id → head validation → body limit → authentication → tenant →
 /// route match → permission → rate limit → cache lookup → circuit breaker → load-balancer pick
 /// → header rewrite → upstream call → cache store) and
@@ -143,7 +146,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if !acceptsParts, reader.hasBufferedBytes { pauseClientReads() }
     }
 
-    /// Whether the next inbound part can be handled now (rather than queued behind a response).
+    /// Whether the next request part can be handled now (rather than left in the reader behind a response).
     private var acceptsParts: Bool { connection.acceptsParts }
 
     /// Reads what the reader holds once the connection is free again. Runs as its own
@@ -209,7 +212,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         case .answered:
             if case .end = event { perform(connection.requestEnded()) }
         case .closing, .upgrading, .tunnel:
-            // An upgrade request's `.end` (and nothing after it: the decoder stops at an upgrade).
+            // An upgrade request's end (and nothing after it: the reader stops at an upgrade).
             break
         }
     }
@@ -847,7 +850,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if !closeClient {
             storeInCache(exchange, allocator: context.channel.allocator)
             // completeExchange sets the state before it writes `.end`, and only then lets a
-            // queued pipelined request start.
+            // pipelined request waiting in the reader start.
             completeExchange(exchange)
         } else {
             // The upstream answered before the whole request body arrived: the rest of the body

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Protocol-upgrade recognition (RFC 9110 §7.8, RFC 6455 §4.1).
 ///
-/// The HTTP decoder stops parsing a connection after any request that asks for an upgrade
+/// The request reader stops parsing a connection after any request that asks for an upgrade
 /// (`Connection: upgrade` with an `Upgrade` field), so such a connection can never carry another
 /// HTTP request: a WebSocket handshake becomes a tunnel, and any other upgrade request is
 /// answered as a plain request and the connection closed.

@@ -33,7 +33,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             // Requests are read by the data plane's own parser (`RequestReader`); NIO's response
             // encoder writes the control plane's responses and the gateway's own answers.
             // Relayed responses are written past it as bytes. No outbound header validation:
-            // upstream fields were parsed by llhttp (which refuses CR, LF and NUL in them), the
+            // upstream fields were parsed by the gateway's parser (which refuses CR, LF and NUL in them), the
             // gateway's own are fixed or validated when taken from a client (`X-Request-ID`),
             // and Hummingbird's `HTTPFields` check theirs when built.
             try sync.addHandler(HTTPResponseEncoder(configuration: .init()))
