@@ -8,7 +8,7 @@ import Testing
         retries: Int = 1, retryable: Bool = true, maxBody: Int64 = 1_000, requestEnded: Bool = false
     ) -> ExchangeStateMachine {
         ExchangeStateMachine(
-            rules: .init(retryPolicy: RetryPolicy(), maxRetries: retries, retryableRequest: retryable, maxBodyBytes: maxBody),
+            rules: .init(retryPolicy: RetryPolicy(), maxRetries: retries, retryableRequest: retryable, bodyLimit: BodyLimit(maxBytes: maxBody)),
             requestEnded: requestEnded)
     }
 

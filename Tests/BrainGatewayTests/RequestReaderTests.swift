@@ -75,11 +75,9 @@ import Testing
         #expect(first.uri == "/a")
         #expect(reader.hasBufferedBytes)
         guard case .end = reader.next() else { Issue.record("no end"); return }
-        #expect(reader.isBetweenRequests)
         // The owner asks again only when the response is out: the second request is still there.
         guard case .head(let second) = reader.next() else { Issue.record("no second head"); return }
         #expect(second.uri == "/b")
-        #expect(!reader.isInsideHead)
     }
 
     @Test func headFieldsAreReadFromTheBytes() {

@@ -63,15 +63,6 @@ import Testing
         #expect(pool.waiterCount("a") == 0)
     }
 
-    @Test func aWaiterThatGaveUpIsNotServed() {
-        var pool = Self.pool(maxOpen: 1)
-        _ = pool.acquire("a", waiter: 1, now: Self.at(0))
-        #expect(pool.acquire("a", waiter: 2, now: Self.at(0)) == .wait)
-        #expect(Bool(pool.cancel("a", waiter: 2)))
-        #expect(!Bool(pool.cancel("a", waiter: 2)))
-        #expect(pool.release("a", 10, reusable: true) == .keepIdle)
-    }
-
     @Test func failedConnectsBackOffExponentiallyAndFailRequestersFast() {
         var pool = Self.pool(maxOpen: 1)
         #expect(pool.acquire("a", waiter: 1, now: Self.at(0)) == .connect)

@@ -2,9 +2,8 @@ import NIOCore
 
 /// Sits at the very front of a client connection's pipeline: its context is where the data
 /// plane writes relayed responses as bytes, past NIO's response encoder, and a raw `408` when a
-/// head never finished. It also tells the data-plane handler that bytes arrived (the request-head
-/// deadline starts with the first byte of a head — slowloris) and that the server began a
-/// graceful shutdown (which `DataPlaneHandler` acts on and consumes).
+/// head never finished. It also tells the data-plane handler that the server began a graceful
+/// shutdown (which `DataPlaneHandler` acts on and consumes).
 final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -38,11 +37,6 @@ final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannel
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(NIOAny(buffer), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        dataPlane.clientBytesArrived()
-        context.fireChannelRead(data)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

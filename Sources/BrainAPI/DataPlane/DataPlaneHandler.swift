@@ -130,6 +130,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     // MARK: Inbound (client → gateway)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // The request-head deadline starts with the first byte of a head (slowloris).
+        apply(deadlines.bytesArrived(now: .now()))
         reader.read(unwrapInboundIn(data))
         readRequests(context: context)
     }
@@ -542,7 +544,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         .init(
             retryPolicy: environment.retryPolicy, maxRetries: service.retry.retries,
             retryableRequest: environment.retryPolicy.isRetryable(method: head.method, headers: head.headers),
-            maxBodyBytes: bodyLimit.maxBytes)
+            bodyLimit: bodyLimit)
     }
 
     /// Hands the request's spans to its exchange; without tracing, a `traceparent` of its own.
@@ -1072,11 +1074,6 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     // MARK: Timers: idle keep-alive, request-head deadline, shutdown drain
-
-    /// Called by `ConnectionLifecycleObserver` for every read of raw bytes.
-    func clientBytesArrived() {
-        apply(deadlines.bytesArrived(now: .now()))
-    }
 
     /// Graceful shutdown: idle connections close at once; busy ones get the drain time to
     /// finish, then are cut.

@@ -34,8 +34,8 @@ struct ExchangeStateMachine: Sendable {
         var maxRetries: Int
         /// The method (or an `Idempotency-Key`) lets the request be sent again.
         var retryableRequest: Bool
-        /// The request body limit, in bytes.
-        var maxBodyBytes: Int64
+        /// The request body limit (the stage that also checks the declared length).
+        var bodyLimit: BodyLimit
     }
 
     private(set) var upstream: Upstream = .selecting
@@ -114,7 +114,7 @@ struct ExchangeStateMachine: Sendable {
     mutating func requestBody(bytes: Int, replayLimit: Int) -> BodyAction {
         guard !isFinished, !requestEnded else { return .discard }
         bytesIn += Int64(bytes)
-        if bytesIn > rules.maxBodyBytes {
+        if !rules.bodyLimit.allows(received: bytesIn) {
             upstream = .finished
             return responseStarted ? .cutShort : .rejectTooLarge
         }

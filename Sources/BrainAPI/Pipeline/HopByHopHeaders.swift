@@ -132,11 +132,6 @@ enum HopByHopHeaders {
         }
     }
 
-    static func isListed(_ name: String, in listed: [String]) -> Bool {
-        for candidate in listed where name.equalsIgnoringASCIICase(candidate) { return true }
-        return false
-    }
-
     static func isListed(_ name: UnsafeRawBufferPointer, in listed: [String]) -> Bool {
         for candidate in listed where HeaderBytes.equal(name, candidate) { return true }
         return false

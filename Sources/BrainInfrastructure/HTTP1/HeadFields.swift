@@ -12,8 +12,6 @@ public struct HeadFields: HeaderFieldReading {
         self.fields = fields
     }
 
-    public var count: Int { fields.count }
-
     public func first(name: String) -> String? {
         guard let index = firstIndex(name) else { return nil }
         return value(at: index)

@@ -30,8 +30,9 @@ public protocol HeaderFieldReading: RequestFieldValues, Sequence where Element =
 
 extension HTTPHeaders: HeaderFieldReading {
     public func count(named name: String) -> Int {
+        let lowercased = name.lowercased()
         var count = 0
-        for field in self where field.name.utf8.count == name.utf8.count && field.name.lowercased() == name.lowercased() { count += 1 }
+        for field in self where field.name.utf8.count == lowercased.utf8.count && field.name.lowercased() == lowercased { count += 1 }
         return count
     }
 

@@ -125,8 +125,6 @@ public final class UpstreamConnectionPool: @unchecked Sendable {
 
     public var idleCount: Int { machine.idleCount }
 
-    /// Connecting, leased and idle connections to `instance`.
-    public func openCount(_ instance: UpstreamInstance) -> Int { machine.openCount(instance) }
 }
 
 /// One `UpstreamConnectionPool` per event loop of the server's group, found by the loop a

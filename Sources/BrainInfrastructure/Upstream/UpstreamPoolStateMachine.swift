@@ -139,13 +139,6 @@ public struct UpstreamPoolStateMachine<Key: Hashable & Sendable, Connection: Has
         return .connect(for: waiter)
     }
 
-    /// A queued requester gave up (its deadline passed). False when it was not queued.
-    public mutating func cancel(_ key: Key, waiter: Waiter) -> Bool {
-        guard let slot = slots[key], let index = states[slot].waiters.firstIndex(of: waiter) else { return false }
-        states[slot].waiters.remove(at: index)
-        return true
-    }
-
     /// Shutdown: every idle connection to close and every queued requester to fail.
     public mutating func drain() -> (idle: [Connection], waiters: [Waiter]) {
         var idle: [Connection] = []

@@ -42,20 +42,6 @@ struct RequestReader {
     /// Bytes are waiting that no event has taken yet.
     var hasBufferedBytes: Bool { !bytes.isEmpty }
 
-    /// A request head has started arriving and is not complete.
-    var isInsideHead: Bool {
-        if case .head = state { return hasBufferedBytes }
-        return false
-    }
-
-    /// Between requests (or stopped): no request is being read.
-    var isBetweenRequests: Bool {
-        switch state {
-        case .head, .stopped: true
-        default: false
-        }
-    }
-
     mutating func read(_ bytes: ByteBuffer) {
         if case .stopped = state { return }
         self.bytes.append(bytes)
