@@ -77,29 +77,47 @@ public struct HeadFields: HeaderFieldReading {
     /// Whether field `index` is named `name`, ASCII case ignored on both sides.
     public func field(_ index: Int, isNamed name: String) -> Bool {
         let span = fields[index].name
-        var name = name
-        return name.withUTF8 { wanted in
-            guard wanted.count == span.count else { return false }
-            return bytes.withUnsafeReadableBytes { head in
-                for offset in 0..<span.count {
-                    let byte = head[span.start + offset]
-                    let other = wanted[offset]
-                    if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != (other >= 0x41 && other <= 0x5A ? other | 0x20 : other) {
-                        return false
-                    }
-                }
-                return true
+        guard span.count == name.utf8.count else { return false }
+        return bytes.withUnsafeReadableBytes { head in Self.equalIgnoringCase(head, span, name) }
+    }
+
+    /// The stages look a few names up per request in heads of a dozen fields: the lengths are
+    /// compared first (no buffer access), and the buffer is opened once per lookup, not once
+    /// per field (each opening retains its storage).
+    private func firstIndex(_ name: String) -> Int? {
+        let length = name.utf8.count
+        var candidate = fields.startIndex
+        while candidate < fields.endIndex, fields[candidate].name.count != length { candidate += 1 }
+        guard candidate < fields.endIndex else { return nil }
+        return bytes.withUnsafeReadableBytes { head in
+            for index in candidate..<fields.endIndex where fields[index].name.count == length && Self.equalIgnoringCase(head, fields[index].name, name) {
+                return index
+            }
+            return nil
+        }
+    }
+
+    private func forEachIndex(named name: String, _ body: (Int) -> Void) {
+        guard let first = firstIndex(name) else { return }
+        let length = name.utf8.count
+        bytes.withUnsafeReadableBytes { head in
+            body(first)
+            for index in (first + 1)..<fields.endIndex where fields[index].name.count == length && Self.equalIgnoringCase(head, fields[index].name, name) {
+                body(index)
             }
         }
     }
 
-    private func firstIndex(_ name: String) -> Int? {
-        for index in fields.indices where field(index, isNamed: name) { return index }
-        return nil
-    }
-
-    private func forEachIndex(named name: String, _ body: (Int) -> Void) {
-        for index in fields.indices where field(index, isNamed: name) { body(index) }
+    private static func equalIgnoringCase(_ head: UnsafeRawBufferPointer, _ span: HeadSpan, _ name: String) -> Bool {
+        var offset = span.start
+        for other in name.utf8 {
+            let byte = head[offset]
+            if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != (other >= 0x41 && other <= 0x5A ? other | 0x20 : other) {
+                return false
+            }
+            offset += 1
+        }
+        return true
     }
 
     public func makeIterator() -> Iterator { Iterator(fields: self, index: 0) }
