@@ -9,34 +9,17 @@ final class ConnectionLifecycleObserver: ChannelInboundHandler, RemovableChannel
     typealias InboundOut = ByteBuffer
 
     private let dataPlane: DataPlaneHandler
-    private var context: ChannelHandlerContext?
 
     init(dataPlane: DataPlaneHandler) {
         self.dataPlane = dataPlane
-        dataPlane.rawResponder = self
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
         dataPlane.frontContext = context
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
         dataPlane.frontContext = nil
-    }
-
-    /// Writes a complete response as raw bytes and closes. Used when no request was decoded
-    /// (a head that never finished), so the HTTP handlers have no request to answer.
-    func writeRawAndClose(status: String, body: ByteBuffer) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 128 + body.readableBytes)
-        buffer.writeString("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.readableBytes)\r\nConnection: close\r\n\r\n")
-        var body = body
-        buffer.writeBuffer(&body)
-        let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(NIOAny(buffer), promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -65,10 +65,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// Idle keep-alive, request-head and upstream deadlines, watched by `timer`.
     private var deadlines: ConnectionDeadlines
     private var timer: Scheduled<Void>?
-    /// The front-of-pipeline observer, which can answer before any request was decoded.
-    weak var rawResponder: ConnectionLifecycleObserver?
-    /// That observer's context: relayed responses are written there as bytes, so they skip
-    /// NIO's response encoder (set and cleared by the observer).
+    /// The front-of-pipeline observer's context: relayed responses, and answers to requests
+    /// that never finished their head, are written there as bytes, past NIO's response
+    /// encoder (set and cleared by the observer).
     var frontContext: ChannelHandlerContext?
     /// A relayed response head not written yet: the first body part, when small, joins it in
     /// one buffer (one write, one iovec), otherwise it goes out at the end of the read burst.
@@ -97,6 +96,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer = nil
         self.context = nil
     }
 
@@ -155,8 +155,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// event-loop task so a new request never starts inside the previous response's write.
     private func schedulePipelineDrain() {
         guard let context else { return }
-        context.eventLoop.assumeIsolated().execute { [weak self] in
-            guard let self, let context = self.context else { return }
+        context.eventLoop.assumeIsolated().execute {
+            guard let context = self.context else { return }
             self.readRequests(context: context)
             // Close the synthetic read burst: Hummingbird's async channel hands parts on at
             // read-complete, and upstream writes are flushed there.
@@ -291,7 +291,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             if next == .closeAfterResponse {
                 let written = promise ?? context.eventLoop.makePromise()
                 context.write(data, promise: written)
-                written.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+                written.futureResult.assumeIsolated().whenComplete { _ in self.closeClient() }
                 return
             }
             context.write(data, promise: promise)
@@ -388,8 +388,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     ) {
         connection.stageSuspended()
         pauseClientReads()
-        start { [weak self] answer in
-            guard let self, let context = self.context, self.connection.stageResumed() else { return }
+        start { answer in
+            guard let context = self.context, self.connection.stageResumed() else { return }
             resume(self, answer, context)
             self.schedulePipelineDrain()
             self.resumeClientReads()
@@ -576,7 +576,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(stored.body))), promise: nil) }
         let promise = keep ? nil : context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        promise?.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+        promise?.futureResult.assumeIsolated().whenComplete { _ in self.closeClient() }
         recorder.servedFromCache(head, requestID: requestID, stored: stored, service: service.name.value, tenant: tenant, trace: pendingTrace)
         pendingTrace = nil
     }
@@ -622,8 +622,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             connected(connection, attempt: attempt, exchange: exchange)
         case .connecting(let future):
             pauseClientReads()
-            future.assumeIsolated().whenComplete { [weak self, weak exchange] result in
-                guard let self, let exchange else {
+            future.assumeIsolated().whenComplete { [weak exchange] result in
+                guard let exchange else {
                     if case .success(let connection) = result { pool.release(connection, reusable: true) }
                     return
                 }
@@ -861,7 +861,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             connection.closing()
             let promise = context.eventLoop.makePromise(of: Void.self)
             writeEnd(exchange, context: context, promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+            promise.futureResult.assumeIsolated().whenComplete { _ in self.closeClient() }
         }
     }
 
@@ -1017,7 +1017,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         } else {
             let promise = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+            promise.futureResult.assumeIsolated().whenComplete { _ in self.closeClient() }
         }
     }
 
@@ -1035,7 +1035,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         } else {
             let promise = context.eventLoop.makePromise(of: Void.self)
             writeEnd(exchange, context: context, promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.closeClient() }
+            promise.futureResult.assumeIsolated().whenComplete { _ in self.closeClient() }
         }
     }
 
@@ -1084,8 +1084,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
             closeClient()
             return
         }
-        context.eventLoop.assumeIsolated().scheduleTask(in: environment.drainTime) { [weak self] in
-            self?.closeClient()
+        context.eventLoop.assumeIsolated().scheduleTask(in: environment.drainTime) {
+            self.closeClient()
         }
     }
 
@@ -1097,8 +1097,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     private func apply(_ action: ConnectionDeadlines.TimerAction) {
         guard case .arm(let deadline) = action, let context else { return }
         timer?.cancel()
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            self?.timerFired()
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timerFired()
         }
     }
 
@@ -1112,10 +1112,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 if case .proxying(let exchange) = state { upstreamTimedOut(exchange) }
             case .head:
                 // A request head started arriving and did not finish in time (slowloris).
-                if let rawResponder, let context {
+                if let front = frontContext {
                     let error = GatewayError(status: .requestTimeout, code: "request_timeout", detail: "the request head did not arrive in time")
-                    rawResponder.writeRawAndClose(
-                        status: "408 Request Timeout", body: error.body(requestID: requestIdentifier.generate(), allocator: context.channel.allocator))
+                    writeRawAndClose(status: "408 Request Timeout", body: error.body(requestID: requestIdentifier.generate(), allocator: front.channel.allocator), to: front)
                 } else {
                     closeClient()
                 }
@@ -1124,5 +1123,17 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
                 closeClient()
             }
         }
+    }
+
+    /// Writes a complete response as bytes and closes: no request was decoded (a head that
+    /// never finished), so NIO's response encoder has no request to answer.
+    private func writeRawAndClose(status: String, body: ByteBuffer, to front: ChannelHandlerContext) {
+        var buffer = front.channel.allocator.buffer(capacity: 128 + body.readableBytes)
+        buffer.writeString("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.readableBytes)\r\nConnection: close\r\n\r\n")
+        var body = body
+        buffer.writeBuffer(&body)
+        let written = front.eventLoop.makePromise(of: Void.self)
+        front.writeAndFlush(NIOAny(buffer), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in front.close(promise: nil) }
     }
 }

@@ -5,12 +5,15 @@ import NIOHTTP1
 /// An upstream's response head as it was read: the head's bytes (a slice of the read buffer)
 /// and where each part of it is, so relaying it copies byte ranges and makes no string per field.
 public struct UpstreamResponseHead: Sendable {
-    public let bytes: ByteBuffer
     public let parsed: ParsedResponseHead
+    /// Stored, not computed: the stages read fields several times per response, and each
+    /// computed view would copy (retain) the buffer and the span array again.
+    public let headers: HeadFields
+    public var bytes: ByteBuffer { headers.bytes }
 
     public init(bytes: ByteBuffer, parsed: ParsedResponseHead) {
-        self.bytes = bytes
         self.parsed = parsed
+        self.headers = HeadFields(bytes: bytes, fields: parsed.fields)
     }
 
     public var status: HTTPResponseStatus {
@@ -22,7 +25,6 @@ public struct UpstreamResponseHead: Sendable {
 
     /// The upstream lets the connection carry another request afterwards.
     public var isKeepAlive: Bool { !parsed.semantics.close }
-    public var headers: HeadFields { HeadFields(bytes: bytes, fields: parsed.fields) }
 }
 
 /// Turns an upstream connection's bytes into responses: a value told when a request went out

@@ -60,8 +60,11 @@ public final class UpstreamConnection: ChannelDuplexHandler, Hashable, @unchecke
     /// The request being sent has a chunked body: each part is framed here.
     private var requestChunked = false
 
-    /// The exchange using this connection; nil while pooled.
-    public weak var receiver: (any UpstreamResponseReceiver)?
+    /// The exchange using this connection; nil while pooled. Strong, and cleared whenever the
+    /// exchange lets go (the pool's release, a failure, an abandoned exchange): a weak
+    /// reference would give every receiver — a client connection's handler — a side table,
+    /// sending each of its many retains per request through the runtime's slow path.
+    public var receiver: (any UpstreamResponseReceiver)?
     /// Called once when the channel closes, so a pool can forget an idle connection.
     var onClose: ((UpstreamConnection) -> Void)?
 

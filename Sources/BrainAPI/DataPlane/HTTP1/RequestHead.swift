@@ -7,23 +7,25 @@ import NIOHTTP1
 /// buffer, not a copy) and where each part of it is. A stage that needs a field finds it by
 /// comparing bytes; only the values it takes become strings.
 struct RequestHead: RequestHeadReading {
-    /// Exactly the head's bytes, request line to blank line.
-    let bytes: ByteBuffer
     let parsed: ParsedRequestHead
+    /// Stored, not computed: the stages read fields several times per request, and each
+    /// computed view would copy (retain) the buffer and the span array again.
+    let headers: HeadFields
+    /// Exactly the head's bytes, request line to blank line.
+    var bytes: ByteBuffer { headers.bytes }
     let method: HTTPMethod
     /// The request target as sent.
     let uri: String
 
     init(bytes: ByteBuffer, parsed: ParsedRequestHead) {
-        self.bytes = bytes
         self.parsed = parsed
+        self.headers = HeadFields(bytes: bytes, fields: parsed.fields)
         self.method = bytes.withUnsafeReadableBytes { Self.method($0, parsed.method) }
         self.uri = bytes.getString(at: bytes.readerIndex + parsed.target.start, length: parsed.target.count) ?? ""
     }
 
     var version: HTTPVersion { parsed.minorVersion == 0 ? .http1_0 : .http1_1 }
     var isKeepAlive: Bool { !parsed.semantics.close }
-    var headers: HeadFields { HeadFields(bytes: bytes, fields: parsed.fields) }
     /// The request asked for `100 Continue` before sending its body.
     var expectsContinue: Bool { parsed.semantics.expectContinue }
     var hasBody: Bool {
