@@ -40,6 +40,8 @@ let package = Package(
         // The gateway's own HTTP/1.1 head parser: bytes in, spans out. No dependencies, so its
         // fuzz target builds with the fuzzer's instrumentation in minutes.
         .target(name: "BrainHTTP1", swiftSettings: swiftSettings),
+        // Redis's wire protocol (RESP2/RESP3): commands out, replies in. Pure, on ByteBuffer.
+        .target(name: "BrainRESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         // Differential fuzzing of BrainHTTP1 against llhttp (NIO's decoder). Built normally it
         // replays a corpus and random mutations; with `-Xswiftc -sanitize=fuzzer -Xswiftc
         // -DFUZZING` it is a libFuzzer target (scripts/fuzz-head-parser).
@@ -69,7 +71,7 @@ let package = Package(
         .target(
             name: "BrainInfrastructure",
             dependencies: [
-                "BrainDomain", "BrainApplication", "BrainHTTP1",
+                "BrainDomain", "BrainApplication", "BrainHTTP1", "BrainRESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -156,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "BrainGatewayTests",
             dependencies: [
-                "BrainDomain", "BrainApplication", "BrainInfrastructure", "BrainAPI", "BrainHTTP1",
+                "BrainDomain", "BrainApplication", "BrainInfrastructure", "BrainAPI", "BrainHTTP1", "BrainRESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -15,12 +15,15 @@ public struct HealthController<Context: RequestContext>: Sendable {
     /// Checked by readiness when integration secrets live in Vault: a Vault problem degrades
     /// the gateway (cached secrets still serve) but does not make it unready.
     let vault: VaultSecretStore?
+    /// Redis, when replicas share state: degraded (each replica limits alone) but still ready.
+    let sharedState: SharedState?
 
-    public init(registry: ServiceRegistry, board: HealthBoard, storage: any StorageProbe, vault: VaultSecretStore? = nil) {
+    public init(registry: ServiceRegistry, board: HealthBoard, storage: any StorageProbe, vault: VaultSecretStore? = nil, sharedState: SharedState? = nil) {
         self.registry = registry
         self.board = board
         self.storage = storage
         self.vault = vault
+        self.sharedState = sharedState
     }
 
     public func addRoutes(to router: Router<Context>) {
@@ -88,7 +91,7 @@ public struct HealthController<Context: RequestContext>: Sendable {
     func ready() async -> Response {
         let storageOK = await storage.isReachable()
         let status: HTTPResponse.Status = storageOK ? .ok : .serviceUnavailable
-        guard let vault else {
+        guard vault != nil || sharedState != nil else {
             let body = storageOK
                 ? #"{"status":"ready","checks":{"configuration":"ok","storage":"ok"}}"#
                 : #"{"status":"not_ready","checks":{"configuration":"ok","storage":"unreachable"}}"#
@@ -96,12 +99,24 @@ public struct HealthController<Context: RequestContext>: Sendable {
         }
         var checks: [String: JSONValue] = ["configuration": .string("ok"), "storage": .string(storageOK ? "ok" : "unreachable")]
         var body: [String: JSONValue] = ["status": .string(storageOK ? "ready" : "not_ready")]
-        if let problem = await vault.check() {
-            checks["vault"] = .string("degraded")
-            body["details"] = .object(["vault": .string(problem)])
-        } else {
-            checks["vault"] = .string("ok")
+        var details: [String: JSONValue] = [:]
+        if let vault {
+            if let problem = await vault.check() {
+                checks["vault"] = .string("degraded")
+                details["vault"] = .string(problem)
+            } else {
+                checks["vault"] = .string("ok")
+            }
         }
+        if let sharedState {
+            if sharedState.isUp {
+                checks["redis"] = .string("ok")
+            } else {
+                checks["redis"] = .string("degraded")
+                details["redis"] = .string("unreachable or slower than REDIS_TIMEOUT_MS: rate limits are decided by this replica (REDIS_FAILURE_MODE=\(sharedState.failureMode.rawValue))")
+            }
+        }
+        if !details.isEmpty { body["details"] = .object(details) }
         body["checks"] = .object(checks)
         return JSONResponse.raw(JSONValue.object(body).json, status: status)
     }

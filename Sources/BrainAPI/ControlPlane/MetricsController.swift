@@ -12,6 +12,7 @@ struct MetricsController<Context: RequestContext>: Sendable {
     let registry: ServiceRegistry
     let health: HealthBoard
     let breakers: BreakerBoard
+    var sharedState: SharedState? = nil
 
     func addRoutes(to router: Router<Context>) {
         router.get("/metrics") { _, _ in
@@ -44,7 +45,19 @@ struct MetricsController<Context: RequestContext>: Sendable {
                 breakerState.sample(["service": name, "instance": address], breaker)
             }
         }
-        return [serviceHealth, instanceHealth, breakerState]
+        var families = [serviceHealth, instanceHealth, breakerState]
+        if let sharedState {
+            var up = GaugeFamilyText(name: "brain_gateway_shared_state_up", help: "1 while rate limits are decided in Redis, 0 while this replica decides alone.")
+            up.sample([:], sharedState.isUp ? 1 : 0)
+            var replicas = GaugeFamilyText(name: "brain_gateway_shared_state_replicas", help: "Live replicas by the last heartbeat.")
+            replicas.sample([:], Double(sharedState.liveReplicas))
+            var calls = GaugeFamilyText(name: "brain_gateway_redis_calls_total", help: "Redis calls by result: answered in time, or failed or timed out.", type: "counter")
+            let counts = sharedState.calls
+            calls.sample(["result": "ok"], Double(counts.answered))
+            calls.sample(["result": "failed"], Double(counts.failed))
+            families += [up, replicas, calls]
+        }
+        return families
     }
 
     static func value(_ status: ServiceStatus) -> Double {

@@ -447,8 +447,29 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         // retain every one of its fields.
         let entry = resolved.entry
         let now = Self.policyNow()
-        // Rate limit.
-        let verdict = environment.rateLimiting.check(service: entry.service, tenant: tenant, now: now)
+        // Rate limit: decided here, or by Redis when replicas share their limits.
+        switch environment.rateLimiting.check(service: entry.service, tenant: tenant, now: now, on: context.eventLoop) {
+        case .decided(let verdict):
+            admit(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, resolved: resolved,
+                  tenant: tenant, principal: principal, verdict: verdict, now: now, context: context)
+        case .pending(let decision):
+            awaitStage({ done in decision.assumeIsolated().whenComplete(done) }) { handler, result, context in
+                // The shared limiter answers every failure with a local verdict: this is a backstop.
+                let verdict = (try? result.get()) ?? RateLimiting.Verdict(allowed: true, limit: 0, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1)
+                handler.admit(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, resolved: resolved,
+                              tenant: tenant, principal: principal, verdict: verdict, now: now, context: context)
+            }
+        }
+    }
+
+    /// The stages after the rate limit's verdict.
+    private func admit(
+        _ head: RequestHead, requestID: String, keepAlive: Bool, asksForUpgrade: Bool, resolved: RouteResolution.Resolved,
+        tenant: TenantID?, principal: Principal?, verdict: RateLimiting.Verdict, now: Double, context: ChannelHandlerContext
+    ) {
+        let trace = pendingTrace
+        let entry = resolved.entry
+        let directory = environment.registry.directory
         trace?.stage("rate_limit")
         guard verdict.allowed else {
             environment.counters.requestRateLimited()

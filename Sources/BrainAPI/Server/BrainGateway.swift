@@ -38,6 +38,8 @@ public final class BrainGateway: Sendable {
     public let breakers: BreakerBoard
     public let counters: TrafficCounters
     public let rateLimits: InProcessRateLimitStore
+    /// Redis, when `REDIS_URL` is set: rate limits shared by the replicas.
+    public let sharedState: SharedState?
     public let responseCache: ResponseCache
     private let traffic: TrafficStates
     /// Prometheus metrics (`/metrics`).
@@ -76,6 +78,19 @@ public final class BrainGateway: Sendable {
             health: health, events: journal, counters: counters,
             probeIntervalSeconds: Double(configuration.settings.healthCheckIntervalSeconds), now: now)
         self.rateLimits = InProcessRateLimitStore()
+        if let url = configuration.settings.redisURL {
+            let redis: RedisConfiguration
+            do {
+                redis = try RedisConfiguration(url: url, timeout: Double(configuration.settings.redisTimeoutMilliseconds) / 1000)
+            } catch {
+                throw ConfigurationError(field: "REDIS_URL", reason: error.description)
+            }
+            self.sharedState = try SharedState(
+                configuration: redis, group: group, failureMode: configuration.settings.redisFailureMode,
+                replicas: configuration.settings.replicas, events: journal, logger: logger)
+        } else {
+            self.sharedState = nil
+        }
         self.responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
         let metrics = GatewayMetrics()
         self.metrics = metrics
@@ -113,7 +128,7 @@ public final class BrainGateway: Sendable {
             registry: registry, health: health, pools: pools, limits: settings.limits,
             authentication: authentication,
             proofOfOrigin: proofOfOrigin,
-            rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits),
+            rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits, shared: sharedState),
             cache: responseCache, traffic: traffic, counters: counters, metrics: metrics,
             tracing: RequestTracing(tracer: tracingBackend?.tracer),
             logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
@@ -179,12 +194,12 @@ public final class BrainGateway: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware())
         router.add(middleware: WorkflowExposureMiddleware(controller: runsController))
-        HealthController(registry: registry, board: health, storage: storage, vault: integrations.vault).addRoutes(to: router)
+        HealthController(registry: registry, board: health, storage: storage, vault: integrations.vault, sharedState: sharedState).addRoutes(to: router)
         IntegrationController<ControlPlaneContext>(connections: integrations.connections, proxy: integrations.proxy, authentication: authentication)
             .addRoutes(to: router)
         DocsController().addRoutes(to: router)
         DashboardController().addRoutes(to: router)
-        MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers).addRoutes(to: router)
+        MetricsController(metrics: metrics, registry: registry, health: health, breakers: breakers, sharedState: sharedState).addRoutes(to: router)
         AdminController(
             administration: administration, journal: journal, health: health, breakers: breakers, counters: counters,
             metrics: traffic, defaults: configuration.serviceDefaults, authentication: authentication, workflows: workflowAdministration
@@ -250,6 +265,11 @@ public final class BrainGateway: Sendable {
                 client: client, administration: administration, workflows: workflowAdministration, logger: logger)))
         }
         if let vault = integrations.vault { services.append(.init(service: vault)) }
+        if let sharedState {
+            // The first heartbeat before traffic: the replica count and Redis's state are known.
+            await sharedState.heartbeat()
+            services.append(.init(service: sharedState))
+        }
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
             await jwks.refresh()

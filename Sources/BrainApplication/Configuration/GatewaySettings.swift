@@ -41,6 +41,16 @@ public struct TracingSettings: Sendable, Equatable {
     }
 }
 
+/// Rate limiting while the shared state (Redis) is unreachable. Never a 5xx either way.
+public enum SharedStateFailureMode: String, Sendable, CaseIterable {
+    /// Each replica enforces its share of every limit (limit ÷ live replicas, rounded up).
+    case local
+    /// Every request is admitted.
+    case open
+    /// Every limited request is refused with 429.
+    case closed
+}
+
 /// The process's settings, read once at start from the environment.
 public struct GatewaySettings: Sendable {
     public var host: String = "0.0.0.0"
@@ -49,6 +59,12 @@ public struct GatewaySettings: Sendable {
     public var configPath: String?
     public var storage: StorageLocation = .sqlite(path: "brain-gateway.sqlite")
     public var redisURL: String?
+    /// How long a Redis call may take before the replica decides alone (`REDIS_TIMEOUT_MS`).
+    public var redisTimeoutMilliseconds: Int = 50
+    /// What a replica does with its rate limits while Redis is unreachable (`REDIS_FAILURE_MODE`).
+    public var redisFailureMode: SharedStateFailureMode = .local
+    /// Replicas assumed when Redis never told how many are live (`BRAIN_GATEWAY_REPLICAS`).
+    public var replicas: Int = 1
     public var healthCheckIntervalSeconds: Int = 30
     public var serviceRegistryEnabled: Bool = true
     public var autoDiscovery: Bool = true

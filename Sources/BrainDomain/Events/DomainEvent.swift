@@ -25,6 +25,11 @@ public enum DomainEvent: Hashable, Sendable {
     case integrationDeactivated(integration: ServiceName, tenant: TenantID?)
     /// The provider refused to refresh an OAuth token: an administrator must store new credentials.
     case integrationNeedsReauth(integration: ServiceName, tenant: TenantID?)
+    /// This replica lost the shared state (Redis down or slower than its timeout) and now
+    /// limits requests by itself (`mode`: local, open or closed).
+    case sharedStateDegraded(replica: String, mode: String, reason: String)
+    /// This replica uses the shared state again.
+    case sharedStateRestored(replica: String)
 
     /// The event's type name in the events API.
     public var typeName: String {
@@ -45,6 +50,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .integrationActivated: "IntegrationActivated"
         case .integrationDeactivated: "IntegrationDeactivated"
         case .integrationNeedsReauth: "IntegrationNeedsReauth"
+        case .sharedStateDegraded: "SharedStateDegraded"
+        case .sharedStateRestored: "SharedStateRestored"
         }
     }
 
@@ -53,6 +60,7 @@ public enum DomainEvent: Hashable, Sendable {
     public var service: ServiceName {
         switch self {
         case .integrationActivated(let i, _), .integrationDeactivated(let i, _), .integrationNeedsReauth(let i, _): i
+        case .sharedStateDegraded, .sharedStateRestored: .sharedState
         case .workflowRunStarted(let w, _, _), .workflowRunSucceeded(let w, _, _, _), .workflowRunFailed(let w, _, _, _, _),
              .workflowRegistered(let w, _), .workflowUpdated(let w, _), .workflowRemoved(let w, _): w
         case .serviceRegistered(let s, _), .routeRegistered(let s, _, _, _), .serviceHealthChanged(let s, _, _, _),
@@ -63,6 +71,7 @@ public enum DomainEvent: Hashable, Sendable {
     public var tenant: TenantID? {
         switch self {
         case .integrationActivated(_, let t), .integrationDeactivated(_, let t), .integrationNeedsReauth(_, let t): t
+        case .sharedStateDegraded, .sharedStateRestored: nil
         case .workflowRunStarted(_, let t, _), .workflowRunSucceeded(_, let t, _, _), .workflowRunFailed(_, let t, _, _, _),
              .workflowRegistered(_, let t), .workflowUpdated(_, let t), .workflowRemoved(_, let t): t
         case .serviceRegistered(_, let t), .routeRegistered(_, let t, _, _), .serviceHealthChanged(_, let t, _, _),

@@ -32,6 +32,13 @@ public struct SlidingWindowRateLimit: Sendable, Equatable {
         public let resetSeconds: Double
         /// When refused: seconds until a request would be allowed (`Retry-After`).
         public let retryAfterSeconds: Double
+
+        public init(allowed: Bool, remaining: Int, resetSeconds: Double, retryAfterSeconds: Double) {
+            self.allowed = allowed
+            self.remaining = remaining
+            self.resetSeconds = resetSeconds
+            self.retryAfterSeconds = retryAfterSeconds
+        }
     }
 
     /// Counts one request at `now` if the limit allows it.

@@ -45,6 +45,8 @@ public struct ServiceName: Hashable, Sendable, CustomStringConvertible, Comparab
 
     /// The service that runs AI agents unless the configuration names another.
     public static let aiAgents = ServiceName(trusted: "ai-agents")
+    /// What the shared-state events are about: the replicas' Redis.
+    public static let sharedState = ServiceName(trusted: "redis")
 
     public var description: String { value }
     public static func < (lhs: ServiceName, rhs: ServiceName) -> Bool { lhs.value < rhs.value }

@@ -34,6 +34,14 @@ public struct EnvironmentSettingsReader: Sendable {
             }
             s.redisURL = redis
         }
+        s.redisTimeoutMilliseconds = try integer("REDIS_TIMEOUT_MS", default: s.redisTimeoutMilliseconds, range: 1...60_000)
+        if let mode = value("REDIS_FAILURE_MODE") {
+            guard let parsed = SharedStateFailureMode(rawValue: mode.lowercased()) else {
+                throw ConfigurationError(field: "REDIS_FAILURE_MODE", reason: "'\(mode)' is not one of local, open, closed")
+            }
+            s.redisFailureMode = parsed
+        }
+        s.replicas = try integer("BRAIN_GATEWAY_REPLICAS", default: s.replicas, range: 1...10_000)
         s.healthCheckIntervalSeconds = try integer("HEALTH_CHECK_INTERVAL", default: s.healthCheckIntervalSeconds, range: 1...86_400)
         s.serviceRegistryEnabled = try boolean("SERVICE_REGISTRY_ENABLED", default: true)
         s.autoDiscovery = try boolean("AUTO_DISCOVERY", default: true)

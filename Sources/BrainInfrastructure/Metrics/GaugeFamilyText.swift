@@ -8,8 +8,9 @@ public struct GaugeFamilyText: Sendable {
     public private(set) var bytes: [UInt8] = []
     private let name: [UInt8]
 
-    public init(name: String, help: String) {
-        bytes.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) gauge\n".utf8)
+    /// - Parameter type: `gauge`, or `counter` for a total kept elsewhere.
+    public init(name: String, help: String, type: String = "gauge") {
+        bytes.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
         self.name = Array(name.utf8)
     }
 

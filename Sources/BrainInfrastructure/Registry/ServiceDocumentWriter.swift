@@ -85,6 +85,10 @@ public enum DomainEventEncoding {
         case .integrationActivated(let integration, _), .integrationDeactivated(let integration, _), .integrationNeedsReauth(let integration, _):
             data = ["integration": integration.value]
             if let tenant = event.tenant { data["tenant_id"] = tenant.value }
+        case .sharedStateDegraded(let replica, let mode, let reason):
+            data = ["replica": replica, "mode": mode, "reason": reason]
+        case .sharedStateRestored(let replica):
+            data = ["replica": replica]
         case .workflowRunStarted(let workflow, _, let run):
             data = workflowData(workflow, event.tenant, run)
         case .workflowRunSucceeded(let workflow, _, let run, let milliseconds):

@@ -1,0 +1,212 @@
+import Foundation
+import NIOCore
+import Testing
+
+/// Three gateway processes on one real Redis: a limit means the same with three replicas as
+/// with one, and losing Redis — stopped, or frozen so that calls hang — never costs a 5xx.
+@Suite(.enabled(if: RedisTestServer.available, "needs redis-server (scripts/test installs it)"), .serialized)
+struct SharedRateLimitTests {
+    static let limit = 100
+
+    static func yaml(backend: String) -> String {
+        "services:\n  - {name: svc, url: \(backend), base_path: /base, rate_limit: {requests: \(limit), window_seconds: 60}}\n"
+    }
+
+    static func replicas(redis: RedisTestServer, backend: String, extra: [String: String] = [:]) async throws -> [GatewayProcess] {
+        var environment = ["REDIS_URL": redis.url, "REDIS_TIMEOUT_MS": "100"]
+        for (k, v) in extra { environment[k] = v }
+        var gateways: [GatewayProcess] = []
+        for _ in 0..<3 { gateways.append(try await GatewayProcess(yaml: yaml(backend: backend), environment: environment)) }
+        // Each replica counts the others by their heartbeats (one a second).
+        let started = ContinuousClock.now
+        for gateway in gateways {
+            while try await metric(gateway, "brain_gateway_shared_state_replicas") != 3, ContinuousClock.now - started < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return gateways
+    }
+
+    static func get(_ gateway: GatewayProcess) async throws -> RawResponse {
+        try await gateway.send("GET /svc/item HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: .seconds(5))
+    }
+
+    static func metric(_ gateway: GatewayProcess, _ name: String) async throws -> Double? {
+        let text = try await gateway.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+
+    static func events(_ gateway: GatewayProcess, type: String) async throws -> Int {
+        let response = try await gateway.send("GET /api/brain/events?type=\(type) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", token: TestTokens.admin)
+        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        return (json?["events"] as? [Any])?.count ?? -1
+    }
+
+    @Test func threeReplicasTogetherAdmitTheLimitOnce() async throws {
+        let redis = try await RedisTestServer()
+        let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+        let gateways = try await Self.replicas(redis: redis, backend: backend.url)
+        try await withTeardown {
+            var admitted = 0
+            var refused = 0
+            var lastRemaining: [Int] = []
+            for i in 0..<300 {
+                let response = try await Self.get(gateways[i % 3])
+                switch response.status {
+                case 200:
+                    admitted += 1
+                    lastRemaining.append(Int(response.header("RateLimit-Remaining") ?? "") ?? -1)
+                case 429:
+                    refused += 1
+                    #expect(response.header("RateLimit-Remaining") == "0")
+                    #expect(response.header("Retry-After") != nil)
+                default: Issue.record("status \(response.status)")
+                }
+            }
+            #expect((95...105).contains(admitted), "admitted \(admitted) of 300 with a limit of 100 over three replicas")
+            #expect(admitted + refused == 300)
+            // Remaining counts down across the replicas, as on one.
+            #expect(lastRemaining.prefix(5) == [99, 98, 97, 96, 95])
+            #expect(try await Self.metric(gateways[0], "brain_gateway_shared_state_up") == 1)
+            #expect(try await Self.metric(gateways[0], "brain_gateway_shared_state_replicas") == 3)
+        } teardown: {
+            for g in gateways { await g.stop() }
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
+
+    @Test func sixtyFourConcurrentClientsStillAdmitTheLimitOnce() async throws {
+        let redis = try await RedisTestServer()
+        let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+        let gateways = try await Self.replicas(redis: redis, backend: backend.url)
+        try await withTeardown {
+            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for client in 0..<64 {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        for i in 0..<5 where client * 5 + i < 300 {
+                            statuses.append(try await Self.get(gateways[(client + i) % 3]).status)
+                        }
+                        return statuses
+                    }
+                }
+                var all: [Int] = []
+                for try await s in group { all += s }
+                return all
+            }
+            let admitted = statuses.filter { $0 == 200 }.count
+            let unexpected = statuses.filter { $0 != 200 && $0 != 429 }
+            #expect(unexpected.isEmpty, "statuses other than 200 and 429: \(unexpected)")
+            #expect((95...105).contains(admitted), "admitted \(admitted) of \(statuses.count)")
+        } teardown: {
+            for g in gateways { await g.stop() }
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
+
+    /// Redis stopped mid-run, then frozen (SIGSTOP: connections stay open, nothing answers):
+    /// no 5xx, each replica admits its share (⌈100 ÷ 3⌉ = 34), ready stays 200 and says so,
+    /// the metric and the event appear; Redis back → shared counting again within 5 s.
+    @Test(arguments: [false, true])
+    func losingRedisDegradesToEachReplicasShare(frozen: Bool) async throws {
+        let redis = try await RedisTestServer()
+        let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+        let gateways = try await Self.replicas(redis: redis, backend: backend.url)
+        try await withTeardown {
+            // Shared: 30 requests use 30 of the 100.
+            for i in 0..<30 { #expect(try await Self.get(gateways[i % 3]).status == 200) }
+            if frozen { redis.freeze() } else { await redis.stop() }
+            var perReplica = [0, 0, 0]
+            for i in 0..<240 {
+                let response = try await Self.get(gateways[i % 3])
+                #expect(response.status == 200 || response.status == 429, "status \(response.status) with Redis \(frozen ? "frozen" : "stopped")")
+                if response.status == 200 { perReplica[i % 3] += 1 }
+            }
+            // A replica's first request may still have been decided in Redis before it noticed.
+            for admitted in perReplica { #expect((30...35).contains(admitted), "admitted \(perReplica) per replica") }
+            for gateway in gateways {
+                #expect(try await Self.metric(gateway, "brain_gateway_shared_state_up") == 0)
+                let ready = try await gateway.send("GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                #expect(ready.status == 200)
+                #expect(ready.text.contains(#""redis":"degraded""#))
+                #expect(try await Self.events(gateway, type: "SharedStateDegraded") == 1)
+            }
+            if frozen { redis.thaw() } else { try await redis.start() }
+            let back = ContinuousClock.now
+            for gateway in gateways {
+                while try await Self.metric(gateway, "brain_gateway_shared_state_up") != 1 {
+                    #expect(ContinuousClock.now - back < .seconds(5), "not shared again within 5 s")
+                    if ContinuousClock.now - back > .seconds(6) { return }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(try await Self.events(gateway, type: "SharedStateRestored") == 1)
+            }
+            // Shared again: a restarted Redis lost the counts, a thawed one kept them (30 used).
+            var admitted = 0
+            for i in 0..<150 where try await Self.get(gateways[i % 3]).status == 200 { admitted += 1 }
+            #expect((frozen ? 65...75 : 95...105).contains(admitted), "admitted \(admitted) once Redis was back")
+        } teardown: {
+            redis.thaw()
+            for g in gateways { await g.stop() }
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
+
+    @Test func closedModeRefusesAndOpenModeAdmitsWithoutRedis() async throws {
+        for (mode, expected) in [("closed", 429), ("open", 200)] {
+            let redis = try await RedisTestServer()
+            let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+            let gateway = try await GatewayProcess(
+                yaml: Self.yaml(backend: backend.url), environment: ["REDIS_URL": redis.url, "REDIS_FAILURE_MODE": mode, "REDIS_TIMEOUT_MS": "100"])
+            try await withTeardown {
+                #expect(try await Self.get(gateway).status == 200)
+                await redis.stop()
+                _ = try await Self.get(gateway)
+                for _ in 0..<150 { #expect(try await Self.get(gateway).status == expected, "mode \(mode)") }
+            } teardown: {
+                await gateway.stop()
+                await redis.stop()
+                await backend.shutdown()
+            }
+        }
+    }
+
+    @Test func aPasswordAndDatabaseAreUsedAndAWrongPasswordDegrades() async throws {
+        let redis = try await RedisTestServer(password: "s3cret-pass")
+        let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+        let good = try await GatewayProcess(yaml: Self.yaml(backend: backend.url), environment: ["REDIS_URL": redis.url + "/3"])
+        let bad = try await GatewayProcess(
+            yaml: Self.yaml(backend: backend.url), environment: ["REDIS_URL": "redis://:wrong@127.0.0.1:\(redis.port)", "LOG_LEVEL": "trace"])
+        try await withTeardown { () async throws in
+            #expect(try await Self.get(good).status == 200)
+            #expect(try await Self.metric(good, "brain_gateway_shared_state_up") == 1)
+            #expect(try await Self.get(bad).status == 200)
+            #expect(try await Self.metric(bad, "brain_gateway_shared_state_up") == 0)
+            // The password never appears in what the gateway prints.
+            #expect(!bad.allErrorOutput().contains("wrong@") && !good.allErrorOutput().contains("s3cret-pass"))
+            #expect(!bad.standardOutput().contains("wrong@"))
+        } teardown: {
+            await good.stop()
+            await bad.stop()
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
+
+    @Test func aBadRedisSettingStopsTheStartNamingIt() async throws {
+        for (variable, value) in [("REDIS_URL", "redis://host:99999"), ("REDIS_FAILURE_MODE", "maybe"), ("REDIS_TIMEOUT_MS", "0")] {
+            let gateway = try await GatewayProcess(yaml: nil, environment: ["REDIS_URL": "redis://127.0.0.1:1", variable: value], waitUntilReady: false)
+            let status = await gateway.waitForExit(timeout: .seconds(20))
+            #expect(status != nil && status != 0)
+            let output = gateway.allErrorOutput()
+            #expect(output.contains(variable), "\(variable): \(output)")
+            await gateway.stop()
+        }
+    }
+}
