@@ -209,4 +209,51 @@ struct SharedRateLimitTests {
             await gateway.stop()
         }
     }
+
+    /// A response cached by replica A is a hit on replica B (with its age); a POST through B
+    /// makes A's next GET a miss.
+    @Test func replicasShareTheResponseCacheAndItsInvalidation() async throws {
+        let redis = try await RedisTestServer()
+        let backend = try await ScriptedBackend { request in
+            var reply = ScriptedBackend.Reply.json(#"{"version":"\#(request.method)"}"#)
+            if request.method == "GET" { reply.headers = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")] }
+            return reply
+        }
+        let yaml = "services:\n  - {name: svc, url: \(backend.url), base_path: /base, rate_limit: {requests: 100000, window_seconds: 60}}\n"
+        let environment = ["REDIS_URL": redis.url]
+        let a = try await GatewayProcess(yaml: yaml, environment: environment)
+        let b = try await GatewayProcess(yaml: yaml, environment: environment)
+        try await withTeardown {
+            func get(_ gateway: GatewayProcess, language: String = "en") async throws -> RawResponse {
+                try await gateway.send("GET /svc/doc?x=1 HTTP/1.1\r\nHost: x\r\nAccept-Language: \(language)\r\nConnection: close\r\n\r\n")
+            }
+            #expect(try await get(a).header("X-Cache") == "MISS")
+            #expect(try await get(a).header("X-Cache") == "HIT")
+            let onB = try await get(b)
+            #expect(onB.header("X-Cache") == "HIT", "stored by A, served by B")
+            #expect(onB.text == #"{"version":"GET"}"#)
+            #expect(onB.header("Age") != nil)
+            // Another variant (Vary: Accept-Language) is not the stored one.
+            #expect(try await get(b, language: "de").header("X-Cache") == "MISS")
+            #expect(backend.requests.filter { $0.method == "GET" }.count == 2)
+            // Tenants never share entries.
+            let otherTenant = try await b.send("GET /svc/doc?x=1 HTTP/1.1\r\nHost: x\r\nAccept-Language: en\r\nConnection: close\r\n\r\n", token: TestTokens.make(sub: "user-b", tenant: TestTokens.tenantB))
+            #expect(otherTenant.header("X-Cache") == "MISS")
+            // An unsafe method through B: A drops its copy (published) and Redis's.
+            #expect(try await b.send("POST /svc/doc?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").status == 200)
+            let started = ContinuousClock.now
+            var afterPost = try await get(a)
+            while afterPost.header("X-Cache") == "HIT", ContinuousClock.now - started < .seconds(2) {
+                try await Task.sleep(for: .milliseconds(50))
+                afterPost = try await get(a)
+            }
+            #expect(afterPost.header("X-Cache") == "MISS", "A still served its copy after B's POST")
+            #expect(ContinuousClock.now - started < .seconds(1))
+        } teardown: {
+            await a.stop()
+            await b.stop()
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
 }

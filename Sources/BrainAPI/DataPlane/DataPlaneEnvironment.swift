@@ -28,12 +28,12 @@ public struct DataPlaneEnvironment: Sendable {
         registry: ServiceRegistry, health: HealthBoard, pools: UpstreamPools, limits: RequestLimits,
         authentication: Authentication, proofOfOrigin: ProofOfOriginCaches, rateLimiting: RateLimiting, cache: ResponseCache,
         traffic: TrafficStates, counters: TrafficCounters, metrics: GatewayMetrics, tracing: RequestTracing = .off, logger: Logger,
-        drainTime: TimeAmount
+        drainTime: TimeAmount, sharedCache: SharedResponseCache? = nil, sharedState: SharedState? = nil
     ) {
         self.tracing = tracing
         self.metrics = metrics
         self.rateLimiting = rateLimiting
-        self.caching = ResponseCaching(cache: cache)
+        self.caching = ResponseCaching(cache: cache, shared: sharedCache, sharedState: sharedState)
         self.traffic = traffic
         self.counters = counters
         self.proofOfOrigin = proofOfOrigin

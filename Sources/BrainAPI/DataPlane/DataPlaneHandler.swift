@@ -465,7 +465,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// The stages after the rate limit's verdict.
     private func admit(
         _ head: RequestHead, requestID: String, keepAlive: Bool, asksForUpgrade: Bool, resolved: RouteResolution.Resolved,
-        tenant: TenantID?, principal: Principal?, verdict: RateLimiting.Verdict, now: Double, context: ChannelHandlerContext
+        tenant: TenantID?, principal: Principal?, verdict: RateLimiting.Verdict, now: Double, context: ChannelHandlerContext,
+        sharedCacheAsked: Bool = false
     ) {
         let trace = pendingTrace
         let entry = resolved.entry
@@ -488,6 +489,16 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let serviceTraffic = loopTraffic.traffic(for: resolved.entry, in: directory)
         // Cache lookup.
         let lookup = environment.caching.lookup(head, service: entry.service, tenant: tenant, now: now)
+        if !sharedCacheAsked, case .miss(let key) = lookup,
+            let fetched = environment.caching.fetchShared(key, request: head.headers, now: now, on: context.eventLoop)
+        {
+            // Another replica may have stored it: asked once, then the lookup runs again.
+            awaitStage({ done in fetched.assumeIsolated().whenComplete { _ in done(()) } }) { handler, _, context in
+                handler.admit(head, requestID: requestID, keepAlive: keepAlive, asksForUpgrade: asksForUpgrade, resolved: resolved,
+                              tenant: tenant, principal: principal, verdict: verdict, now: now, context: context, sharedCacheAsked: true)
+            }
+            return
+        }
         switch lookup {
         case .hit: serviceTraffic.metrics.cacheLookup(hit: true)
         case .miss, .revalidate: serviceTraffic.metrics.cacheLookup(hit: false)

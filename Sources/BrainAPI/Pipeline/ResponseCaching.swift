@@ -1,5 +1,6 @@
 import BrainDomain
 import BrainInfrastructure
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -9,6 +10,36 @@ import NIOHTTP1
 /// writes the HTTP fields around them.
 struct ResponseCaching: Sendable {
     let cache: ResponseCache
+    /// Redis, the second level shared by replicas (`REDIS_URL`); asked only while it is up.
+    let shared: SharedResponseCache?
+    let sharedState: SharedState?
+
+    init(cache: ResponseCache, shared: SharedResponseCache? = nil, sharedState: SharedState? = nil) {
+        self.cache = cache
+        self.shared = shared
+        self.sharedState = sharedState
+    }
+
+    /// The shared level to ask after an in-process miss, when there is one and Redis is up.
+    var sharedLevel: SharedResponseCache? {
+        guard let shared, sharedState?.isUp ?? true else { return nil }
+        return shared
+    }
+
+    /// Second-level lookup after an in-process miss: a response another replica stored is
+    /// kept in-process too, and the lookup runs again.
+    func fetchShared(
+        _ key: ResponseCache.Key, request: some RequestFieldValues, now: Double, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void>? {
+        guard let shared = sharedLevel else { return nil }
+        let cache = self.cache
+        return shared.fetch(key, request: request, monotonicNow: now, wallNow: Self.wallClock(), on: eventLoop).map { stored in
+            if let stored { cache.store(key, stored, request: request) }
+        }
+    }
+
+    /// Shared entries carry wall-clock time: each process's monotonic clock starts elsewhere.
+    static func wallClock() -> Double { Date().timeIntervalSince1970 }
 
     /// A storable response being copied as it streams to the client.
     struct Fill {
@@ -48,6 +79,7 @@ struct ResponseCaching: Sendable {
             status: fill.head.status, headers: fill.head.headers, body: body, storedAt: now, lifetime: fill.lifetime,
             varyNames: varyNames, varyValues: varyNames.map { ResponseCache.StoredResponse.joined(request, $0) })
         cache.store(fill.key, stored, request: request)
+        if let shared = sharedLevel { shared.store(fill.key, stored, monotonicNow: now, wallNow: Self.wallClock()) }
     }
 
     /// Revalidation: the upstream's 304 confirmed `stored`, which is fresh again.
@@ -57,9 +89,14 @@ struct ResponseCaching: Sendable {
 
     /// Invalidation: an unsafe method changes the resource, so what was stored for it is stale.
     func invalidate(after method: HTTPMethod, target: String, service: ServiceName, tenant: TenantID?) {
-        guard method != .GET, method != .HEAD, method != .OPTIONS, cache.count > 0 else { return }
-        cache.invalidate(.init(tenant: tenant, service: service, method: "GET", target: target))
-        cache.invalidate(.init(tenant: tenant, service: service, method: "HEAD", target: target))
+        guard method != .GET, method != .HEAD, method != .OPTIONS else { return }
+        let keys: [ResponseCache.Key] = [
+            .init(tenant: tenant, service: service, method: "GET", target: target), .init(tenant: tenant, service: service, method: "HEAD", target: target),
+        ]
+        if cache.count > 0 { for key in keys { cache.invalidate(key) } }
+        // Other replicas may hold it even when this one does not. (While Redis is down, their
+        // copies expire by their own lifetimes.)
+        sharedLevel?.invalidate(keys)
     }
 
     enum Lookup {

@@ -40,6 +40,8 @@ public final class BrainGateway: Sendable {
     public let rateLimits: InProcessRateLimitStore
     /// Redis, when `REDIS_URL` is set: rate limits shared by the replicas.
     public let sharedState: SharedState?
+    /// The response cache's second level in Redis, with `sharedState`.
+    private let sharedCache: SharedResponseCache?
     public let responseCache: ResponseCache
     private let traffic: TrafficStates
     /// Prometheus metrics (`/metrics`).
@@ -91,7 +93,10 @@ public final class BrainGateway: Sendable {
         } else {
             self.sharedState = nil
         }
-        self.responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
+        let responseCache = ResponseCache(capacityBytes: configuration.settings.responseCacheBytes)
+        self.responseCache = responseCache
+        let group = self.group
+        self.sharedCache = sharedState.map { SharedResponseCache(client: $0.client, local: responseCache, group: group, logger: logger) }
         let metrics = GatewayMetrics()
         self.metrics = metrics
         self.traffic = TrafficStates(loops: Array(group.makeIterator()), breakerBoard: breakers, metrics: metrics)
@@ -131,7 +136,8 @@ public final class BrainGateway: Sendable {
             rateLimiting: RateLimiting(store: rateLimits, tenantLimits: configuration.tenantRateLimits, shared: sharedState),
             cache: responseCache, traffic: traffic, counters: counters, metrics: metrics,
             tracing: RequestTracing(tracer: tracingBackend?.tracer),
-            logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)))
+            logger: logger, drainTime: .seconds(Int64(settings.shutdownDrainSeconds)),
+            sharedCache: sharedCache, sharedState: sharedState)
         // Storage: open (migrating), apply the YAML, load the registry — all before serving.
         let store: StoreConnection
         do {
@@ -270,6 +276,7 @@ public final class BrainGateway: Sendable {
             await sharedState.heartbeat()
             services.append(.init(service: sharedState))
         }
+        if let sharedCache { services.append(.init(service: sharedCache)) }
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
             await jwks.refresh()
