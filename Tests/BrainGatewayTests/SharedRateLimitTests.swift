@@ -201,7 +201,9 @@ struct SharedRateLimitTests {
 
     @Test func aBadRedisSettingStopsTheStartNamingIt() async throws {
         for (variable, value) in [("REDIS_URL", "redis://host:99999"), ("REDIS_FAILURE_MODE", "maybe"), ("REDIS_TIMEOUT_MS", "0")] {
-            let gateway = try await GatewayProcess(yaml: nil, environment: ["REDIS_URL": "redis://127.0.0.1:1", variable: value], waitUntilReady: false)
+            var environment = ["REDIS_URL": "redis://127.0.0.1:1"]
+            environment[variable] = value
+            let gateway = try await GatewayProcess(yaml: nil, environment: environment, waitUntilReady: false)
             let status = await gateway.waitForExit(timeout: .seconds(20))
             #expect(status != nil && status != 0)
             let output = gateway.allErrorOutput()
@@ -216,7 +218,7 @@ struct SharedRateLimitTests {
         let redis = try await RedisTestServer()
         let backend = try await ScriptedBackend { request in
             var reply = ScriptedBackend.Reply.json(#"{"version":"\#(request.method)"}"#)
-            if request.method == "GET" { reply.headers = [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")] }
+            if request.method == "GET" { reply.headers = [("Cache-Control", request.uri.contains("private") ? "no-store" : "max-age=60"), ("Vary", "Accept-Language")] }
             return reply
         }
         let yaml = "services:\n  - {name: svc, url: \(backend.url), base_path: /base, rate_limit: {requests: 100000, window_seconds: 60}}\n"
@@ -249,6 +251,13 @@ struct SharedRateLimitTests {
             }
             #expect(afterPost.header("X-Cache") == "MISS", "A still served its copy after B's POST")
             #expect(ContinuousClock.now - started < .seconds(1))
+            // A target whose answers may not be stored costs no cache round trip per request:
+            // 20 requests, 20 rate-limit calls, a heartbeat or two — not 40.
+            _ = try await a.send("GET /svc/private HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let before = try await Self.metric(a, "brain_gateway_redis_calls_total{result=\"ok\"}") ?? 0
+            for _ in 0..<20 { #expect(try await a.send("GET /svc/private HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").header("X-Cache") == "MISS") }
+            let calls = (try await Self.metric(a, "brain_gateway_redis_calls_total{result=\"ok\"}") ?? 0) - before
+            #expect(calls >= 20 && calls < 30, "\(calls) Redis calls for 20 uncacheable requests")
         } teardown: {
             await a.stop()
             await b.stop()

@@ -31,7 +31,7 @@ struct ResponseCaching: Sendable {
     func fetchShared(
         _ key: ResponseCache.Key, request: some RequestFieldValues, now: Double, on eventLoop: any EventLoop
     ) -> EventLoopFuture<Void>? {
-        guard let shared = sharedLevel else { return nil }
+        guard let shared = sharedLevel, shared.worthAsking(key, now: now) else { return nil }
         let cache = self.cache
         return shared.fetch(key, request: request, monotonicNow: now, wallNow: Self.wallClock(), on: eventLoop).map { stored in
             if let stored { cache.store(key, stored, request: request) }
@@ -65,7 +65,10 @@ struct ResponseCaching: Sendable {
     func startFill(
         key: ResponseCache.Key, upstream head: some ResponseHeadReading, policy: CachePolicy, clientHead: () -> HTTPResponseHead
     ) -> Fill? {
-        guard let lifetime = lifetime(of: head, policy: policy) else { return nil }
+        guard let lifetime = lifetime(of: head, policy: policy) else {
+            shared?.rememberUncacheable(key, now: DataPlaneHandler.policyNow())
+            return nil
+        }
         let stored = HTTPResponseHead(version: .http1_1, status: head.status, headers: Self.storableHeaders(clientHead()))
         return Fill(key: key, head: stored, lifetime: lifetime, maxBytes: policy.maxBodyBytes)
     }

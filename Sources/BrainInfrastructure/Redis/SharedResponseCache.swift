@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The response cache's second level, in Redis: what one replica stored, the others serve.
 ///
@@ -24,6 +25,12 @@ public final class SharedResponseCache: Service, Sendable {
     /// Entries stay in Redis this long past their freshness, so replicas can still revalidate them.
     static let revalidationGraceSeconds = 300.0
     static let channel = "brain:cache:invalidate"
+    /// Targets whose last response could not be stored, and until when (monotonic seconds):
+    /// their misses do not ask Redis (an API answering `no-store` would otherwise cost a round
+    /// trip per request for nothing). Bounded; forgotten whole when full.
+    private let uncacheable = Mutex<[ResponseCache.Key: Double]>([:])
+    static let uncacheableSeconds = 10.0
+    static let uncacheableCapacity = 10_000
 
     public init(client: RedisClient, local: ResponseCache, group: any EventLoopGroup, logger: Logger) {
         self.client = client
@@ -31,6 +38,24 @@ public final class SharedResponseCache: Service, Sendable {
         self.local = local
         self.group = group
         self.logger = logger
+    }
+
+    /// The upstream's answer for `key` could not be stored: skip Redis for it a while.
+    public func rememberUncacheable(_ key: ResponseCache.Key, now: Double) {
+        uncacheable.withLock { entries in
+            if entries.count >= Self.uncacheableCapacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = now + Self.uncacheableSeconds
+        }
+    }
+
+    /// Whether a miss for `key` is worth a Redis round trip.
+    public func worthAsking(_ key: ResponseCache.Key, now: Double) -> Bool {
+        uncacheable.withLock { entries in
+            guard let until = entries[key] else { return true }
+            if until > now { return false }
+            entries[key] = nil
+            return true
+        }
     }
 
     static func redisKey(_ key: ResponseCache.Key) -> String {
