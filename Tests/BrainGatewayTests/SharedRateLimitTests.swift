@@ -265,4 +265,28 @@ struct SharedRateLimitTests {
             await backend.shutdown()
         }
     }
+
+    /// `rediss://`: verified against the system's roots plus `REDIS_CA_FILE`; an untrusted
+    /// certificate is a Redis that cannot be used (degraded), never a failed request.
+    @Test func tlsToRedisIsVerified() async throws {
+        let files = try await HTTPSUpstreamTests.makeCertificate()
+        let redis = try await RedisTestServer(tls: files)
+        let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+        let trusted = try await GatewayProcess(yaml: Self.yaml(backend: backend.url), environment: ["REDIS_URL": redis.url, "REDIS_CA_FILE": files.cert])
+        let untrusted = try await GatewayProcess(yaml: Self.yaml(backend: backend.url), environment: ["REDIS_URL": redis.url])
+        try await withTeardown {
+            let first = try await Self.get(trusted)
+            #expect(first.status == 200)
+            #expect(first.header("RateLimit-Remaining") == "99")
+            #expect(try await Self.get(trusted).header("RateLimit-Remaining") == "98")
+            #expect(try await Self.metric(trusted, "brain_gateway_shared_state_up") == 1)
+            #expect(try await Self.get(untrusted).status == 200)
+            #expect(try await Self.metric(untrusted, "brain_gateway_shared_state_up") == 0)
+        } teardown: {
+            await trusted.stop()
+            await untrusted.stop()
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
 }

@@ -81,9 +81,10 @@ public final class BrainGateway: Sendable {
             probeIntervalSeconds: Double(configuration.settings.healthCheckIntervalSeconds), now: now)
         self.rateLimits = InProcessRateLimitStore()
         if let url = configuration.settings.redisURL {
-            let redis: RedisConfiguration
+            var redis: RedisConfiguration
             do {
                 redis = try RedisConfiguration(url: url, timeout: Double(configuration.settings.redisTimeoutMilliseconds) / 1000)
+                redis.caFile = configuration.settings.redisCAFile
             } catch {
                 throw ConfigurationError(field: "REDIS_URL", reason: error.description)
             }

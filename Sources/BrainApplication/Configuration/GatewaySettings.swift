@@ -61,6 +61,8 @@ public struct GatewaySettings: Sendable {
     public var redisURL: String?
     /// How long a Redis call may take before the replica decides alone (`REDIS_TIMEOUT_MS`).
     public var redisTimeoutMilliseconds: Int = 50
+    /// PEM CA certificates trusted for `rediss://`, on top of the system's (`REDIS_CA_FILE`).
+    public var redisCAFile: String?
     /// What a replica does with its rate limits while Redis is unreachable (`REDIS_FAILURE_MODE`).
     public var redisFailureMode: SharedStateFailureMode = .local
     /// Replicas assumed when Redis never told how many are live (`BRAIN_GATEWAY_REPLICAS`).

@@ -34,6 +34,12 @@ public struct EnvironmentSettingsReader: Sendable {
             }
             s.redisURL = redis
         }
+        if let file = value("REDIS_CA_FILE") {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ConfigurationError(field: "REDIS_CA_FILE", reason: "cannot read \(file)")
+            }
+            s.redisCAFile = file
+        }
         s.redisTimeoutMilliseconds = try integer("REDIS_TIMEOUT_MS", default: s.redisTimeoutMilliseconds, range: 1...60_000)
         if let mode = value("REDIS_FAILURE_MODE") {
             guard let parsed = SharedStateFailureMode(rawValue: mode.lowercased()) else {

@@ -8,11 +8,16 @@ public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let connections: [ObjectIdentifier: RedisConnection]
     private let anyLoop: any EventLoop
+    /// For `rediss://`: the system's trust roots plus `configuration.caFile`.
+    let tlsContext: NIOSSLContext?
 
     /// - Parameter observer: told after every call whether Redis answered it in time.
     public init(configuration: RedisConfiguration, group: any EventLoopGroup, observer: @escaping @Sendable (_ answered: Bool) -> Void = { _ in }) throws {
         self.configuration = configuration
-        let tlsContext = configuration.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.caFile { tls.additionalTrustRoots = [.file(caFile)] }
+        let tlsContext = configuration.tls ? try NIOSSLContext(configuration: tls) : nil
+        self.tlsContext = tlsContext
         var connections: [ObjectIdentifier: RedisConnection] = [:]
         for loop in group.makeIterator() {
             connections[ObjectIdentifier(loop)] = RedisConnection(eventLoop: loop, configuration: configuration, tlsContext: tlsContext, observer: observer)

@@ -11,6 +11,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var database: Int
     /// Per call: past it the caller decides without Redis (degraded mode).
     public var timeout: TimeInterval
+    /// PEM CA certificates trusted for `rediss://` on top of the system's (`REDIS_CA_FILE`).
+    public var caFile: String?
 
     public enum Invalid: Error, Equatable, CustomStringConvertible {
         case url(String)
