@@ -92,7 +92,20 @@ final class StepExchange: UpstreamResponseReceiver {
             return refuse(error)
         }
         let now = DataPlaneHandler.policyNow()
-        let verdict = environment.rateLimiting.check(service: resolved.entry.service, tenant: request.tenant, now: now)
+        switch environment.rateLimiting.check(service: resolved.entry.service, tenant: request.tenant, now: now, on: loop) {
+        case .decided(let verdict):
+            admitted(verdict, resolved: resolved, now: now)
+        case .pending(let decision):
+            // Shared limits: a step counts against the same limit as the proxied requests.
+            decision.assumeIsolated().whenComplete { result in
+                guard case .success(let verdict) = result else { return self.refuse(.rateLimited, retryAfter: 1) }
+                self.admitted(verdict, resolved: resolved, now: now)
+            }
+        }
+    }
+
+    private func admitted(_ verdict: RateLimiting.Verdict, resolved: RouteResolution.Resolved, now: Double) {
+        let directory = environment.registry.directory
         guard verdict.allowed else {
             environment.counters.requestRateLimited()
             return refuse(.rateLimited, retryAfter: Double(verdict.retryAfterSeconds))

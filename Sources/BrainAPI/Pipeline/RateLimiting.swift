@@ -78,15 +78,6 @@ public struct RateLimiting: Sendable {
         return .pending(future)
     }
 
-    /// Counts one request without waiting: in-process, or by the failure mode when replicas
-    /// share limits (the control plane's rare limited calls).
-    public func check(service: ServiceRoute, tenant: TenantID?, now: Double) -> Verdict {
-        let policy = tenantLimits.policy(for: service, tenant: tenant)
-        let key = RateLimitKey(tenant: tenant, service: service.name)
-        guard let shared else { return Self.verdict(store.attempt(key, policy: policy, now: now), policy: policy) }
-        return Self.withoutSharedState(key, policy: policy, now: now, shared: shared, degraded: degraded)
-    }
-
     /// `REDIS_FAILURE_MODE`: `local` counts this replica's share of the limit (rounded up, so
     /// N replicas together admit at most about the limit plus N − 1), `open` admits, `closed`
     /// refuses (429, never a 5xx).
