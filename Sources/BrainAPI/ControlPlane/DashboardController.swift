@@ -268,7 +268,7 @@ async function followEvents() {
   const handle = (message) => addEvent(JSON.parse(message.data));
   for (const type of ["ServiceRegistered", "ServiceUpdated", "ServiceRemoved", "RouteRegistered", "ServiceHealthChanged", "CircuitOpened", "CircuitClosed",
       "WorkflowRegistered", "WorkflowUpdated", "WorkflowRemoved", "WorkflowRunStarted", "WorkflowRunSucceeded", "WorkflowRunFailed",
-      "IntegrationActivated", "IntegrationDeactivated", "IntegrationNeedsReauth"]) {
+      "IntegrationActivated", "IntegrationDeactivated", "IntegrationNeedsReauth", "SharedStateDegraded", "SharedStateRestored"]) {
     state.source.addEventListener(type, handle);
   }
 }
