@@ -289,4 +289,32 @@ struct SharedRateLimitTests {
             await backend.shutdown()
         }
     }
+
+    /// A workflow's step calls count against the same shared limit as proxied requests.
+    @Test func workflowStepsCountAgainstTheSharedLimit() async throws {
+        let redis = try await RedisTestServer()
+        let backend = try await ScriptedBackend { _ in .json(#"{"ok":true}"#) }
+        let yaml = Self.yaml(backend: backend.url) + """
+            workflows:
+              - name: fetch
+                steps:
+                  - {id: item, call: {service: svc, method: GET, path: /item}}
+                response: {status: 200, body: {ok: "{{ steps.item.body.ok }}"}}
+
+            """
+        let a = try await GatewayProcess(yaml: yaml, environment: ["REDIS_URL": redis.url])
+        let b = try await GatewayProcess(yaml: yaml, environment: ["REDIS_URL": redis.url])
+        try await withTeardown {
+            for _ in 0..<3 {
+                let run = try await b.send("POST /api/brain/workflows/fetch/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                #expect(run.status == 200, "\(run.text)")
+            }
+            #expect(try await Self.get(a).header("RateLimit-Remaining") == "96", "three steps through B and this request through A")
+        } teardown: {
+            await a.stop()
+            await b.stop()
+            await redis.stop()
+            await backend.shutdown()
+        }
+    }
 }

@@ -275,9 +275,11 @@ public final class BrainGateway: Sendable {
         if let sharedState {
             // The first heartbeat before traffic: the replica count and Redis's state are known.
             await sharedState.heartbeat()
-            services.append(.init(service: sharedState))
+            // First in the list, so they stop after the server: draining requests still share
+            // their limits and cache.
+            services.insert(.init(service: sharedState), at: 0)
+            if let sharedCache { services.insert(.init(service: sharedCache), at: 0) }
         }
-        if let sharedCache { services.append(.init(service: sharedCache)) }
         if let jwks {
             // Keys before traffic: a first fetch (failure is logged; the refresher keeps trying).
             await jwks.refresh()
