@@ -372,7 +372,7 @@ public final class BrainGateway: Sendable {
         proxySettings.rateLimit = RateLimitPolicy(requests: settings.integrationRequestsPerMinute, windowSeconds: 60)
         let proxy = IntegrationProxy(
             connections: connections, provider: provider, tokens: tokens, settings: proxySettings, metrics: metrics, now: wallClock,
-            monotonic: Self.policyClock, logger: logger, tracer: tracer)
+            monotonic: Self.policyClock, logger: logger, tracer: tracer, refreshLock: sharedState.map { RedisRefreshLock(client: $0.client) })
         return (connections, proxy, vault, client)
     }
 

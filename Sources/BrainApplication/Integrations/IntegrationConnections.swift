@@ -93,11 +93,13 @@ public final class IntegrationConnections: Sendable {
     }
 
     /// The stored connection, or nil when the tenant has none.
-    public func connection(of name: String, tenant: TenantID) async throws(Failure) -> IntegrationConnection? {
+    /// - Parameter fresh: read past the store's cache (another replica may have just refreshed a token).
+    public func connection(of name: String, tenant: TenantID, fresh: Bool = false) async throws(Failure) -> IntegrationConnection? {
         // Without a store nothing can have been activated.
         guard let store = secrets else { return nil }
         do {
-            return try await store.read(tenant: tenant, integration: name).map(IntegrationConnection.init(stored:))
+            let stored = fresh ? try await store.readFresh(tenant: tenant, integration: name) : try await store.read(tenant: tenant, integration: name)
+            return stored.map(IntegrationConnection.init(stored:))
         } catch {
             throw .secretsUnavailable(reason: error.description)
         }

@@ -8,6 +8,15 @@ public protocol SecretStore: Sendable {
     func write(_ credentials: Credentials, tenant: TenantID, integration: String) async throws(SecretStoreError)
     /// Erases them (nothing stored is not an error).
     func erase(tenant: TenantID, integration: String) async throws(SecretStoreError)
+    /// The stored credentials as the store holds them now, past any cache (another replica
+    /// may have just replaced them).
+    func readFresh(tenant: TenantID, integration: String) async throws(SecretStoreError) -> Credentials?
+}
+
+extension SecretStore {
+    public func readFresh(tenant: TenantID, integration: String) async throws(SecretStoreError) -> Credentials? {
+        try await read(tenant: tenant, integration: integration)
+    }
 }
 
 /// Why credentials could not be read or kept. Never carries a credential value.

@@ -53,6 +53,11 @@ public final class CachedSecretStore: SecretStore {
     /// Whether the store's last read failed (cached values may be serving stale).
     public var isServingStale: Bool { state.withLock { $0.failedAt != nil } }
 
+    public func readFresh(tenant: TenantID, integration: String) async throws(SecretStoreError) -> Credentials? {
+        _ = state.withLock { $0.entries.removeValue(forKey: Key(tenant: tenant, integration: integration)) }
+        return try await read(tenant: tenant, integration: integration)
+    }
+
     public func read(tenant: TenantID, integration: String) async throws(SecretStoreError) -> Credentials? {
         let key = Key(tenant: tenant, integration: integration)
         let now = now()

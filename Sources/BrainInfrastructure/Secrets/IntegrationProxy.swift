@@ -48,6 +48,8 @@ public final class IntegrationProxy: Sendable {
     let connections: IntegrationConnections
     private let provider: ProviderClient
     private let tokens: OAuthTokens
+    /// Across replicas (Redis): one OAuth refresh per (tenant, integration) at a time.
+    private let refreshLock: (any RefreshLock)?
     private let limits: InProcessRateLimitStore
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
     private let settings: Settings
@@ -64,8 +66,9 @@ public final class IntegrationProxy: Sendable {
     public init(
         connections: IntegrationConnections, provider: ProviderClient, tokens: OAuthTokens, settings: Settings = .init(), metrics: GatewayMetrics,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, monotonic: @escaping @Sendable () -> Double,
-        logger: Logger, tracer: (any Tracer)? = nil
+        logger: Logger, tracer: (any Tracer)? = nil, refreshLock: (any RefreshLock)? = nil
     ) {
+        self.refreshLock = refreshLock
         self.logger = logger
         self.tracer = tracer
         self.connections = connections
@@ -212,22 +215,61 @@ public final class IntegrationProxy: Sendable {
         case .failed:
             throw .unreachable(reason: "the provider's token endpoint could not be reached")
         case .refresh(let generation):
-            switch await provider.refresh(connection.credentials, tokenURL: tokenURL, now: now()) {
-            case .token(let token, let expiresAt, let refreshToken):
-                let updated = connection.refreshed(token: token, expiresAt: expiresAt, refreshToken: refreshToken)
-                // Kept before anyone uses it: a rotated refresh token lost here locks the tenant out.
-                try? await connections.store(refreshed: updated, of: key.integration, tenant: key.tenant)
-                tokens.refreshed(key, token: token, expiresAt: expiresAt, generation: generation)
-                return (token, updated)
-            case .refused:
-                await connections.markNeedsReauth(key.integration, tenant: key.tenant)
-                tokens.refused(key, generation: generation)
-                throw .needsReauth
-            case .failed(let reason):
-                tokens.failed(key, generation: generation)
-                throw .unreachable(reason: reason)
+            var connection = connection
+            var lease = RefreshLease.unavailable
+            if let refreshLock {
+                let name = "brain:lock:oauth:{\(key.tenant.value):\(key.integration)}"
+                lease = await refreshLock.acquire(name, for: 15)
+                if case .heldElsewhere = lease {
+                    // Another replica is refreshing: its token reaches the store shortly.
+                    let (latest, changed) = await refreshedElsewhere(key, previous: connection)
+                    connection = latest
+                    if changed, let token = latest.credentials["access_token"] {
+                        tokens.refreshed(key, token: token, expiresAt: latest.credentials["expires_at"].flatMap(Double.init), generation: generation)
+                        return (token, latest)
+                    }
+                    // It did not finish in time: refresh here, with the latest refresh token.
+                }
             }
+            let outcome = await refresh(key, connection: connection, tokenURL: tokenURL, generation: generation)
+            if case .acquired(let release) = lease { await release() }
+            return try outcome.get()
         }
+    }
+
+    /// One refresh at the provider, its result kept and handed to the calls waiting for it.
+    private func refresh(
+        _ key: OAuthTokens.Key, connection: IntegrationConnection, tokenURL: String, generation: Int
+    ) async -> Result<(String, IntegrationConnection), IntegrationProxyRefusal> {
+        switch await provider.refresh(connection.credentials, tokenURL: tokenURL, now: now()) {
+        case .token(let token, let expiresAt, let refreshToken):
+            let updated = connection.refreshed(token: token, expiresAt: expiresAt, refreshToken: refreshToken)
+            // Kept before anyone uses it: a rotated refresh token lost here locks the tenant out.
+            try? await connections.store(refreshed: updated, of: key.integration, tenant: key.tenant)
+            tokens.refreshed(key, token: token, expiresAt: expiresAt, generation: generation)
+            return .success((token, updated))
+        case .refused:
+            await connections.markNeedsReauth(key.integration, tenant: key.tenant)
+            tokens.refused(key, generation: generation)
+            return .failure(.needsReauth)
+        case .failed(let reason):
+            tokens.failed(key, generation: generation)
+            return .failure(.unreachable(reason: reason))
+        }
+    }
+
+    /// Waits (up to 10 s) for the store to hold a token other than `previous`'s, read past the
+    /// cache; the latest connection, and whether its token changed.
+    private func refreshedElsewhere(_ key: OAuthTokens.Key, previous: IntegrationConnection) async -> (IntegrationConnection, Bool) {
+        let before = previous.credentials["access_token"]
+        var latest = previous
+        for _ in 0..<100 {
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { break }
+            guard let stored = try? await connections.connection(of: key.integration, tenant: key.tenant, fresh: true) else { continue }
+            latest = stored
+            if stored.credentials["access_token"] != before { return (stored, true) }
+        }
+        return (latest, false)
     }
 
     private func admit(_ key: String) throws(IntegrationProxyRefusal) {
