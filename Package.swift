@@ -56,6 +56,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Coverage-guided fuzzing of BrainRESP's decoder: any way of cutting a stream into reads
+        // must decode like the whole (scripts/fuzz-resp-decoder; replays a corpus when built normally).
+        .executableTarget(
+            name: "resp-decoder-fuzz",
+            dependencies: ["BrainRESP", "CFuzzerDriver", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         // Use cases: registry snapshot, health monitor, configuration model.
         .target(
             name: "BrainApplication",

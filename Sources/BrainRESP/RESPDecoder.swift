@@ -179,6 +179,8 @@ public struct RESPDecoder: Sendable {
                 guard available - start <= limits.maxLineBytes else { throw .tooLarge }
                 return .incomplete(available + 1)
             }
+            // A long line is refused whether it came in one read or many.
+            guard end - start <= limits.maxLineBytes else { throw .tooLarge }
             guard byte(at: end) == UInt8(ascii: "\r") else { throw .malformedLine }
             guard end + 1 < available else { return .incomplete(end + 2) }
             guard byte(at: end + 1) == UInt8(ascii: "\n") else { throw .malformedLine }

@@ -1,4 +1,5 @@
 import BrainRESP
+import Foundation
 import NIOCore
 import Testing
 
@@ -130,5 +131,18 @@ import Testing
             while steps < 100, (try? decoder.next()).flatMap({ $0 }) != nil { steps += 1 }
             #expect(steps < 100)
         }
+    }
+}
+
+/// The RESP fuzz corpus (Fixtures/resp-corpus, grown by scripts/fuzz-resp-decoder) replayed
+/// through the `resp-decoder-fuzz` replayer: every input decodes the same at once, cut in two,
+/// and byte by byte.
+@Suite struct RESPFuzzCorpusTests {
+    @Test func theCorpusFramesTheSameHoweverItIsRead() async throws {
+        let binary = GatewayProcess.executable.deletingLastPathComponent().appendingPathComponent("resp-decoder-fuzz").path
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/resp-corpus").path
+        let run = try await ChildProcess.runCapturing(binary, [corpus])
+        #expect(run.status == 0, "\(run.output.prefix(3000))")
+        #expect(run.output.contains(" 0 violations"), "\(run.output.prefix(300))")
     }
 }
