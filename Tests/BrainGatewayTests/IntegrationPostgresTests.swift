@@ -7,6 +7,13 @@ import Testing
 /// 5-second cache.
 @Suite(.enabled(if: PostgresTestDatabase.available, "needs the PostgreSQL cluster scripts/test starts"))
 struct IntegrationPostgresTests {
+    static func call(_ gateway: GatewayProcess, _ method: String, _ path: String, body: String? = nil, token: String) async throws -> RawResponse {
+        let length = body.map { "Content-Length: \($0.utf8.count)\r\n" } ?? ""
+        return try await RawHTTP.send(
+            port: gateway.port,
+            "\(method) \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(length)Connection: close\r\n\r\n\(body ?? "")")
+    }
+
     @Test func replicasShareSealedCredentials() async throws {
         let database = try await PostgresTestDatabase.create()
         let (provider, _) = try await IntegrationProxyTests.provider()
@@ -17,19 +24,13 @@ struct IntegrationPostgresTests {
         let yaml = IntegrationProxyTests.yaml(provider)
         let a = try await GatewayProcess(yaml: yaml, environment: environment)
         let b = try await GatewayProcess(yaml: yaml, environment: environment)
-        func call(_ gateway: GatewayProcess, _ method: String, _ path: String, body: String? = nil, token: String) async throws -> RawResponse {
-            let length = body.map { "Content-Length: \($0.utf8.count)\r\n" } ?? ""
-            return try await RawHTTP.send(
-                port: gateway.port,
-                "\(method) \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(length)Connection: close\r\n\r\n\(body ?? "")")
-        }
         try await withTeardown {
-            let activated = try await call(
+            let activated = try await IntegrationPostgresTests.call(
                 a, "PUT", "/api/brain/integrations/acme", body: #"{"credentials":{"api_key":"\#(IntegrationProxyTests.goodKey)"}}"#,
                 token: IntegrationProxyTests.tenantAdmin)
             #expect(activated.status == 200)
             // B reads the row A sealed.
-            #expect(try await call(b, "GET", "/api/brain/integrations/acme/proxy/items", token: IntegrationProxyTests.caller).status == 200)
+            #expect(try await IntegrationPostgresTests.call(b, "GET", "/api/brain/integrations/acme/proxy/items", token: IntegrationProxyTests.caller).status == 200)
             // The database holds ciphertext only, in the tenant's row.
             let rows = try await database.withClient(user: "postgres") { client in
                 var out: [(String, String)] = []
@@ -40,10 +41,10 @@ struct IntegrationPostgresTests {
             #expect(rows.count == 1 && rows.first?.0 == TestTokens.tenantA)
             #expect(rows.first?.1.hasPrefix("v1:") == true && rows.first?.1.contains(IntegrationProxyTests.goodKey) == false)
             // Deactivated on A: B stops within its 5-second cache.
-            #expect(try await call(a, "DELETE", "/api/brain/integrations/acme", token: IntegrationProxyTests.tenantAdmin).status == 204)
+            #expect(try await IntegrationPostgresTests.call(a, "DELETE", "/api/brain/integrations/acme", token: IntegrationProxyTests.tenantAdmin).status == 204)
             var status = 0
             for _ in 0..<40 {
-                status = try await call(b, "GET", "/api/brain/integrations/acme/proxy/items", token: IntegrationProxyTests.caller).status
+                status = try await IntegrationPostgresTests.call(b, "GET", "/api/brain/integrations/acme/proxy/items", token: IntegrationProxyTests.caller).status
                 if status == 409 { break }
                 try await Task.sleep(for: .milliseconds(250))
             }
@@ -76,14 +77,8 @@ struct OAuthRefreshAcrossReplicasTests {
         let yaml = IntegrationProxyTests.yaml(provider)
         let a = try await GatewayProcess(yaml: yaml, environment: environment)
         let b = try await GatewayProcess(yaml: yaml, environment: environment)
-        func call(_ gateway: GatewayProcess, _ method: String, _ path: String, body: String? = nil, token: String) async throws -> RawResponse {
-            let length = body.map { "Content-Length: \($0.utf8.count)\r\n" } ?? ""
-            return try await RawHTTP.send(
-                port: gateway.port,
-                "\(method) \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(length)Connection: close\r\n\r\n\(body ?? "")")
-        }
         try await withTeardown {
-            let activated = try await call(
+            let activated = try await IntegrationPostgresTests.call(
                 a, "PUT", "/api/brain/integrations/acme-oauth", body: #"{"credentials":{"client_id":"cid","client_secret":"cs-123","refresh_token":"rt-0"}}"#,
                 token: IntegrationProxyTests.tenantAdmin)
             #expect(activated.status == 200 && refreshes.withLockedValue { $0 } == 1)
@@ -91,7 +86,7 @@ struct OAuthRefreshAcrossReplicasTests {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in 0..<20 {
                     group.addTask {
-                        try await call(i % 2 == 0 ? a : b, "GET", "/api/brain/integrations/acme-oauth/proxy/contacts", token: IntegrationProxyTests.caller).status
+                        try await IntegrationPostgresTests.call(i % 2 == 0 ? a : b, "GET", "/api/brain/integrations/acme-oauth/proxy/contacts", token: IntegrationProxyTests.caller).status
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
