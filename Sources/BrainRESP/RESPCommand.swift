@@ -26,46 +26,25 @@ public struct RESPCommand: Sendable, Equatable {
     }
 
     public func write(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "*"))
-        Self.writeDecimal(Int64(arguments.count), into: &buffer)
-        buffer.writeStaticString("\r\n")
+        buffer.writeString("*\(arguments.count)\r\n")
         for argument in arguments {
             switch argument {
             case .text(let text):
-                Self.writeBulkLength(text.utf8.count, into: &buffer)
-                buffer.writeString(text)
+                Self.writeBulk(text, into: &buffer)
             case .bytes(var bytes):
-                Self.writeBulkLength(bytes.readableBytes, into: &buffer)
+                buffer.writeString("$\(bytes.readableBytes)\r\n")
                 buffer.writeBuffer(&bytes)
+                buffer.writeStaticString("\r\n")
             case .integer(let value):
-                var digits = ByteBuffer()
-                Self.writeDecimal(value, into: &digits)
-                Self.writeBulkLength(digits.readableBytes, into: &buffer)
-                buffer.writeBuffer(&digits)
+                // A decimal of up to 20 characters: a small string, no allocation.
+                Self.writeBulk(String(value), into: &buffer)
             }
-            buffer.writeStaticString("\r\n")
         }
     }
 
-    private static func writeBulkLength(_ length: Int, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(Int64(length), into: &buffer)
+    private static func writeBulk(_ text: String, into buffer: inout ByteBuffer) {
+        buffer.writeString("$\(text.utf8.count)\r\n")
+        buffer.writeString(text)
         buffer.writeStaticString("\r\n")
-    }
-
-    private static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
-        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { storage in
-            repeat {
-                storage[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: storage[(20 - count)...]))
-        }
     }
 }

@@ -88,10 +88,8 @@ public struct RateLimiting: Sendable {
         case .local:
             let replicas = shared.liveReplicas
             let share = RateLimitPolicy(requests: (policy.requests + replicas - 1) / replicas, windowSeconds: policy.windowSeconds)
-            let decision = degraded.attempt(key, policy: share, now: now)
-            return Verdict(
-                allowed: decision.allowed, limit: policy.requests, remaining: decision.remaining,
-                resetSeconds: wholeSecondsUp(decision.resetSeconds), retryAfterSeconds: wholeSecondsUp(decision.retryAfterSeconds))
+            // The fields still state the whole limit: it is what the client's quota is.
+            return verdict(degraded.attempt(key, policy: share, now: now), policy: policy)
         case .open:
             return Verdict(allowed: true, limit: policy.requests, remaining: policy.requests, resetSeconds: policy.windowSeconds, retryAfterSeconds: 1)
         case .closed:

@@ -1,3 +1,4 @@
+import BrainRESP
 import Foundation
 
 /// Where the shared state lives and how long a call may take: `REDIS_URL`
@@ -53,12 +54,12 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// The commands that open every connection: `AUTH` when there is a password, `SELECT`
     /// for a database other than 0.
-    var greeting: [RESPCommandText] {
-        var commands: [RESPCommandText] = []
+    var greeting: [RESPCommand] {
+        var commands: [RESPCommand] = []
         if let password {
-            commands.append(username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
+            commands.append(username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password))
         }
-        if database != 0 { commands.append(["SELECT", String(database)]) }
+        if database != 0 { commands.append(RESPCommand("SELECT", String(database))) }
         return commands
     }
 
@@ -67,5 +68,3 @@ public struct RedisConfiguration: Sendable, Equatable {
         "\(tls ? "rediss" : "redis")://\(host):\(port)/\(database)"
     }
 }
-
-typealias RESPCommandText = [String]

@@ -59,7 +59,7 @@ final class RedisConnection: @unchecked Sendable {
         case .greet(let calls):
             guard let channel else { return }
             var buffer = channel.allocator.buffer(capacity: 64)
-            for words in configuration.greeting { RESPCommand(words[0], words.dropFirst().map(RESPCommand.Argument.text)).write(into: &buffer) }
+            for command in configuration.greeting { command.write(into: &buffer) }
             channel.write(buffer, promise: nil)
             for call in calls { write(call) }
         case .writeWaiting(let calls):

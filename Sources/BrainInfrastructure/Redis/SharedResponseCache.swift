@@ -19,7 +19,7 @@ import Synchronization
 /// back into each process's monotonic clock on arrival.
 public final class SharedResponseCache: Service, Sendable {
     private let client: RedisClient
-    private let configuration: RedisConfiguration
+    private var configuration: RedisConfiguration { client.configuration }
     private let local: ResponseCache
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -35,7 +35,6 @@ public final class SharedResponseCache: Service, Sendable {
 
     public init(client: RedisClient, local: ResponseCache, group: any EventLoopGroup, logger: Logger) {
         self.client = client
-        self.configuration = client.configuration
         self.local = local
         self.group = group
         self.logger = logger
@@ -128,7 +127,7 @@ public final class SharedResponseCache: Service, Sendable {
             }
         try await channel.executeThenClose { inbound, outbound in
             var buffer = ByteBuffer()
-            for words in configuration.greeting { RESPCommand(words[0], words.dropFirst().map(RESPCommand.Argument.text)).write(into: &buffer) }
+            for command in configuration.greeting { command.write(into: &buffer) }
             RESPCommand("SUBSCRIBE", Self.channel).write(into: &buffer)
             try await outbound.write(buffer)
             var decoder = RESPDecoder()
