@@ -75,6 +75,21 @@ import Testing
         #expect(throws: RESPDecoder.Failure.tooLarge) { _ = try decoder.next() }
     }
 
+    /// A line over the limit is refused whether it arrives in one read or in pieces (it used
+    /// to be accepted when whole).
+    @Test func anOverlongLineIsRefusedHoweverItArrives() {
+        let limits = RESPDecoder.Limits(maxBulkBytes: 16, maxElements: 4, maxDepth: 3, maxLineBytes: 8)
+        let line = "+" + String(repeating: "a", count: 20) + "\r\n"
+        var whole = RESPDecoder(limits: limits)
+        whole.read(ByteBuffer(string: line))
+        #expect(throws: RESPDecoder.Failure.tooLarge) { _ = try whole.next() }
+        var pieces = RESPDecoder(limits: limits)
+        pieces.read(ByteBuffer(string: String(line.prefix(5))))
+        #expect((try? pieces.next()) == .some(nil))
+        pieces.read(ByteBuffer(string: String(line.dropFirst(5))))
+        #expect(throws: RESPDecoder.Failure.tooLarge) { _ = try pieces.next() }
+    }
+
     /// Every way of cutting a stream of replies in two, and random cuts into many pieces,
     /// decodes to exactly the replies of the whole: nothing lost, nothing framed twice.
     @Test func repliesSplitAnywhereDecodeTheSame() throws {
