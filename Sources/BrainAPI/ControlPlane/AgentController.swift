@@ -49,19 +49,9 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
     private func run(name: String, action: String, request: Request, principal: Principal, tenant: TenantID) async throws -> Response {
         let settings = engine.agents.settings
         let data = try await WorkflowRunsController<Context>.jsonBody(request, what: "the agent's data").value
-        // The run's definition as a document (kept with the run, so a restart resumes it); the
-        // data is the run's input, never read as templates.
-        let document = JSONValue.object([
-            "name": .string(Self.runName.value), "timeout_ms": .number(Double(settings.timeoutMilliseconds)),
-            "steps": .array([.object([
-                "id": .string("agent"), "agent": .string(name), "action": .string(action), "with": .string("{{ input }}"),
-                "timeout_ms": .number(Double(settings.timeoutMilliseconds)),
-                "retry": .object(["attempts": .number(Double(settings.retryAttempts)), "backoff_ms": .number(100), "max_backoff_ms": .number(2000)]),
-            ])]),
-        ]).json
-        let definition: WorkflowDefinition
+        let (definition, document): (WorkflowDefinition, String)
         do {
-            definition = try WorkflowDocumentReader().workflowDocument(json: document)
+            (definition, document) = try AgentCall.definition(agent: name, action: action, settings: settings)
         } catch {
             throw AdminError.invalid(error.field, error.reason)
         }
@@ -98,8 +88,7 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
             JSONValue.object(["error": .string(code), "detail": .string(detail), "request_id": .string(requestID)]).json, status: status)
     }
 
-    /// The name agent runs are stored under (`GET /api/brain/runs?workflow=agent-call`).
-    static var runName: ServiceName { (try? ServiceName("agent-call")) ?? .aiAgents }
+    static var runName: ServiceName { AgentCall.runName }
 
     static func isAction(_ action: String) -> Bool {
         !action.isEmpty && action.utf8.count <= 64
@@ -131,6 +120,25 @@ struct AgentController<Context: CallerRequestContext>: Sendable {
         case .failure(.cancelled):
             return .failure(CatalogueUnavailable(reason: "cancelled"))
         }
+    }
+}
+
+/// An agent call as a one-step run: its definition, and the same as a document kept with the
+/// run so a restart resumes it. The data is the run's input, never read as templates.
+enum AgentCall {
+    /// The name agent runs are stored under (`GET /api/brain/runs?workflow=agent-call`).
+    static var runName: ServiceName { (try? ServiceName("agent-call")) ?? .aiAgents }
+
+    static func definition(agent: String, action: String, settings: AgentSettings) throws(ConfigurationError) -> (WorkflowDefinition, String) {
+        let document = JSONValue.object([
+            "name": .string(runName.value), "timeout_ms": .number(Double(settings.timeoutMilliseconds)),
+            "steps": .array([.object([
+                "id": .string("agent"), "agent": .string(agent), "action": .string(action), "with": .string("{{ input }}"),
+                "timeout_ms": .number(Double(settings.timeoutMilliseconds)),
+                "retry": .object(["attempts": .number(Double(settings.retryAttempts)), "backoff_ms": .number(100), "max_backoff_ms": .number(2000)]),
+            ])]),
+        ]).json
+        return (try WorkflowDocumentReader().workflowDocument(json: document), document)
     }
 }
 

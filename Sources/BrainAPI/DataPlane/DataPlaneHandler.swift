@@ -756,7 +756,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
         let waited = (now - exchange.attemptStartedAt).nanoseconds
         let latency = Double((now - exchange.requestWrittenAt).nanoseconds) / 1e9
         exchange.traffic.metrics.upstream.recordNanoseconds(waited)
-        recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency)
+        recordOutcome(exchange, exchange.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latencySeconds: latency, status: status)
         if action == .serveStored, let stored = exchange.revalidating, let key = exchange.cacheKey {
             // The upstream confirmed the stored response: serve it, fresh again.
             let now = Self.policyNow()
@@ -1083,8 +1083,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler, Ups
     }
 
     /// Tells the breaker and the balancer how the current attempt ended (once per attempt).
-    private func recordOutcome(_ exchange: ProxyExchange, _ outcome: ServiceBreakers.Outcome, latencySeconds: Double?) {
-        exchange.recordOutcome(outcome, latencySeconds: latencySeconds, now: Self.policyNow())
+    private func recordOutcome(_ exchange: ProxyExchange, _ outcome: ServiceBreakers.Outcome, latencySeconds: Double?, status: Int = 0) {
+        exchange.recordOutcome(outcome, latencySeconds: latencySeconds, status: status, now: Self.policyNow())
     }
 
     /// Cache-store stage, once both sides completed.

@@ -20,8 +20,13 @@ struct ExchangeRecorder {
 
     /// A proxied exchange ended (response complete, cut, or answered by the gateway).
     func exchangeFinished(_ exchange: ProxyExchange, error: String?) {
-        let elapsed = NIODeadline.now() - exchange.startedAt
+        let now = NIODeadline.now()
+        let elapsed = now - exchange.startedAt
         exchange.tracing?.finish(status: exchange.status, error: error)
+        // A client that left before any answer says nothing about the service.
+        if exchange.status != 0 {
+            exchange.traffic.evidence.exchangeFinished(status: Int(exchange.status), nanoseconds: elapsed.nanoseconds, at: now)
+        }
         metrics.inFlight.decrement()
         traffic?.tally.record(exchange.traffic.metrics, tenant: exchange.tenant, milliseconds: Double(elapsed.nanoseconds) / 1e6)
         exchange.traffic.metrics.requestFinished(

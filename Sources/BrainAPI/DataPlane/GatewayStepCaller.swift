@@ -181,7 +181,7 @@ final class StepExchange: UpstreamResponseReceiver {
         retryAfter = head.headers.first(name: "retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         let latency = Double((NIODeadline.now() - writtenAt).nanoseconds) / 1e9
         if let traffic {
-            recordOutcome(traffic.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latency: latency)
+            recordOutcome(traffic.service.circuitBreaker.isFailure(status: status) ? .failure : .success, latency: latency, status: status)
         }
     }
 
@@ -243,10 +243,10 @@ final class StepExchange: UpstreamResponseReceiver {
         connection.close()
     }
 
-    private func recordOutcome(_ outcome: ServiceBreakers.Outcome, latency: Double?) {
+    private func recordOutcome(_ outcome: ServiceBreakers.Outcome, latency: Double?, status: Int = 0) {
         guard !outcomeRecorded, let index = instanceIndex, let traffic else { return }
         outcomeRecorded = true
-        traffic.record(outcome, instance: index, latencySeconds: latency, now: DataPlaneHandler.policyNow())
+        traffic.record(outcome, instance: index, latencySeconds: latency, status: status, now: DataPlaneHandler.policyNow())
     }
 
     /// Counts the call like a proxied request (metrics, access log), then answers the engine.
@@ -255,7 +255,8 @@ final class StepExchange: UpstreamResponseReceiver {
         timer = nil
         guard let complete else { return }
         self.complete = nil
-        let elapsed = NIODeadline.now() - startedAt
+        let now = NIODeadline.now()
+        let elapsed = now - startedAt
         var status = 0
         switch result {
         case .success(let response): status = response.status
@@ -264,6 +265,14 @@ final class StepExchange: UpstreamResponseReceiver {
         }
         if let traffic {
             traffic.metrics.requestFinished(method: request.method.description, status: status, nanoseconds: elapsed.nanoseconds)
+            // The service's window counts what it answered (or failed to), not the gateway's
+            // own refusals or a cancelled run.
+            switch result {
+            case .success, .failure(.unreachable), .failure(.failed):
+                traffic.evidence.exchangeFinished(status: status, nanoseconds: elapsed.nanoseconds, at: now)
+            case .failure(.refused), .failure(.cancelled):
+                break
+            }
         }
         environment.accessLog.record(
             requestID: requestID, method: HTTPMethod(rawValue: request.method.description), path: "/" + request.service.value + request.path,

@@ -101,9 +101,10 @@ final class ProxyExchange: ConnectionExchange {
     }
 
     /// Tells the chosen instance's breaker and balancer how the current attempt went, once.
-    func recordOutcome(_ outcome: ServiceBreakers.Outcome, latencySeconds: Double?, now: Double) {
+    /// `status` is the upstream's (0 when it gave none).
+    func recordOutcome(_ outcome: ServiceBreakers.Outcome, latencySeconds: Double?, status: Int = 0, now: Double) {
         guard !outcomeRecorded, let index = instanceIndex else { return }
         outcomeRecorded = true
-        traffic.record(outcome, instance: index, latencySeconds: latencySeconds, now: now)
+        traffic.record(outcome, instance: index, latencySeconds: latencySeconds, status: status, now: now)
     }
 }

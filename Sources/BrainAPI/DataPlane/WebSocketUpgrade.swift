@@ -103,7 +103,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         _ = exchange.progress.responseHead(attempt: exchange.progress.attempt, status: head.status.code, validatorsSent: false)
         exchange.status = head.status.code
         let waited = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
-        exchange.recordOutcome(.success, latencySeconds: waited, now: DataPlaneHandler.policyNow())
+        exchange.recordOutcome(.success, latencySeconds: waited, status: 101, now: DataPlaneHandler.policyNow())
 
         var headers = HTTPHeaders()
         for (name, value) in head.headers where HeaderRole.of(name) == .ordinary { headers.add(name: name, value: value) }
@@ -143,7 +143,7 @@ final class WebSocketUpgrade: UpgradeResponseReceiver {
         exchange.status = head.status.code
         let waited = Double((NIODeadline.now() - exchange.attemptStartedAt).nanoseconds) / 1e9
         let outcome: ServiceBreakers.Outcome = exchange.service.circuitBreaker.isFailure(status: Int(head.status.code)) ? .failure : .success
-        exchange.recordOutcome(outcome, latencySeconds: waited, now: DataPlaneHandler.policyNow())
+        exchange.recordOutcome(outcome, latencySeconds: waited, status: Int(head.status.code), now: DataPlaneHandler.policyNow())
         let clientHead = responseHeaders.build(
             from: head, clientVersion: exchange.clientHead.version, requestID: exchange.requestID, keepAlive: false,
             rateLimit: exchange.rateLimit)

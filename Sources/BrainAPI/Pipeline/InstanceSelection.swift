@@ -15,11 +15,16 @@ final class ServiceTraffic {
     let metrics: RequestMetrics.ServiceHandles
     /// The breakers' readmission count this loop's balancer has caught up with.
     private var readmissionsSeen: UInt64
+    /// The optimiser's windows: the service's, and each instance's by index.
+    let evidence: ServiceEvidenceRecorder
+    private let instanceWindows: [ServiceEvidenceRecorder.InstanceWindow]
 
-    init(service: ServiceRoute, breakers: ServiceBreakers, metrics: RequestMetrics.ServiceHandles) {
+    init(service: ServiceRoute, breakers: ServiceBreakers, metrics: RequestMetrics.ServiceHandles, evidence: ServiceEvidenceRecorder) {
         self.service = service
         self.breakers = breakers
         self.metrics = metrics
+        self.evidence = evidence
+        self.instanceWindows = service.instances.map { evidence.window(for: $0) }
         self.balancer = LoadBalancer(algorithm: service.loadBalancing, weights: service.weights)
         self.retryBudget = RetryBudget(service.retry)
         self.readmissionsSeen = breakers.currentSignal.readmissions
@@ -41,11 +46,19 @@ final class ServiceTraffic {
 }
 
 extension ServiceTraffic {
-    /// How an attempt on `index` ended, told to this loop's balancer and the shared breakers.
-    func record(_ outcome: ServiceBreakers.Outcome, instance index: Int, latencySeconds: Double?, now: Double) {
+    /// How an attempt on `index` ended (`status` the upstream's, 0 when it gave none), told to
+    /// this loop's balancer, the shared breakers and the optimiser's window. A 429 is the
+    /// instance pushing back: not a breaker failure, but to the balancer it costs what a
+    /// failure costs, so answering "too many requests" quickly never wins an instance traffic.
+    func record(_ outcome: ServiceBreakers.Outcome, instance index: Int, latencySeconds: Double?, status: Int, now: Double) {
         switch outcome {
-        case .abandoned: balancer.requestAbandoned(index)
-        case .success, .failure: balancer.requestFinished(index, latencySeconds: latencySeconds, now: now)
+        case .abandoned:
+            balancer.requestAbandoned(index)
+        case .success, .failure:
+            balancer.requestFinished(index, latencySeconds: status == 429 ? nil : latencySeconds, now: now)
+            let error = outcome == .failure || TrafficSample.isError(status: status)
+            instanceWindows[index].window.record(
+                error: error, microseconds: Int((latencySeconds ?? 0) * 1e6), at: UInt64(max(0, now) * 1e9))
         }
         breakers.record(outcome, instance: index, now: now)
     }
@@ -67,6 +80,9 @@ final class LoopTraffic {
     var tally = RequestTally()
     /// This loop's Prometheus handles.
     let metrics: RequestMetrics
+    /// The optimiser's windows by service; they outlive registry snapshots.
+    private var evidence: [ServiceKey: ServiceEvidenceRecorder] = [:]
+    private let evidenceWindowNanoseconds: UInt64
 
     /// The tally with its per-service counts, which live in the services' metric handles.
     var currentTally: RequestTally {
@@ -75,9 +91,34 @@ final class LoopTraffic {
         return copy
     }
 
-    init(breakerBoard: BreakerBoard, metrics: GatewayMetrics) {
+    init(breakerBoard: BreakerBoard, metrics: GatewayMetrics, evidenceWindowSeconds: Double) {
         self.breakerBoard = breakerBoard
         self.metrics = RequestMetrics(metrics: metrics)
+        self.evidenceWindowNanoseconds = UInt64(max(0.1, evidenceWindowSeconds) * 1e9)
+    }
+
+    private func evidenceRecorder(for service: ServiceRoute) -> ServiceEvidenceRecorder {
+        let key = ServiceKey(name: service.name, tenant: service.tenant)
+        if let known = evidence[key] { return known }
+        let made = ServiceEvidenceRecorder(windowNanoseconds: evidenceWindowNanoseconds)
+        evidence[key] = made
+        return made
+    }
+
+    /// This loop's windows ending now, for the services of `directory` (the others are
+    /// forgotten).
+    func evidenceSample(services: [ServiceRoute]) -> [ServiceKey: ServiceTrafficSample] {
+        let now = NIODeadline.now()
+        var samples: [ServiceKey: ServiceTrafficSample] = [:]
+        var keep: [ServiceKey: ServiceEvidenceRecorder] = [:]
+        for service in services {
+            let key = ServiceKey(name: service.name, tenant: service.tenant)
+            guard let recorder = evidence[key] else { continue }
+            keep[key] = recorder
+            samples[key] = recorder.sample(at: now, instances: service.instances)
+        }
+        evidence = keep
+        return samples
     }
 
     func traffic(for entry: ServiceDirectory.Entry, in directory: ServiceDirectory) -> ServiceTraffic {
@@ -89,7 +130,8 @@ final class LoopTraffic {
         let id = ObjectIdentifier(entry)
         if let known = byEntry[id] { return known }
         let traffic = ServiceTraffic(
-            service: entry.service, breakers: breakerBoard.breakers(for: entry.service), metrics: metrics.handles(for: entry.service.name.value))
+            service: entry.service, breakers: breakerBoard.breakers(for: entry.service), metrics: metrics.handles(for: entry.service.name.value),
+            evidence: evidenceRecorder(for: entry.service))
         byEntry[id] = traffic
         return traffic
     }
@@ -125,9 +167,13 @@ public final class TrafficStates: @unchecked Sendable {
     private let byLoop: [ObjectIdentifier: LoopTraffic]
     private let loops: [any EventLoop]
 
-    public init(loops: [any EventLoop], breakerBoard: BreakerBoard, metrics: GatewayMetrics) {
+    /// - Parameter evidenceWindowSeconds: the optimiser's window (`optimizer.window_seconds`).
+    public init(loops: [any EventLoop], breakerBoard: BreakerBoard, metrics: GatewayMetrics, evidenceWindowSeconds: Double = 300) {
         var byLoop: [ObjectIdentifier: LoopTraffic] = [:]
-        for loop in loops { byLoop[ObjectIdentifier(loop as AnyObject)] = LoopTraffic(breakerBoard: breakerBoard, metrics: metrics) }
+        for loop in loops {
+            byLoop[ObjectIdentifier(loop as AnyObject)] = LoopTraffic(
+                breakerBoard: breakerBoard, metrics: metrics, evidenceWindowSeconds: evidenceWindowSeconds)
+        }
         self.byLoop = byLoop
         self.loops = loops
     }
@@ -141,6 +187,20 @@ public final class TrafficStates: @unchecked Sendable {
             guard let traffic = byLoop[ObjectIdentifier(loop as AnyObject)] else { continue }
             let box = UncheckedBox(traffic)
             if let part = try? await loop.submit({ box.value.currentTally }).get() { total.add(part) }
+        }
+        return total
+    }
+}
+
+extension TrafficStates: TrafficEvidenceSource {
+    /// Every loop's windows for `services`, each read on its own loop, summed.
+    public func evidence(for services: [ServiceRoute]) async -> [ServiceKey: ServiceTrafficSample] {
+        var total: [ServiceKey: ServiceTrafficSample] = [:]
+        for loop in loops {
+            guard let traffic = byLoop[ObjectIdentifier(loop as AnyObject)] else { continue }
+            let box = UncheckedBox(traffic)
+            guard let part = try? await loop.submit({ box.value.evidenceSample(services: services) }).get() else { continue }
+            for (key, sample) in part { total[key, default: ServiceTrafficSample()].add(sample) }
         }
         return total
     }

@@ -100,7 +100,8 @@ public final class BrainGateway: Sendable {
         self.sharedCache = sharedState.map { SharedResponseCache(client: $0.client, local: responseCache, group: group, logger: logger) }
         let metrics = GatewayMetrics()
         self.metrics = metrics
-        self.traffic = TrafficStates(loops: Array(group.makeIterator()), breakerBoard: breakers, metrics: metrics)
+        self.traffic = TrafficStates(
+            loops: Array(group.makeIterator()), breakerBoard: breakers, metrics: metrics, evidenceWindowSeconds: configuration.optimizer.windowSeconds)
         self.proofOfOrigin = ProofOfOriginCaches(signer: signer, loops: group.makeIterator().map { $0 as AnyObject }, logger: logger)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(2)))
         clientConfiguration.connectionPool.idleTimeout = .seconds(60)
@@ -188,12 +189,27 @@ public final class BrainGateway: Sendable {
             throw error
         }
         workflowAdministrationBox.set(workflowAdministration)
+        let optimiserSettings = configuration.optimizer
+        if configuration.optimizerConfigured, optimiserSettings.mode != .off,
+           (try? ServiceName(optimiserSettings.selfHealingWorkflow)).flatMap({ catalog.definition(named: $0, for: nil) }) == nil
+        {
+            await store.close()
+            try? await httpClient.shutdown()
+            try? await integrations.client.shutdown()
+            throw ConfigurationError(
+                field: "optimizer.self_healing_workflow", reason: "no workflow named '\(optimiserSettings.selfHealingWorkflow)' is defined")
+        }
         let stepCaller = GatewayStepCaller(environment: environment, group: group)
         let engine = WorkflowEngine(
             repository: store.runs, caller: stepCaller, agents: AgentRouter(settings: configuration.agents),
             events: journal, observer: metrics, counters: counters, now: { Date().timeIntervalSince1970 }, logger: logger,
             integrations: integrations.proxy)
         engineBox.set(engine)
+        let optimiser = Optimiser(
+            settings: optimiserSettings, registry: registry, source: traffic, runs: EngineOptimiserRuns(engine: engine, catalog: catalog),
+            events: journal, counters: counters, logger: logger, clock: { Date().timeIntervalSince1970 },
+            observer: { [metrics] in metrics.autonomousDecision($0) })
+        optimiserBox.set(optimiser)
         let runsController = WorkflowRunsController<ControlPlaneContext>(
             catalog: catalog, engine: engine, runs: store.runs, authentication: authentication)
 
@@ -213,6 +229,7 @@ public final class BrainGateway: Sendable {
         ).addRoutes(to: router)
         runsController.addRoutes(to: router)
         AgentController<ControlPlaneContext>(engine: engine, caller: stepCaller, authentication: authentication).addRoutes(to: router)
+        OptimiserController<ControlPlaneContext>(optimiser: optimiser, authentication: authentication).addRoutes(to: router)
         GraphQLController(
             api: try GatewayGraphQLAPI(resolver: GraphQLResolver(
                 administration: administration, health: health, journal: journal, traffic: traffic, counters: counters,
@@ -262,7 +279,9 @@ public final class BrainGateway: Sendable {
         }
         defer { sweeper.cancel() }
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: monitor), .init(service: journal)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app), .init(service: monitor), .init(service: journal), .init(service: optimiser),
+        ]
         if let exporter = tracingBackend?.service {
             // First in the list, so it stops last and exports the spans of the final requests.
             services.insert(.init(service: exporter), at: 0)
@@ -381,6 +400,10 @@ public final class BrainGateway: Sendable {
     private let engineBox = Box<WorkflowEngine>()
     private let workflowAdministrationBox = Box<WorkflowAdministration>()
     private let integrationsBox = Box<IntegrationConnections>()
+    private let optimiserBox = Box<Optimiser>()
+
+    /// The autonomous optimiser, once `run` has started the engine.
+    public var optimiser: Optimiser? { optimiserBox.get() }
 
     /// Tenants' integration connections, once `run` has opened the store.
     public var integrations: IntegrationConnections? { integrationsBox.get() }

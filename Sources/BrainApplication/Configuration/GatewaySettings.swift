@@ -146,6 +146,10 @@ public struct GatewayConfiguration: Sendable {
     public var agents = AgentSettings()
     /// YAML `integrations:`: entries added to the shipped catalogue, or replacing one by name.
     public var integrations: [Integration] = []
+    /// The YAML's `optimizer:` (the seed's thresholds by default).
+    public var optimizer = OptimiserSettings()
+    /// The file has an `optimizer:` section: its self-healing workflow must then exist.
+    public var optimizerConfigured = false
 
     public init(settings: GatewaySettings, services: [ServiceRoute], auth: AuthSettings = AuthSettings(), tenantRateLimits: TenantRateLimits = TenantRateLimits()) {
         self.settings = settings

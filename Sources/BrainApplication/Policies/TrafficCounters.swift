@@ -10,6 +10,7 @@ public final class TrafficCounters: Sendable {
     private let retries = ManagedAtomic<Int>(0)
     private let retriesDenied = ManagedAtomic<Int>(0)
     private let agents = ManagedAtomic<Int>(0)
+    private let decisions = ManagedAtomic<Int>(0)
 
     public init() {}
 
@@ -26,6 +27,10 @@ public final class TrafficCounters: Sendable {
     /// AI-agent calls made, direct or in workflows (`ai_agent_executions`).
     public var agentExecutions: Int { agents.load(ordering: .relaxed) }
     public func agentExecuted() { agents.wrappingIncrement(ordering: .relaxed) }
+
+    /// Decisions the optimiser made, acted on or recorded (`autonomous_decisions`).
+    public var autonomousDecisions: Int { decisions.load(ordering: .relaxed) }
+    public func autonomousDecisionMade() { decisions.wrappingIncrement(ordering: .relaxed) }
 
     public func breakerOpened() { breakerActivations.wrappingIncrement(ordering: .relaxed) }
     public func cacheHit() { cacheHits.wrappingIncrement(ordering: .relaxed) }

@@ -30,6 +30,8 @@ public enum DomainEvent: Hashable, Sendable {
     case sharedStateDegraded(replica: String, mode: String, reason: String)
     /// This replica uses the shared state again.
     case sharedStateRestored(replica: String)
+    /// The optimiser decided something about a service (and did it, or only recorded it).
+    case autonomousDecision(AutonomousDecision)
 
     /// The event's type name in the events API.
     public var typeName: String {
@@ -52,6 +54,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .integrationNeedsReauth: "IntegrationNeedsReauth"
         case .sharedStateDegraded: "SharedStateDegraded"
         case .sharedStateRestored: "SharedStateRestored"
+        case .autonomousDecision: "AutonomousDecision"
         }
     }
 
@@ -61,6 +64,7 @@ public enum DomainEvent: Hashable, Sendable {
         switch self {
         case .integrationActivated(let i, _), .integrationDeactivated(let i, _), .integrationNeedsReauth(let i, _): i
         case .sharedStateDegraded, .sharedStateRestored: .sharedState
+        case .autonomousDecision(let decision): decision.service.name
         case .workflowRunStarted(let w, _, _), .workflowRunSucceeded(let w, _, _, _), .workflowRunFailed(let w, _, _, _, _),
              .workflowRegistered(let w, _), .workflowUpdated(let w, _), .workflowRemoved(let w, _): w
         case .serviceRegistered(let s, _), .routeRegistered(let s, _, _, _), .serviceHealthChanged(let s, _, _, _),
@@ -72,6 +76,7 @@ public enum DomainEvent: Hashable, Sendable {
         switch self {
         case .integrationActivated(_, let t), .integrationDeactivated(_, let t), .integrationNeedsReauth(_, let t): t
         case .sharedStateDegraded, .sharedStateRestored: nil
+        case .autonomousDecision(let decision): decision.service.tenant
         case .workflowRunStarted(_, let t, _), .workflowRunSucceeded(_, let t, _, _), .workflowRunFailed(_, let t, _, _, _),
              .workflowRegistered(_, let t), .workflowUpdated(_, let t), .workflowRemoved(_, let t): t
         case .serviceRegistered(_, let t), .routeRegistered(_, let t, _, _), .serviceHealthChanged(_, let t, _, _),

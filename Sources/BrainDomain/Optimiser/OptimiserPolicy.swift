@@ -1,5 +1,16 @@
+/// Whether the optimiser carries out its decisions, only records them, or does not run.
+public enum OptimiserMode: String, Sendable, CaseIterable {
+    case act
+    case dryRun = "dry_run"
+    case off
+}
+
 /// The optimiser's thresholds and bounds (`optimizer:` in the configuration).
 public struct OptimiserSettings: Sendable, Equatable {
+    public var mode = OptimiserMode.act
+    /// Seconds between analyses, and the length of the window each analysis reads.
+    public var intervalSeconds = 60.0
+    public var windowSeconds = 300.0
     /// Fewer requests in a window → no decision for that service.
     public var minRequests = 20
     public var latencyP95Milliseconds = 1000.0
@@ -12,6 +23,10 @@ public struct OptimiserSettings: Sendable, Equatable {
     public var minWeightPercent = 10
     /// After an incident ends, the same rule does not open another for this long.
     public var cooldownSeconds = 600.0
+    /// Called once per latency incident with the evidence.
+    public var optimizationAgent = "optimization-crew"
+    /// Run once per error incident with the evidence.
+    public var selfHealingWorkflow = "self-heal"
 
     public init() {}
 }
@@ -42,14 +57,18 @@ public struct ServiceEvidence: Sendable, Equatable {
     public var requests: Int
     public var errors: Int
     public var p95Milliseconds: Double
+    /// The mean of the successful answers: a reduction of a slow instance's share shows here
+    /// at once, while the p95 stays high as long as that instance carries 5 % of requests.
+    public var meanMilliseconds: Double
     public var instances: [InstanceEvidence]
 
     public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
 
-    public init(requests: Int, errors: Int, p95Milliseconds: Double, instances: [InstanceEvidence]) {
+    public init(requests: Int, errors: Int, p95Milliseconds: Double, meanMilliseconds: Double? = nil, instances: [InstanceEvidence]) {
         self.requests = requests
         self.errors = errors
         self.p95Milliseconds = p95Milliseconds
+        self.meanMilliseconds = meanMilliseconds ?? p95Milliseconds
         self.instances = instances
     }
 }
@@ -77,7 +96,8 @@ public enum OptimiserDecision: Sendable, Equatable {
 /// `consecutiveWindows` analyses before anything happens and so must a recovery; one agent
 /// call or self-healing run per incident; weights move in bounded steps, only on services with
 /// several instances, never below the floor, and the fastest instance is never reduced; a
-/// reduction that does not lower the service's p95 within two analyses is rolled back once.
+/// reduction that lowers neither the service's p95 nor its mean latency within two analyses is
+/// rolled back once.
 public struct OptimiserPolicy: Sendable, Equatable {
     struct Incident: Sendable, Equatable {
         var breaches = 0
@@ -90,8 +110,8 @@ public struct OptimiserPolicy: Sendable, Equatable {
 
     private var latency = Incident()
     private var errors = Incident()
-    /// The weights before the latest reduction, and the service's p95 then.
-    private var lastReduction: (weights: [UpstreamInstance: Int], p95: Double, analyses: Int)?
+    /// The weights before the first unverified reduction, and the service's latency then.
+    private var lastReduction: (weights: [UpstreamInstance: Int], p95: Double, mean: Double, analyses: Int)?
 
     public init() {}
 
@@ -148,7 +168,12 @@ public struct OptimiserPolicy: Sendable, Equatable {
         if var last = lastReduction {
             last.analyses += 1
             lastReduction = last
-            if last.analyses >= 2, evidence.p95Milliseconds >= last.p95 {
+            // Improved: the p95 fell, or the mean fell by a tenth (the share moved away from
+            // the slow instance); the reductions so far stand.
+            let improved = evidence.p95Milliseconds < last.p95 || evidence.meanMilliseconds <= last.mean * 0.9
+            if last.analyses >= 2, improved {
+                lastReduction = nil
+            } else if last.analyses >= 2 {
                 // The change did not help: undo it, once, and change nothing more this incident.
                 lastReduction = nil
                 latency.frozen = true
@@ -182,7 +207,8 @@ public struct OptimiserPolicy: Sendable, Equatable {
             decisions.append(.setWeight(instance.instance, from: instance.currentWeight, to: target, rule: .latency))
         }
         if !decisions.isEmpty, lastReduction == nil {
-            lastReduction = (evidence.instances.reduce(into: [:]) { $0[$1.instance] = $1.currentWeight }, evidence.p95Milliseconds, 0)
+            lastReduction = (
+                evidence.instances.reduce(into: [:]) { $0[$1.instance] = $1.currentWeight }, evidence.p95Milliseconds, evidence.meanMilliseconds, 0)
         }
         return decisions
     }

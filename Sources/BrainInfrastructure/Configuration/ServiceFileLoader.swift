@@ -12,6 +12,8 @@ public struct ServiceFile: Sendable {
     public var workflows: [WorkflowDocument] = []
     public var agents = AgentSettings()
     public var integrations: [Integration] = []
+    /// `optimizer:`; nil when the file has no such section (the defaults apply).
+    public var optimizer: OptimiserSettings?
 
     public init(services: [ServiceRoute] = [], auth: AuthSettings = AuthSettings()) {
         self.services = services
@@ -27,6 +29,10 @@ extension ServiceFile {
         configuration.workflows = workflows
         configuration.agents = agents
         configuration.integrations = integrations
+        if let optimizer {
+            configuration.optimizer = optimizer
+            configuration.optimizerConfigured = true
+        }
         return configuration
     }
 }
@@ -46,7 +52,7 @@ public struct ServiceFileLoader: Sendable {
         }
         guard let root else { return ServiceFile(services: [], auth: AuthSettings()) }
         let top = try mapping(root, at: "")
-        try onlyKeys(top, ["services", "defaults", "auth", "tenants", "workflows", "agents", "integrations"], at: "")
+        try onlyKeys(top, ["services", "defaults", "auth", "tenants", "workflows", "agents", "integrations", "optimizer"], at: "")
 
         var defaults = ServiceDefaults()
         if let node = top["defaults"] { defaults = try parseDefaults(node) }
@@ -72,6 +78,7 @@ public struct ServiceFileLoader: Sendable {
         let workflows = WorkflowDocumentReader()
         if let node = top["integrations"] { file.integrations = try IntegrationCatalogueReader().entries(node, at: "integrations") }
         if let node = top["agents"] { file.agents = try workflows.agentSettings(node, at: "agents") }
+        if let node = top["optimizer"] { file.optimizer = try OptimiserSettingsReader().settings(node, at: "optimizer") }
         if let list = top["workflows"] {
             guard case .sequence(let sequence) = list else { throw ConfigurationError(field: "workflows", reason: "must be a list") }
             var seen = Set<String>()

@@ -24,3 +24,17 @@ extension GatewayMetrics: WorkflowObserver {
         ).increment()
     }
 }
+
+/// The optimiser's decisions: `brain_gateway_autonomous_decisions_total{rule,action,mode,outcome}`.
+extension GatewayMetrics {
+    public func autonomousDecision(_ decision: AutonomousDecision) {
+        CoreMetrics.Counter(
+            label: "brain_gateway_autonomous_decisions_total",
+            dimensions: [
+                ("rule", decision.rule.rawValue), ("action", decision.action.rawValue), ("mode", decision.mode.rawValue),
+                ("outcome", decision.outcome.name),
+            ],
+            factory: factory
+        ).increment()
+    }
+}

@@ -89,6 +89,8 @@ public enum DomainEventEncoding {
             data = ["replica": replica, "mode": mode, "reason": reason]
         case .sharedStateRestored(let replica):
             data = ["replica": replica]
+        case .autonomousDecision(let decision):
+            data = autonomousDecision(decision)
         case .workflowRunStarted(let workflow, _, let run):
             data = workflowData(workflow, event.tenant, run)
         case .workflowRunSucceeded(let workflow, _, let run, let milliseconds):
@@ -98,6 +100,29 @@ public enum DomainEventEncoding {
             data = workflowData(workflow, event.tenant, run)
             data["status"] = status
             data["failed_step"] = failedStep ?? NSNull()
+        }
+        return data
+    }
+
+    /// `{service, rule, evidence: {p95_ms, error_rate, requests}, action, mode, outcome}`, and
+    /// the instance and weights of a weight change, the run of a started agent call or workflow.
+    public static func autonomousDecision(_ decision: AutonomousDecision) -> [String: Any] {
+        var data: [String: Any] = [
+            "id": decision.id, "at": decision.at, "service": decision.service.name.value, "rule": decision.rule.rawValue,
+            "evidence": [
+                "p95_ms": (decision.p95Milliseconds * 10).rounded() / 10, "error_rate": (decision.errorRate * 10_000).rounded() / 10_000,
+                "requests": decision.requests,
+            ] as [String: Any],
+            "action": decision.action.rawValue, "mode": decision.mode.rawValue, "outcome": decision.outcome.name,
+        ]
+        if let tenant = decision.service.tenant { data["tenant_id"] = tenant.value }
+        if let instance = decision.instance { data["instance"] = instance.description }
+        if let from = decision.fromWeight { data["from_weight"] = from }
+        if let to = decision.toWeight { data["to_weight"] = to }
+        switch decision.outcome {
+        case .started(let runID): data["run_id"] = runID
+        case .failed(let reason): data["error"] = reason
+        case .applied, .recorded: break
         }
         return data
     }

@@ -100,7 +100,7 @@ struct GraphQLResolver: Sendable {
             totalRequests: summary.totalRequests, perService: summary.perService.filter { visible.contains($0.key) },
             perTenant: summary.perTenant.filter { $0.key == own }, averageMilliseconds: summary.averageMilliseconds,
             circuitBreakerActivations: summary.circuitBreakerActivations, cachedResponses: summary.cachedResponses,
-            agentExecutions: summary.agentExecutions))
+            agentExecutions: summary.agentExecutions, autonomousDecisions: summary.autonomousDecisions))
     }
 
     // MARK: Workflows (see `GraphQLWorkflows`)

@@ -94,7 +94,7 @@ struct MetricsView: Codable, Sendable {
         total_requests = summary.totalRequests
         requests_per_service = summary.perService.sorted { $0.key < $1.key }.map { CountView(key: $0.key, count: $0.value) }
         ai_agent_executions = summary.agentExecutions
-        autonomous_decisions = 0
+        autonomous_decisions = summary.autonomousDecisions
         average_response_time = summary.averageMilliseconds
         circuit_breaker_activations = summary.circuitBreakerActivations
         cached_responses = summary.cachedResponses
@@ -111,6 +111,7 @@ struct MetricsSummary: Sendable {
     let circuitBreakerActivations: Int
     let cachedResponses: Int
     let agentExecutions: Int
+    let autonomousDecisions: Int
 
     static func current(traffic: TrafficStates, counters: TrafficCounters) async -> MetricsSummary {
         let tally = await traffic.tally()
@@ -118,14 +119,14 @@ struct MetricsSummary: Sendable {
             totalRequests: tally.totalRequests, perService: tally.perService, perTenant: tally.perTenant,
             averageMilliseconds: tally.totalRequests == 0 ? 0 : tally.totalMilliseconds / Double(tally.totalRequests),
             circuitBreakerActivations: counters.circuitBreakerActivations, cachedResponses: counters.cachedResponses,
-            agentExecutions: counters.agentExecutions)
+            agentExecutions: counters.agentExecutions, autonomousDecisions: counters.autonomousDecisions)
     }
 
     /// The REST document.
     var dictionary: [String: Any] {
         [
             "total_requests": totalRequests, "requests_per_service": perService, "ai_agent_executions": agentExecutions,
-            "autonomous_decisions": 0, "average_response_time": averageMilliseconds,
+            "autonomous_decisions": autonomousDecisions, "average_response_time": averageMilliseconds,
             "circuit_breaker_activations": circuitBreakerActivations, "cached_responses": cachedResponses,
             "tenant_distribution": perTenant,
         ]
