@@ -78,4 +78,20 @@ import Testing
         #expect(decisions.contains(.setWeight(fast, from: 100, to: 50, rule: .latency)))
         #expect(!decisions.contains { if case .setWeight(slow, _, _, _) = $0 { return true } else { return false } })
     }
+
+    @Test func aReductionThatLowersTheMeanStandsThoughTheP95StaysHigh() {
+        // While the slow instance still carries 5 % of requests the p95 is its latency; the
+        // mean shows the share moving away from it.
+        var policy = OptimiserPolicy()
+        func slowWindow(mean: Double, weights: (Int, Int)) -> ServiceEvidence {
+            var evidence = window(p95: 1200, weights: weights)
+            evidence.meanMilliseconds = mean
+            return evidence
+        }
+        _ = policy.analyse(slowWindow(mean: 600, weights: (100, 100)), settings: settings, now: 0)
+        #expect(policy.analyse(slowWindow(mean: 600, weights: (100, 100)), settings: settings, now: 60).contains(.setWeight(slow, from: 100, to: 50, rule: .latency)))
+        #expect(policy.analyse(slowWindow(mean: 400, weights: (100, 50)), settings: settings, now: 120) == [.setWeight(slow, from: 50, to: 10, rule: .latency)])
+        #expect(policy.analyse(slowWindow(mean: 110, weights: (100, 10)), settings: settings, now: 180).isEmpty, "improved: kept at the floor, not rolled back")
+        #expect(policy.analyse(slowWindow(mean: 110, weights: (100, 10)), settings: settings, now: 240).isEmpty)
+    }
 }

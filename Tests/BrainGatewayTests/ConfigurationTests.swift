@@ -79,6 +79,10 @@ import Testing
         let agents = try #require(file.services.first { $0.name.value == "ai-agents" })
         #expect(agents.instances == [UpstreamInstance(scheme: .http, host: "127.0.0.1", port: 8008)])
         #expect(agents.basePath.prefix == "/api/v1/agents")
+        // The optimiser's section, the seed's thresholds.
+        let optimiser = try #require(file.optimizer)
+        #expect(optimiser.mode == .act && optimiser.latencyP95Milliseconds == 1000 && optimiser.errorRate == 0.05)
+        #expect(optimiser.intervalSeconds == 60 && optimiser.windowSeconds == 300 && optimiser.selfHealingWorkflow == "self-heal")
     }
     @Test func trafficPolicyFieldsParse() throws {
         let file = try ServiceFileLoader().load(yaml: """
@@ -139,6 +143,18 @@ import Testing
         ("tenants: [{rate_limit: {requests: 1}}]", "tenants[0].id"),
         ("services: [{name: a, url: 'http://h:1'}]\ntenants: [{id: 11111111-1111-4111-8111-111111111111, services: {zz: {rate_limit: {requests: 1}}}}]", "tenants[0].services.zz"),
         ("tenants: [{id: 11111111-1111-4111-8111-111111111111, rate_limit: {requests: 0}}]", "tenants[0].rate_limit.requests"),
+        ("optimizer: {mode: auto}", "optimizer.mode"),
+        ("optimizer: {interval_seconds: 0}", "optimizer.interval_seconds"),
+        ("optimizer: {window_seconds: soon}", "optimizer.window_seconds"),
+        ("optimizer: {min_requests: 0}", "optimizer.min_requests"),
+        ("optimizer: {error_rate: 1.5}", "optimizer.error_rate"),
+        ("optimizer: {consecutive_windows: 0}", "optimizer.consecutive_windows"),
+        ("optimizer: {max_weight_change_percent: 150}", "optimizer.max_weight_change_percent"),
+        ("optimizer: {min_weight_percent: 0}", "optimizer.min_weight_percent"),
+        ("optimizer: {cooldown_seconds: -1}", "optimizer.cooldown_seconds"),
+        ("optimizer: {optimization_agent: Crew!}", "optimizer.optimization_agent"),
+        ("optimizer: {self_healing_workflow: 'no such'}", "optimizer.self_healing_workflow"),
+        ("optimizer: {latency_p95: 900}", "optimizer.latency_p95"),
     ])
     func trafficPolicyMistakesNameTheField(yaml: String, field: String) {
         do {

@@ -58,6 +58,9 @@ import Testing
             record("metrics", "Metrics", try await AdminAPITests.call(gateway, "GET", "/api/brain/metrics"))
             record("integrations", "IntegrationList", try await AdminAPITests.call(gateway, "GET", "/api/brain/integrations"))
             record("integration", "Integration", try await AdminAPITests.call(gateway, "GET", "/api/brain/integrations/stripe"))
+            record("optimize-platform", "DecisionList", try await AdminAPITests.call(gateway, "POST", "/api/brain/optimize-platform"))
+            record("optimizer", "Optimiser", try await AdminAPITests.call(gateway, "GET", "/api/brain/optimizer"))
+            record("optimizer paused", "Optimiser", try await AdminAPITests.call(gateway, "POST", "/api/brain/optimizer/pause"))
 
             let document = try await Self.document(gateway)
             let file = NSTemporaryDirectory() + "openapi-cases-\(UUID().uuidString).json"
@@ -73,7 +76,7 @@ import Testing
             while python.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(python.terminationStatus == 0, "\(report)")
-            #expect(cases.count == 16)
+            #expect(cases.count == 19)
         }
     }
 

@@ -162,6 +162,42 @@ enum OpenAPIDocument {
           }
         }}}
       },
+      "AutonomousDecision": {
+        "type": "object", "required": ["id", "at", "service", "rule", "evidence", "action", "mode", "outcome"],
+        "properties": {
+          "id": {"type": "integer"}, "at": {"type": "number", "description": "Unix seconds."}, "service": {"type": "string"},
+          "tenant_id": {"type": "string"}, "rule": {"enum": ["optimize", "self_heal"]},
+          "evidence": {"type": "object", "required": ["p95_ms", "error_rate", "requests"], "properties": {"p95_ms": {"type": "number"}, "error_rate": {"type": "number"}, "requests": {"type": "integer"}}},
+          "action": {"enum": ["reduce_weight", "restore_weight", "call_agent", "run_workflow", "recovered", "rolled_back"]},
+          "mode": {"enum": ["act", "dry_run"]}, "outcome": {"enum": ["applied", "started", "failed", "recorded"]},
+          "instance": {"type": "string"}, "from_weight": {"type": "integer"}, "to_weight": {"type": "integer"},
+          "run_id": {"type": "string", "description": "The agent call's or the self-healing workflow's run (outcome started)."},
+          "error": {"type": "string", "description": "Why it failed (outcome failed)."}
+        }
+      },
+      "DecisionList": {
+        "type": "object", "required": ["decisions"],
+        "properties": {"decisions": {"type": "array", "items": {"$ref": "#/components/schemas/AutonomousDecision"}}}
+      },
+      "Optimiser": {
+        "type": "object", "required": ["mode", "paused", "interval_seconds", "window_seconds", "last_analysis_at", "services", "decisions"],
+        "properties": {
+          "mode": {"enum": ["act", "dry_run", "off"]}, "paused": {"type": "boolean"},
+          "interval_seconds": {"type": "number"}, "window_seconds": {"type": "number"},
+          "last_analysis_at": {"type": ["number", "null"]},
+          "services": {"type": "object", "description": "By service name (tenant/name for a tenant's service): the latest analysis's window.", "additionalProperties": {
+            "type": "object", "required": ["requests", "errors", "error_rate", "p95_ms", "mean_ms", "instances", "incidents"],
+            "properties": {
+              "requests": {"type": "integer"}, "errors": {"type": "integer"}, "error_rate": {"type": "number"}, "p95_ms": {"type": "number"},
+              "mean_ms": {"type": "number"}, "tenant_id": {"type": "string"},
+              "incidents": {"type": "object", "required": ["optimize", "self_heal"], "properties": {"optimize": {"type": "boolean"}, "self_heal": {"type": "boolean"}}},
+              "instances": {"type": "object", "additionalProperties": {"type": "object", "required": ["requests", "errors", "p95_ms", "weight", "configured_weight"], "properties": {
+                "requests": {"type": "integer"}, "errors": {"type": "integer"}, "p95_ms": {"type": ["number", "null"]},
+                "weight": {"type": "integer"}, "configured_weight": {"type": "integer"}, "dry_run_weight": {"type": "integer"}}}}
+            }}},
+          "decisions": {"type": "array", "description": "The latest 200, newest first.", "items": {"$ref": "#/components/schemas/AutonomousDecision"}}
+        }
+      },
       "Metrics": {
         "type": "object",
         "required": ["total_requests", "requests_per_service", "ai_agent_executions", "autonomous_decisions", "average_response_time", "circuit_breaker_activations", "cached_responses", "tenant_distribution"],
@@ -436,6 +472,19 @@ enum OpenAPIDocument {
       "head": {"summary": "Call the provider with the tenant's stored credentials (roles platform-admin, tenant-admin or integrations).", "responses": {"400": {"description": "X-Tenant-ID is not a UUID, or the provider path has '.'/'..' segments, encoded slashes or non-printable bytes.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "401": {"description": "No valid token, or (integration_needs_reauth) the provider refused to refresh the OAuth token.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"description": "No such integration in the catalogue.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "409": {"description": "integration_inactive: the tenant has no credentials for it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "413": {"description": "The request body is over 8 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "429": {"description": "The limit per tenant and integration is exhausted.", "headers": {"Retry-After": {"schema": {"type": "string"}}, "RateLimit-Limit": {"schema": {"type": "string"}}, "RateLimit-Remaining": {"schema": {"type": "string"}}, "RateLimit-Reset": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "502": {"description": "The provider could not be reached.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "503": {"description": "secrets_unavailable, or the provider's breaker is open (Retry-After).", "headers": {"Retry-After": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "504": {"description": "The provider did not answer in time.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "default": {"description": "The provider's own status, headers and body, relayed (with RateLimit-* fields).", "headers": {"RateLimit-Limit": {"schema": {"type": "string"}}, "RateLimit-Remaining": {"schema": {"type": "string"}}, "RateLimit-Reset": {"schema": {"type": "string"}}}, "content": {"*/*": {"schema": {}}}}}},
       "options": {"summary": "Call the provider with the tenant's stored credentials (roles platform-admin, tenant-admin or integrations).", "responses": {"400": {"description": "X-Tenant-ID is not a UUID, or the provider path has '.'/'..' segments, encoded slashes or non-printable bytes.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "401": {"description": "No valid token, or (integration_needs_reauth) the provider refused to refresh the OAuth token.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"description": "No such integration in the catalogue.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "409": {"description": "integration_inactive: the tenant has no credentials for it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "413": {"description": "The request body is over 8 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "429": {"description": "The limit per tenant and integration is exhausted.", "headers": {"Retry-After": {"schema": {"type": "string"}}, "RateLimit-Limit": {"schema": {"type": "string"}}, "RateLimit-Remaining": {"schema": {"type": "string"}}, "RateLimit-Reset": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "502": {"description": "The provider could not be reached.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "503": {"description": "secrets_unavailable, or the provider's breaker is open (Retry-After).", "headers": {"Retry-After": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "504": {"description": "The provider did not answer in time.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "default": {"description": "The provider's own status, headers and body, relayed (with RateLimit-* fields).", "headers": {"RateLimit-Limit": {"schema": {"type": "string"}}, "RateLimit-Remaining": {"schema": {"type": "string"}}, "RateLimit-Reset": {"schema": {"type": "string"}}}, "content": {"*/*": {"schema": {}}}}}}
     },
+    "/api/brain/optimizer": {"get": {"summary": "The autonomous optimiser (platform-admin): mode, paused, each service's latest window and open incidents, the recent decisions.",
+      "responses": {"200": {"description": "The optimiser.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Optimiser"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/optimizer/pause": {"post": {"summary": "Stop the periodic analyses (platform-admin); optimize-platform still runs one on request.",
+      "responses": {"200": {"description": "The optimiser, paused.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Optimiser"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/optimizer/resume": {"post": {"summary": "Resume the periodic analyses (platform-admin).",
+      "responses": {"200": {"description": "The optimiser, running.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Optimiser"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
+    "/api/brain/optimize-platform": {"post": {"summary": "Run one analysis of every service now (platform-admin), acting as the mode says; answers its decisions.",
+      "responses": {"200": {"description": "The decisions of this analysis (often none).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionList"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+        "409": {"description": "The optimiser is off (optimizer.mode: off).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
     "/api/brain/agents": {"get": {"summary": "The crew tiers and the agents service's catalogue (fetched as the caller, kept 60 s; when it cannot be read, agents is empty and catalog_error says why).", "parameters": [{"$ref": "#/components/parameters/Tenant"}],
       "responses": {"200": {"description": "Tiers and agents.", "content": {"application/json": {"schema": {"type": "object", "required": ["tiers", "agents"], "properties": {
           "tiers": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}, "agents": {"type": "array"}, "catalog_error": {"type": "string"}}}}}},

@@ -1,10 +1,12 @@
-/// Latencies in log-scale buckets: eight per power of two of microseconds (each bucket about 9 %
-/// wide), from 1 µs to about 134 s, the rest in the last. Recording is an integer computation
-/// and an add (no floating point, no allocation after creation); histograms from several event
-/// loops merge by adding their buckets, and a quantile interpolates inside its bucket, so a
-/// p95 is within a few percent of the exact one — enough to compare against a threshold.
+/// Latencies in log-scale buckets: sixteen per power of two of microseconds (each at most
+/// 6.25 % wide), from 1 µs to about 134 s, the rest in the last. Recording is an integer
+/// computation and an add (no floating point; the buckets are allocated at the first record, so
+/// an idle window costs nothing); histograms from several event loops merge by adding their
+/// buckets, and a quantile interpolates inside its bucket, so a p95 is within one bucket's width
+/// (6.25 %) of the exact one — enough to compare against a threshold.
 public struct LatencyHistogram: Sendable, Equatable {
-    static let subBuckets = 8
+    static let subBuckets = 16
+    static let subBucketBits = 4
     static let octaves = 27
     static let bucketCount = (octaves + 1) * subBuckets
 
@@ -14,11 +16,12 @@ public struct LatencyHistogram: Sendable, Equatable {
     public private(set) var totalMicroseconds = 0
 
     public init() {
-        buckets = Array(repeating: 0, count: Self.bucketCount)
+        buckets = []
     }
 
     public mutating func record(microseconds: Int) {
         let value = max(0, microseconds)
+        if buckets.isEmpty { buckets = Array(repeating: 0, count: Self.bucketCount) }
         buckets[Self.bucket(value)] &+= 1
         count += 1
         totalMicroseconds &+= value
@@ -26,6 +29,7 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     public mutating func add(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
+        if buckets.isEmpty { buckets = Array(repeating: 0, count: Self.bucketCount) }
         for i in buckets.indices { buckets[i] &+= other.buckets[i] }
         count += other.count
         totalMicroseconds &+= other.totalMicroseconds
@@ -38,21 +42,21 @@ public struct LatencyHistogram: Sendable, Equatable {
         totalMicroseconds = 0
     }
 
-    /// Octave from the highest set bit, the next three bits pick the sub-bucket; values below
-    /// 8 µs share the first octave's buckets one per microsecond.
+    /// Octave from the highest set bit, the next four bits pick the sub-bucket; values below
+    /// 16 µs have a bucket each.
     static func bucket(_ microseconds: Int) -> Int {
         guard microseconds >= subBuckets else { return microseconds }
         let octave = (Int.bitWidth - 1) - microseconds.leadingZeroBitCount
-        let sub = (microseconds >> (octave - 3)) & (subBuckets - 1)
-        return min(bucketCount - 1, (octave - 2) * subBuckets + sub)
+        let sub = (microseconds >> (octave - subBucketBits)) & (subBuckets - 1)
+        return min(bucketCount - 1, (octave - subBucketBits + 1) * subBuckets + sub)
     }
 
     /// The range of values bucket `index` holds, in microseconds.
     static func bounds(_ index: Int) -> (lower: Double, upper: Double) {
         guard index >= subBuckets else { return (Double(index), Double(index + 1)) }
-        let octave = index / subBuckets + 2
+        let octave = index / subBuckets + subBucketBits - 1
         let sub = index % subBuckets
-        let width = Double(1 << (octave - 3))
+        let width = Double(1 << (octave - subBucketBits))
         let lower = Double(1 << octave) + Double(sub) * width
         return (lower, lower + width)
     }
