@@ -13,7 +13,7 @@ struct BrainCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brainctl",
         abstract: "Administer a Brain Gateway through its admin API.",
-        subcommands: [Services.self, Routes.self, Workflows.self, Runs.self, Agents.self, Integrations.self, Health.self, Events.self, Metrics.self])
+        subcommands: [Services.self, Routes.self, Workflows.self, Runs.self, Agents.self, Integrations.self, Optimizer.self, Health.self, Events.self, Metrics.self])
 }
 
 struct Connection: ParsableArguments {

@@ -114,6 +114,28 @@ struct DashboardTests {
         }
     }
 
+    @Test func theDashboardShowsTheOptimisersDecisions() async throws {
+        let agents = try await OptimiserTests.agents()
+        let slow = try await OptimiserTests.Instance(delay: 1200)
+        let services = "  - {name: report, url: \(slow.url), base_path: /}"
+        let gateway = try await GatewayHarness.start(yaml: OptimiserTests.yaml(services: services, agents: agents, mode: "dry_run"))
+        try await withTeardown {
+            for _ in 0..<2 {
+                try await OptimiserTests.load(gateway, "/report/x", clients: 6, seconds: 1.6)
+                _ = try await OptimiserTests.analyse(gateway)
+            }
+            let dom = try await Self.render("\(gateway.base)/dashboard#token=\(TestTokens.admin)", seconds: 3)
+            #expect(dom.contains("mode dry_run, every 3600.0 s over 1.5 s") || dom.contains("mode dry_run, every 3600 s over 1.5 s"), "\(dom.prefix(600))")
+            let row = try #require(dom.range(of: "data-action=\"call_agent\"").map { String(dom[$0.lowerBound...].prefix(600)) }, "\(dom.prefix(600))")
+            #expect(row.contains(">report<") && row.contains(">optimize<") && row.contains(">recorded<"), "\(row)")
+            #expect(dom.contains("<b id=\"decisions-count\">1</b>"))
+            #expect(dom.contains("data-type=\"AutonomousDecision\""))
+        } teardown: {
+            await gateway.stop()
+            for backend in [agents, slow.backend] { await backend.shutdown() }
+        }
+    }
+
     /// The `<tr>` of the run `id`.
     static func run(_ dom: String, id: String) -> String? {
         guard let start = dom.range(of: "<tr data-run=\"\(id)\">") else { return nil }

@@ -349,4 +349,33 @@ import Testing
             for backend in [agents, pushingBack.backend, working.backend] { await backend.shutdown() }
         }
     }
+
+    @Test func brainctlShowsPausesResumesAndRunsTheOptimiser() async throws {
+        let agents = try await Self.agents()
+        let slow = try await Instance(delay: 1200)
+        let services = "  - {name: report, url: \(slow.url), base_path: /}"
+        let gateway = try await GatewayHarness.start(yaml: Self.yaml(services: services, agents: agents, mode: "dry_run"))
+        let admin = ["BRAIN_GATEWAY_URL": gateway.base, "BRAIN_GATEWAY_TOKEN": TestTokens.admin]
+        try await withTeardown {
+            var (code, out, err) = try await BrainctlTests.run(["optimizer", "pause"], environment: admin)
+            #expect(code == 0 && out.contains("optimiser paused"), "\(err)")
+            (code, out, _) = try await BrainctlTests.run(["optimizer", "status"], environment: admin)
+            #expect(code == 0 && out.contains("mode dry_run (paused)") && out.contains("no decisions yet"), "\(out)")
+            (code, out, _) = try await BrainctlTests.run(["optimizer", "resume"], environment: admin)
+            #expect(code == 0 && out.contains("optimiser resumed"))
+            try await Self.load(gateway, "/report/x", clients: 6, seconds: 1.6)
+            (code, out, _) = try await BrainctlTests.run(["optimizer", "run"], environment: admin)
+            #expect(code == 0 && out.contains("no decisions"), "\(out)")
+            try await Self.load(gateway, "/report/x", clients: 6, seconds: 1.6)
+            (code, out, err) = try await BrainctlTests.run(["optimizer", "run"], environment: admin)
+            #expect(code == 0 && out.hasPrefix("AT") && out.contains("call_agent") && out.contains("recorded"), "\(out) \(err)")
+            (code, out, _) = try await BrainctlTests.run(["optimizer", "status"], environment: admin)
+            #expect(code == 0 && out.contains("mode dry_run,") && out.contains("report") && out.contains("optimize") && out.contains("call_agent"), "\(out)")
+            (code, _, err) = try await BrainctlTests.run(["optimizer", "status"], environment: ["BRAIN_GATEWAY_URL": gateway.base, "BRAIN_GATEWAY_TOKEN": TestTokens.user])
+            #expect(code == 1 && err.hasPrefix("brainctl: HTTP 403"), "\(err)")
+        } teardown: {
+            await gateway.stop()
+            for backend in [agents, slow.backend] { await backend.shutdown() }
+        }
+    }
 }

@@ -50,8 +50,8 @@ enum DashboardPage {
   form { display: flex; gap: 8px; } input { flex: 1; padding: 6px; font: inherit; }
   #login { max-width: 640px; margin: 60px auto; }
   .wide { grid-column: 1 / -1; }
-  .succeeded, .compensated, .fallback { background: #dcf3e4; color: #186a3b; }
-  .running, .pending, .skipped { background: #e6ecf8; color: #2b4a8b; }
+  .succeeded, .compensated, .fallback, .applied { background: #dcf3e4; color: #186a3b; }
+  .running, .pending, .skipped, .started, .recorded { background: #e6ecf8; color: #2b4a8b; }
   .failed, .timed_out, .cancelled { background: #fbdcdc; color: #9b1c1c; }
   .timeline { position: relative; height: 22px; min-width: 240px; background: #f7f8fa; border-radius: 4px; }
   .timeline .step { position: absolute; top: 2px; height: 18px; border-radius: 3px; font-size: 11px; line-height: 18px;
@@ -66,6 +66,7 @@ enum DashboardPage {
   <span class="stat">avg latency <b id="latency">–</b> ms</span>
   <span class="stat">breaker activations <b id="activations">–</b></span>
   <span class="stat">cached <b id="cached">–</b></span>
+  <span class="stat">autonomous decisions <b id="decisions-count">–</b></span>
   <span class="stat" id="updated"></span>
 </header>
 <section id="login" hidden>
@@ -87,6 +88,14 @@ enum DashboardPage {
     <table>
       <thead><tr><th>Workflow</th><th>Status</th><th>Started</th><th>ms</th><th>Steps (timeline)</th></tr></thead>
       <tbody id="runs"></tbody>
+    </table>
+  </section>
+  <section class="wide">
+    <h2>Autonomous optimiser</h2>
+    <p class="muted"><span id="optimizer-state"></span> <button id="optimizer-toggle" type="button">Pause</button></p>
+    <table>
+      <thead><tr><th>Time</th><th>Service</th><th>Rule</th><th>Action</th><th>Instance</th><th>Weight</th><th>p95 ms</th><th>Error rate</th><th>Requests</th><th>Mode</th><th>Outcome</th></tr></thead>
+      <tbody id="decisions"></tbody>
     </table>
   </section>
   <section>
@@ -112,8 +121,8 @@ function cell(text, cls) {
   else td.textContent = text;
   return td;
 }
-async function api(path) {
-  const response = await fetch(path, { headers: { Authorization: "Bearer " + state.token } });
+async function api(path, method) {
+  const response = await fetch(path, { method: method || "GET", headers: { Authorization: "Bearer " + state.token } });
   if (response.status === 401 || response.status === 403) throw new Error("token refused (" + response.status + ")");
   if (!response.ok) throw new Error(path + " answered " + response.status);
   return response.json();
@@ -197,7 +206,9 @@ async function refresh() {
     $("latency").textContent = Number(metrics.average_response_time).toFixed(2);
     $("activations").textContent = metrics.circuit_breaker_activations;
     $("cached").textContent = metrics.cached_responses;
+    $("decisions-count").textContent = metrics.autonomous_decisions;
     await showRuns();
+    await showOptimizer();
     await showIntegrations();
     $("updated").textContent = "updated " + new Date().toLocaleTimeString();
     if (!state.source) followEvents();
@@ -238,6 +249,31 @@ async function showRuns() {
     body.append(row);
   }
 }
+// The optimiser's mode and its recent decisions with the evidence each was taken on.
+async function showOptimizer() {
+  const optimizer = await api("/api/brain/optimizer");
+  state.paused = optimizer.paused;
+  $("optimizer-state").textContent = "mode " + optimizer.mode + (optimizer.paused ? ", paused" : "") +
+    ", every " + optimizer.interval_seconds + " s over " + optimizer.window_seconds + " s";
+  $("optimizer-toggle").textContent = optimizer.paused ? "Resume" : "Pause";
+  $("optimizer-toggle").hidden = optimizer.mode === "off";
+  const body = $("decisions"); body.replaceChildren();
+  for (const decision of optimizer.decisions.slice(0, 30)) {
+    const row = document.createElement("tr");
+    row.dataset.decision = decision.id;
+    row.dataset.action = decision.action;
+    const weight = decision.from_weight == null ? "" : decision.from_weight + " → " + decision.to_weight;
+    row.append(cell(new Date(decision.at * 1000).toLocaleTimeString()), cell(decision.service), cell(decision.rule),
+      cell(decision.action), cell(decision.instance || ""), cell(weight), cell(decision.evidence.p95_ms.toFixed(1)),
+      cell((100 * decision.evidence.error_rate).toFixed(1) + " %"), cell(String(decision.evidence.requests)), cell(decision.mode),
+      cell(decision.outcome + (decision.run_id ? " (run " + decision.run_id.slice(0, 8) + ")" : ""), decision.outcome));
+    body.append(row);
+  }
+}
+$("optimizer-toggle").addEventListener("click", async () => {
+  await api(state.paused ? "/api/brain/optimizer/resume" : "/api/brain/optimizer/pause", "POST");
+  await showOptimizer();
+});
 // The tenant's connections: status only (credential values never leave the gateway).
 async function showIntegrations() {
   const list = await api("/api/brain/integrations");
@@ -268,7 +304,7 @@ async function followEvents() {
   const handle = (message) => addEvent(JSON.parse(message.data));
   for (const type of ["ServiceRegistered", "ServiceUpdated", "ServiceRemoved", "RouteRegistered", "ServiceHealthChanged", "CircuitOpened", "CircuitClosed",
       "WorkflowRegistered", "WorkflowUpdated", "WorkflowRemoved", "WorkflowRunStarted", "WorkflowRunSucceeded", "WorkflowRunFailed",
-      "IntegrationActivated", "IntegrationDeactivated", "IntegrationNeedsReauth", "SharedStateDegraded", "SharedStateRestored"]) {
+      "IntegrationActivated", "IntegrationDeactivated", "IntegrationNeedsReauth", "SharedStateDegraded", "SharedStateRestored", "AutonomousDecision"]) {
     state.source.addEventListener(type, handle);
   }
 }
