@@ -129,15 +129,16 @@ import Testing
         return try await condition()
     }
 
-    static func twoInstances(_ fast: Instance, _ slow: Instance, name: String = "shop", balancing: String = "round_robin") -> String {
+    /// Without `weight`, each instance has the default weight 1.
+    static func twoInstances(_ fast: Instance, _ slow: Instance, name: String = "shop", balancing: String = "round_robin", weight: Int? = 100) -> String {
         """
           - name: \(name)
             base_path: /
             load_balancing: \(balancing)
             retry: {retries: 0}
             instances:
-              - {url: \(fast.url), weight: 100}
-              - {url: \(slow.url), weight: 100}
+              - {url: \(fast.url)\(weight.map { ", weight: \($0)" } ?? "")}
+              - {url: \(slow.url)\(weight.map { ", weight: \($0)" } ?? "")}
         """
     }
 
@@ -145,7 +146,8 @@ import Testing
         let agents = try await Self.agents()
         let fast = try await Instance()
         let slow = try await Instance(delay: 1200)
-        let gateway = try await GatewayHarness.start(yaml: Self.yaml(services: Self.twoInstances(fast, slow), agents: agents))
+        // Default weights (1 each): the optimiser works on them ×100 and writes them back at the end.
+        let gateway = try await GatewayHarness.start(yaml: Self.yaml(services: Self.twoInstances(fast, slow, weight: nil), agents: agents))
         try await withTeardown {
             let slowURL = slow.url
             // Two analyses of a breach: the first only counts it.
@@ -161,7 +163,7 @@ import Testing
             #expect(reduction["rule"] as? String == "optimize" && reduction["mode"] as? String == "act" && reduction["outcome"] as? String == "applied")
             let evidence = try #require(reduction["evidence"] as? [String: Any])
             #expect((evidence["p95_ms"] as? Double ?? 0) > 1000 && (evidence["requests"] as? Int ?? 0) >= 5)
-            #expect(try await Self.weights(gateway, "shop")[slowURL] == 50)
+            #expect(try await Self.weights(gateway, "shop") == [slowURL: 50, fast.url: 100])
 
             // Traffic shifts: the slow instance's share falls from a half toward a third.
             let midFast = fast.served, midSlow = slow.served
@@ -190,7 +192,7 @@ import Testing
             try await Self.load(gateway, "/shop/x", seconds: 0.5)
             let restored = try await Self.analyse(gateway)
             #expect(Self.actions(restored) == ["restore_weight", "recovered"] && restored.first?["to_weight"] as? Int == 100, "\(restored)")
-            #expect(try await Self.weights(gateway, "shop")[slowURL] == 100)
+            #expect(try await Self.weights(gateway, "shop") == [slowURL: 1, fast.url: 1], "the configured weights again")
             #expect(Self.executions(agents, agent: "optimization-crew").count == 1)
 
             // One event per decision, and the count in the summary and in Prometheus.

@@ -186,10 +186,11 @@ enum OpenAPIDocument {
           "interval_seconds": {"type": "number"}, "window_seconds": {"type": "number"},
           "last_analysis_at": {"type": ["number", "null"]},
           "services": {"type": "object", "description": "By service name (tenant/name for a tenant's service): the latest analysis's window.", "additionalProperties": {
-            "type": "object", "required": ["requests", "errors", "error_rate", "p95_ms", "mean_ms", "instances", "incidents"],
+            "type": "object", "required": ["requests", "errors", "error_rate", "p95_ms", "mean_ms", "instances", "incidents", "weight_scale"],
             "properties": {
               "requests": {"type": "integer"}, "errors": {"type": "integer"}, "error_rate": {"type": "number"}, "p95_ms": {"type": "number"},
               "mean_ms": {"type": "number"}, "tenant_id": {"type": "string"},
+              "weight_scale": {"type": "integer", "description": "The factor the optimiser's weights carry: decisions and dry_run_weight are configured weight × this."},
               "incidents": {"type": "object", "required": ["optimize", "self_heal"], "properties": {"optimize": {"type": "boolean"}, "self_heal": {"type": "boolean"}}},
               "instances": {"type": "object", "additionalProperties": {"type": "object", "required": ["requests", "errors", "p95_ms", "weight", "configured_weight"], "properties": {
                 "requests": {"type": "integer"}, "errors": {"type": "integer"}, "p95_ms": {"type": ["number", "null"]},

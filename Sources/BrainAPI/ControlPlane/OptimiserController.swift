@@ -58,6 +58,7 @@ struct OptimiserController<Context: CallerRequestContext>: Sendable {
                 "requests": evidence.requests, "errors": evidence.errors, "error_rate": (evidence.errorRate * 10_000).rounded() / 10_000,
                 "p95_ms": rounded(evidence.p95Milliseconds), "mean_ms": rounded(evidence.meanMilliseconds), "instances": instances,
                 "incidents": ["optimize": service.latencyIncident, "self_heal": service.errorIncident],
+                "weight_scale": service.weightScale,
             ]
             if let tenant = key.tenant { entry["tenant_id"] = tenant.value }
             services[serviceKey(key)] = entry

@@ -31,6 +31,8 @@ public actor Optimiser: Service {
         public var errorIncident: Bool
         /// `dry_run`: the weights the decisions recorded would have set.
         public var dryRunWeights: [UpstreamInstance: Int]
+        /// The factor the optimiser's weights carry (see `scale`); `configuredWeight` is unscaled.
+        public var weightScale: Int
     }
 
     public struct Status: Sendable {
@@ -116,16 +118,20 @@ public actor Optimiser: Service {
         let live = registry.directory.services
         for (key, var evidence) in latest {
             let policy = policies[key] ?? OptimiserPolicy()
+            var scale = 1
             if let service = live.first(where: { $0.name == key.name && $0.tenant == key.tenant }) {
+                scale = self.scale(service, key: key)
                 for i in evidence.instances.indices {
-                    if let index = service.instances.firstIndex(of: evidence.instances[i].instance) {
+                    let instance = evidence.instances[i].instance
+                    if let index = service.instances.firstIndex(of: instance) {
                         evidence.instances[i].currentWeight = service.weights[index]
+                        evidence.instances[i].configuredWeight = configured[key]?[instance] ?? service.weights[index]
                     }
                 }
             }
             services[key] = ServiceStatus(
                 evidence: evidence, latencyIncident: policy.latencyIncidentOpen, errorIncident: policy.errorIncidentOpen,
-                dryRunWeights: settings.mode == .dryRun ? applied[key] ?? [:] : [:])
+                dryRunWeights: settings.mode == .dryRun ? applied[key] ?? [:] : [:], weightScale: scale)
         }
         return Status(
             mode: settings.mode, paused: paused, intervalSeconds: settings.intervalSeconds, windowSeconds: settings.windowSeconds,
@@ -163,30 +169,41 @@ public actor Optimiser: Service {
         return made
     }
 
-    /// The window as the policy sees it: each instance's configured weight and current one.
+    /// The window as the policy sees it: each instance's configured weight and current one,
+    /// both in the service's scaled units (see `scale`).
     private func evidence(for service: ServiceRoute, key: ServiceKey, sample: ServiceTrafficSample) -> ServiceEvidence {
-        var instances: [InstanceEvidence] = []
         for (index, instance) in service.instances.enumerated() {
             let live = service.weights[index]
-            var current = live
-            if settings.mode == .dryRun {
-                current = applied[key]?[instance] ?? live
-            } else if let set = applied[key]?[instance], set != live {
+            if let set = applied[key]?[instance], settings.mode == .act, set != live {
                 // Someone else changed it since: theirs is the configured weight now.
                 applied[key]?[instance] = nil
                 configured[key]?[instance] = live
             }
-            if configured[key]?[instance] == nil || applied[key]?[instance] == nil {
-                configured[key, default: [:]][instance] = live
-            }
+            if applied[key]?[instance] == nil { configured[key, default: [:]][instance] = live }
+        }
+        let scale = self.scale(service, key: key)
+        var instances: [InstanceEvidence] = []
+        for (index, instance) in service.instances.enumerated() {
+            let base = configured[key]?[instance] ?? service.weights[index]
             let measured = sample.instances[instance] ?? TrafficSample()
             instances.append(InstanceEvidence(
                 instance: instance, requests: measured.requests, errors: measured.errors, p95Milliseconds: measured.p95Milliseconds,
-                configuredWeight: configured[key]?[instance] ?? live, currentWeight: current))
+                configuredWeight: base * scale, currentWeight: applied[key]?[instance] ?? base * scale))
         }
         return ServiceEvidence(
             requests: sample.service.requests, errors: sample.service.errors, p95Milliseconds: sample.service.p95Milliseconds,
             meanMilliseconds: sample.service.latencies.meanMilliseconds, instances: instances)
+    }
+
+    /// Weights are integers, and most are the default 1: a step of half of 1 does not exist. So
+    /// the optimiser works on the service's configured weights times a factor that puts the
+    /// smallest at 100 or more (×100 for weights of 1; never past the registry's 1,000), writes
+    /// every instance's weight scaled when it first changes one (the shares are the configured
+    /// ones until it moves them) and writes the configured weights back when the incident ends.
+    private func scale(_ service: ServiceRoute, key: ServiceKey) -> Int {
+        let weights = service.instances.enumerated().map { configured[key]?[$1] ?? service.weights[$0] }
+        guard let smallest = weights.min(), let largest = weights.max(), smallest > 0 else { return 1 }
+        return max(1, min(ServiceRoute.Limits.maxWeight / largest, (100 + smallest - 1) / smallest))
     }
 
     private func carryOut(
@@ -204,14 +221,22 @@ public actor Optimiser: Service {
             record.instance = instance
             record.fromWeight = from
             record.toWeight = to
-            applied[key, default: [:]][instance] = to
             if acting {
                 do {
+                    // The others first, at their configured share in the same units.
+                    let scale = self.scale(service, key: key)
+                    for other in service.instances where other != instance && applied[key]?[other] == nil {
+                        let weight = (configured[key]?[other] ?? 1) * scale
+                        try registry.setWeight(weight, of: other, service: service.name, tenant: service.tenant)
+                        applied[key, default: [:]][other] = weight
+                    }
                     try registry.setWeight(to, of: instance, service: service.name, tenant: service.tenant)
+                    applied[key, default: [:]][instance] = to
                 } catch {
-                    applied[key]?[instance] = nil
                     record.outcome = .failed(reason: "\(error)")
                 }
+            } else {
+                applied[key, default: [:]][instance] = to
             }
         case .callOptimisationAgent:
             record.action = .callAgent
@@ -231,12 +256,30 @@ public actor Optimiser: Service {
         case .recovered(let rule):
             record.rule = rule == .latency ? .optimize : .selfHeal
             record.action = .recovered
+            if rule == .latency { restoreConfiguredWeights(service, key: key, acting: acting) }
         case .rolledBack(let rule):
             record.rule = rule == .latency ? .optimize : .selfHeal
             record.action = .rolledBack
         }
         publish(record)
         return record
+    }
+
+    /// The incident is over: the configured weights themselves go back (the scaled ones had
+    /// the same shares, but the service document shows what its owner wrote).
+    private func restoreConfiguredWeights(_ service: ServiceRoute, key: ServiceKey, acting: Bool) {
+        defer { applied[key] = nil }
+        guard acting else { return }
+        for instance in service.instances {
+            guard applied[key]?[instance] != nil, let weight = configured[key]?[instance] else { continue }
+            do {
+                try registry.setWeight(weight, of: instance, service: service.name, tenant: service.tenant)
+            } catch {
+                logger.warning("a configured weight could not be restored", metadata: [
+                    "service": .string(service.name.value), "instance": .string(instance.description), "error": .string("\(error)"),
+                ])
+            }
+        }
     }
 
     private func started(_ start: () async throws -> String) async -> AutonomousDecision.Outcome {

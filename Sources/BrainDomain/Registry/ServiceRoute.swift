@@ -101,6 +101,8 @@ public struct ServiceRoute: Sendable, Hashable {
         public static let maxSeconds = 86_400
         /// One year, for cache lifetimes.
         public static let maxCacheSeconds = 31_536_000
+        /// An instance's load-balancing weight is 1 through this.
+        public static let maxWeight = 1000
     }
 
     public enum InvariantViolation: Error, Equatable, CustomStringConvertible {
@@ -174,7 +176,7 @@ public struct ServiceRoute: Sendable, Hashable {
         guard cache.maxBodyBytes >= 0 else { throw .invalid(field: "cache.max_body_bytes", reason: "must not be negative") }
         let weights = weights ?? Array(repeating: 1, count: instances.count)
         guard weights.count == instances.count else { throw .invalid(field: "instances", reason: "one weight per instance") }
-        for (i, w) in weights.enumerated() where w < 1 || w > 1000 {
+        for (i, w) in weights.enumerated() where w < 1 || w > Limits.maxWeight {
             throw .invalid(field: "instances[\(i)].weight", reason: "must be 1-1000")
         }
         self.storage = Storage(Fields(
@@ -218,7 +220,7 @@ public struct ServiceRoute: Sendable, Hashable {
     /// Changes one instance's share of traffic at runtime (the optimiser's lever).
     public mutating func setWeight(_ weight: Int, for instance: UpstreamInstance) throws(InvariantViolation) {
         guard let index = instances.firstIndex(of: instance) else { throw .invalid(field: "instance", reason: "\(instance) is not an instance of \(name)") }
-        guard (1...1000).contains(weight) else { throw .invalid(field: "weight", reason: "must be 1-1000") }
+        guard (1...Limits.maxWeight).contains(weight) else { throw .invalid(field: "weight", reason: "must be 1-\(Limits.maxWeight)") }
         update { $0.weights[index] = weight }
     }
 
