@@ -115,11 +115,7 @@ struct DashboardTests {
     }
 
     @Test func theDashboardShowsTheOptimisersDecisions() async throws {
-        let agents = try await OptimiserTests.agents()
-        let slow = try await OptimiserTests.Instance(delay: 1200)
-        let services = "  - {name: report, url: \(slow.url), base_path: /}"
-        let gateway = try await GatewayHarness.start(yaml: OptimiserTests.yaml(services: services, agents: agents, mode: "dry_run"))
-        try await withTeardown {
+        try await OptimiserTests.withSlowReport(mode: "dry_run") { gateway, _ in
             for _ in 0..<2 {
                 try await OptimiserTests.load(gateway, "/report/x", clients: 6, seconds: 1.6)
                 _ = try await OptimiserTests.analyse(gateway)
@@ -130,9 +126,6 @@ struct DashboardTests {
             #expect(row.contains(">report<") && row.contains(">optimize<") && row.contains(">recorded<"), "\(row)")
             #expect(dom.contains("<b id=\"decisions-count\">1</b>"))
             #expect(dom.contains("data-type=\"AutonomousDecision\""))
-        } teardown: {
-            await gateway.stop()
-            for backend in [agents, slow.backend] { await backend.shutdown() }
         }
     }
 
