@@ -12,6 +12,7 @@ included). Standard library only: `python3 examples/contact-demo/backends.py`.
 """
 import itertools
 import json
+import os
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,11 +73,13 @@ def handler_for(name):
 
 
 def main():
+    # BACKENDS_HOST=0.0.0.0 serves other machines too (deploy/compose.yaml runs it in a container).
+    host = os.environ.get("BACKENDS_HOST", "127.0.0.1")
     servers = [("ai-agents", 8008), ("wagtail-cms", 8002), ("django-crm", 8003), ("notification", 8010)]
     for name, port in servers:
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(name))
+        server = ThreadingHTTPServer((host, port), handler_for(name))
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        print(f"{name} on http://127.0.0.1:{port}", flush=True)
+        print(f"{name} on http://{host}:{port}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

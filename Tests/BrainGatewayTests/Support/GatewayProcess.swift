@@ -25,7 +25,10 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts the gateway with `environment` (plus a free port) and waits until it is ready.
-    init(yaml: String?, environment: [String: String] = [:], arguments: [String] = [], waitUntilReady: Bool = true) async throws {
+    /// - Parameter executable: what to run instead of the gateway binary (a script that starts it).
+    init(
+        yaml: String?, environment: [String: String] = [:], arguments: [String] = [], executable: URL? = nil, waitUntilReady: Bool = true
+    ) async throws {
         port = Self.freePort()
         var env = ProcessInfo.processInfo.environment
         env["BRAIN_GATEWAY_HOST"] = "127.0.0.1"
@@ -39,7 +42,7 @@ final class GatewayProcess: @unchecked Sendable {
             env["BRAIN_GATEWAY_CONFIG"] = file
         }
         for (k, v) in environment { env[k] = v }
-        process.executableURL = Self.executable
+        process.executableURL = executable ?? Self.executable
         process.arguments = arguments
         process.environment = env
         FileManager.default.createFile(atPath: outputBase + ".out", contents: nil)
