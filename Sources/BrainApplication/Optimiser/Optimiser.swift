@@ -66,6 +66,7 @@ public actor Optimiser: Service {
     private var lastAnalysisAt: Double?
     private var nextID = 1
     private var paused = false
+    private var inProgress: Task<[AutonomousDecision], Never>?
 
     static let keptDecisions = 200
 
@@ -139,8 +140,19 @@ public actor Optimiser: Service {
     }
 
     /// One analysis of every registered service now; answers its decisions (carried out in
-    /// `act`, recorded in `dry_run`).
+    /// `act`, recorded in `dry_run`). Analyses never overlap: the actor lets another caller in
+    /// while one waits (for the windows, or to start a run), and two analyses a moment apart
+    /// would count as two windows toward a breach. A caller arriving meanwhile gets the
+    /// running analysis's decisions.
     public func analyse() async -> [AutonomousDecision] {
+        if let inProgress { return await inProgress.value }
+        let analysis = Task { await self.analyseOnce() }
+        inProgress = analysis
+        defer { inProgress = nil }
+        return await analysis.value
+    }
+
+    private func analyseOnce() async -> [AutonomousDecision] {
         let services = registry.directory.services
         let samples = await source.evidence(for: services)
         let now = clock()
