@@ -14,16 +14,14 @@ struct OptimiserController<Context: CallerRequestContext>: Sendable {
 
     func addRoutes(to router: Router<Context>) {
         let admin = router.group().add(middleware: PlatformAdminAuthorization<Context>(authentication: authentication))
-        admin.get("/api/brain/optimizer") { _, _ in
-            JSONResponse.raw(ServiceDocumentWriter.json(Self.dictionary(await optimiser.status())))
-        }
+        admin.get("/api/brain/optimizer") { _, _ in await statusResponse() }
         admin.post("/api/brain/optimizer/pause") { _, _ in
             await optimiser.pause()
-            return JSONResponse.raw(ServiceDocumentWriter.json(Self.dictionary(await optimiser.status())))
+            return await statusResponse()
         }
         admin.post("/api/brain/optimizer/resume") { _, _ in
             await optimiser.resume()
-            return JSONResponse.raw(ServiceDocumentWriter.json(Self.dictionary(await optimiser.status())))
+            return await statusResponse()
         }
         admin.post("/api/brain/optimize-platform") { _, _ in
             guard optimiser.settings.mode != .off else {
@@ -32,6 +30,10 @@ struct OptimiserController<Context: CallerRequestContext>: Sendable {
             let decisions = await optimiser.analyse()
             return JSONResponse.raw(ServiceDocumentWriter.json(["decisions": decisions.map(DomainEventEncoding.autonomousDecision)]))
         }
+    }
+
+    private func statusResponse() async -> Response {
+        JSONResponse.raw(ServiceDocumentWriter.json(Self.dictionary(await optimiser.status())))
     }
 
     /// A service's key in `services`: its name, or `tenant/name` for a tenant's own service.
